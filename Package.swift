@@ -1,0 +1,162 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode with strict concurrency.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// The five services share one shape: an executable built on the shared runtime.
+func service(_ name: String, path: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["AftercareRuntime", "AftercareMessaging", "AftercareContracts"],
+        path: "Services/\(path)",
+        swiftSettings: swiftSettings
+    )
+}
+
+let package = Package(
+    name: "Aftercare",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "MembershipService", targets: ["MembershipService"]),
+        .executable(name: "DispatchService", targets: ["DispatchService"]),
+        .executable(name: "CouponService", targets: ["CouponService"]),
+        .executable(name: "NotificationService", targets: ["NotificationService"]),
+        .executable(name: "FeedbackService", targets: ["FeedbackService"]),
+        .executable(name: "aftercare-token", targets: ["AftercareToken"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // The C library stays behind one module: only AftercareAMQP imports it.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Shared/CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "AftercareAMQP",
+            dependencies: [
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/AMQP",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AftercarePersistence",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Persistence",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AftercareContracts",
+            path: "Shared/Contracts",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AftercareMessaging",
+            dependencies: [
+                "AftercareAMQP", "AftercarePersistence", "AftercareContracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Messaging",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AftercareRuntime",
+            dependencies: [
+                "AftercareAMQP", "AftercarePersistence", "AftercareMessaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Runtime",
+            swiftSettings: swiftSettings
+        ),
+        service("MembershipService", path: "Membership"),
+        service("DispatchService", path: "Dispatch"),
+        service("CouponService", path: "Coupon"),
+        service("NotificationService", path: "Notification"),
+        service("FeedbackService", path: "Feedback"),
+        .executableTarget(
+            name: "AftercareToken",
+            dependencies: [
+                "AftercareRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/AftercareToken",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AftercareTestSupport",
+            dependencies: [
+                "AftercareRuntime", "AftercarePersistence", "AftercareAMQP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "AftercareRuntime", "AftercareTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/RuntimeTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PersistenceTests",
+            dependencies: ["AftercarePersistence", "AftercareTestSupport"],
+            path: "Tests/PersistenceTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AMQPTests",
+            dependencies: ["AftercareAMQP", "AftercareTestSupport"],
+            path: "Tests/AMQPTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SuiteTests",
+            dependencies: [
+                "AftercareTestSupport", "AftercareMessaging",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "MembershipService", "DispatchService", "CouponService",
+                "NotificationService", "FeedbackService", "AftercareToken",
+            ],
+            path: "Tests/SuiteTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,11 @@
+import AftercareRuntime
+
+/// Complaints with five-minute callbacks and escalation; reviews after service visits.
+@main
+struct FeedbackMain {
+    static func main() async throws {
+        let configuration = ServiceConfiguration.fromProcessEnvironment(service: .feedback)
+        let app = await buildApplication(configuration: configuration)
+        try await app.runService()
+    }
+}

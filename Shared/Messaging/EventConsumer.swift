@@ -1,0 +1,172 @@
+import AftercareAMQP
+import AftercareContracts
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+
+/// A service's consumer of the event bus. For each delivery it
+/// - sends poison (unreadable JSON, unknown type, invalid payload) straight to the
+///   dead-letter queue with the reason in a header;
+/// - otherwise runs the handler in one transaction with the inbox record, so a duplicate
+///   delivery is acknowledged and changes nothing;
+/// - on a handler failure, republishes the message to a retry queue (back-off grows with each
+///   attempt) and acknowledges the original, so the failure never blocks the queue behind it;
+///   after the last attempt the message is dead-lettered. Nothing is dropped: a message is
+///   acknowledged only after its effects committed or after the broker confirmed its copy.
+public final class EventConsumer: Service, Sendable {
+    public struct Settings: Sendable {
+        /// Delays before the 2nd, 3rd, … attempt; attempts = delays + 1.
+        public var retryDelays: [Duration] = [.seconds(1), .seconds(10), .seconds(60), .seconds(300)]
+        public var prefetch: UInt16 = 100
+        public init() {}
+    }
+
+    private let service: String
+    private let subscriptions: EventSubscriptions
+    private let database: PostgresClient
+    private let publisher: AMQPPublisher
+    private let settings: Settings
+    private let logger: Logger
+    private let consumer: AMQPConsumer
+
+    public init(
+        service: String, subscriptions: EventSubscriptions, database: PostgresClient, publisher: AMQPPublisher,
+        broker: AMQPSettings, settings: Settings = .init(), logger: Logger
+    ) {
+        self.service = service
+        self.subscriptions = subscriptions
+        self.database = database
+        self.publisher = publisher
+        self.settings = settings
+        self.logger = logger
+        let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
+        let handle = Handling(service: service, subscriptions: subscriptions, database: database, publisher: publisher, settings: settings, logger: logger)
+        self.consumer = AMQPConsumer(
+            settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
+            topology: topology, logger: logger, handler: { await handle.process($0) }
+        )
+    }
+
+    public var isConnected: Bool { consumer.isConnected }
+
+    public func run() async throws {
+        try await consumer.run()
+    }
+}
+
+/// What happens to one delivery; separate from the service so it holds no broker connection.
+struct Handling: Sendable {
+    let service: String
+    let subscriptions: EventSubscriptions
+    let database: PostgresClient
+    let publisher: AMQPPublisher
+    let settings: EventConsumer.Settings
+    let logger: Logger
+
+    enum Outcome: String {
+        case handled, duplicate, retried, deadLettered = "dead_lettered"
+    }
+
+    func process(_ delivery: AMQPDelivery) async -> AMQPDisposition {
+        let body = Data(delivery.body)
+        let type = delivery.type ?? delivery.routingKey
+        var logger = self.logger
+        logger[metadataKey: "event_id"] = .string(delivery.messageID ?? "-")
+        logger[metadataKey: "event_type"] = .string(type)
+
+        // Poison: there is no point in retrying what can never be read.
+        guard let entry = subscriptions.entries[type] else {
+            return await deadLetter(delivery, reason: "unknown event type \(type)", logger: logger)
+        }
+        let metadata: EventMetadata
+        do {
+            metadata = try entry.decode(body)
+        } catch {
+            return await deadLetter(delivery, reason: "unreadable or invalid event: \(Self.describe(error))", logger: logger)
+        }
+        guard delivery.messageID == nil || delivery.messageID == metadata.eventID.uuidString.lowercased() else {
+            return await deadLetter(delivery, reason: "message_id does not match the envelope's eventId", logger: logger)
+        }
+
+        do {
+            let consumer = service
+            let applied = try await database.withTransaction(logger: logger) { connection in
+                guard try await Inbox.claim(consumer: consumer, event: metadata, on: connection, logger: logger) else { return false }
+                try await entry.handle(body, connection)
+                return true
+            }
+            count(type, applied ? .handled : .duplicate)
+            return .acknowledge
+        } catch {
+            return await retry(delivery, error: error, logger: logger)
+        }
+    }
+
+    private func retry(_ delivery: AMQPDelivery, error: any Error, logger: Logger) async -> AMQPDisposition {
+        let attempt = Int(delivery.headers[EventHeader.attempt]?.intValue ?? 1)
+        guard attempt <= settings.retryDelays.count else {
+            return await deadLetter(delivery, reason: "handler failed \(attempt) times: \(Self.describe(error))", logger: logger)
+        }
+        let delay = settings.retryDelays[attempt - 1]
+        var copy = outgoing(delivery)
+        copy.routingKey = EventBus.retryQueue(for: service, delay: delay)
+        copy.headers[EventHeader.attempt] = .int(Int64(attempt + 1))
+        copy.headers[EventHeader.originalRoutingKey] = .string(delivery.routingKey)
+        logger.warning("event handler failed, will retry", metadata: ["attempt": "\(attempt)", "retry_in": "\(delay)", "error": "\(Self.describe(error))"])
+        return await forward(copy, delivery: delivery, outcome: .retried)
+    }
+
+    private func deadLetter(_ delivery: AMQPDelivery, reason: String, logger: Logger) async -> AMQPDisposition {
+        var copy = outgoing(delivery)
+        copy.routingKey = EventBus.deadLetterQueue(for: service)
+        copy.headers[EventHeader.deadLetterReason] = .string(String(reason.prefix(1000)))
+        copy.headers[EventHeader.deadLetteredFrom] = .string(EventBus.queue(for: service))
+        copy.headers[EventHeader.originalRoutingKey] = .string(delivery.headers[EventHeader.originalRoutingKey]?.stringValue ?? delivery.routingKey)
+        copy.headers[EventHeader.deadLetteredAt] = .string(Date().formatted(.iso8601))
+        logger.error("event dead-lettered", metadata: ["reason": "\(reason)"])
+        Counter(label: "aftercare_events_dead_lettered_total", dimensions: [("service", service)]).increment()
+        return await forward(copy, delivery: delivery, outcome: .deadLettered)
+    }
+
+    /// The original is acknowledged only once the broker confirmed the copy; if the copy
+    /// cannot be published, the original goes back to the queue after a pause.
+    private func forward(_ copy: AMQPOutgoingMessage, delivery: AMQPDelivery, outcome: Outcome) async -> AMQPDisposition {
+        do {
+            _ = try await publisher.publish(copy)
+            count(delivery.type ?? delivery.routingKey, outcome)
+            return .acknowledge
+        } catch {
+            logger.warning("could not move the message, returning it to the queue", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            return .requeue
+        }
+    }
+
+    /// A copy for the default exchange (routing key = queue name), keeping id and headers.
+    private func outgoing(_ delivery: AMQPDelivery) -> AMQPOutgoingMessage {
+        AMQPOutgoingMessage(
+            exchange: "", routingKey: "", body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
+            type: delivery.type ?? delivery.routingKey, correlationID: delivery.correlationID, appID: delivery.appID,
+            headers: delivery.headers
+        )
+    }
+
+    private func count(_ type: String, _ outcome: Outcome) {
+        Counter(label: "aftercare_events_consumed_total", dimensions: [("service", service), ("type", type), ("outcome", outcome.rawValue)]).increment()
+    }
+
+    /// Errors as operators need them in a header: what and where, without a stack.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context): "missing \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let context):
+            context.codingPath.isEmpty ? "not JSON" : "invalid value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case let error as PSQLError: "database error \(error.serverInfo?[.sqlState] ?? "\(error.code)")"
+        default: String(describing: error)
+        }
+    }
+}

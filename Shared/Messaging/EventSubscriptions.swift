@@ -1,0 +1,38 @@
+import AftercareContracts
+import Foundation
+import PostgresNIO
+
+/// The one list of events a service consumes, with their handlers. A handler runs inside the
+/// transaction that also records the event in the inbox, so its effects happen once.
+public struct EventSubscriptions: Sendable {
+    typealias Dispatch = @Sendable (_ body: Data, _ connection: PostgresConnection) async throws -> Void
+
+    struct Entry: Sendable {
+        let decode: @Sendable (Data) throws -> EventMetadata
+        let handle: Dispatch
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    public var eventTypes: [String] { entries.keys.sorted() }
+
+    /// Subscribes to one event type. `handler` gets the decoded envelope and the connection
+    /// of the open transaction; throwing rolls everything back and schedules a retry.
+    public mutating func on<P: EventPayload>(
+        _ type: P.Type,
+        _ handler: @escaping @Sendable (EventEnvelope<P>, PostgresConnection) async throws -> Void
+    ) {
+        entries[P.eventType] = Entry(
+            decode: { body in try Self.decode(P.self, body).metadata },
+            handle: { body, connection in try await handler(try Self.decode(P.self, body), connection) }
+        )
+    }
+
+    static func decode<P: EventPayload>(_ type: P.Type, _ body: Data) throws -> EventEnvelope<P> {
+        let envelope = try EventCoding.decoder().decode(EventEnvelope<P>.self, from: body)
+        try envelope.payload.validate()
+        return envelope
+    }
+}

@@ -1,0 +1,64 @@
+import AftercarePersistence
+
+/// Tables every service needs for reliable messaging and durable timers. Each service lists
+/// these first in its migrations, then its own.
+public enum PlatformSchema {
+    public static let migrations: [Migration] = [
+        Migration(
+            "platform-001-outbox",
+            """
+            CREATE TABLE outbox (
+                position bigserial PRIMARY KEY,
+                event_id uuid NOT NULL UNIQUE,
+                event_type text NOT NULL,
+                aggregate_id text NOT NULL,
+                aggregate_sequence bigint NOT NULL,
+                correlation_id uuid NOT NULL,
+                envelope text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                sent_at timestamptz,
+                attempts integer NOT NULL DEFAULT 0,
+                last_error text
+            )
+            """,
+            "CREATE INDEX outbox_unsent ON outbox (position) WHERE sent_at IS NULL",
+            "CREATE INDEX outbox_sent_at ON outbox (sent_at) WHERE sent_at IS NOT NULL",
+            """
+            CREATE TABLE outbox_aggregate_sequences (
+                aggregate_id text PRIMARY KEY,
+                last_sequence bigint NOT NULL
+            )
+            """
+        ),
+        Migration(
+            "platform-002-inbox",
+            """
+            CREATE TABLE inbox (
+                consumer text NOT NULL,
+                event_id uuid NOT NULL,
+                event_type text NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (consumer, event_id)
+            )
+            """
+        ),
+        Migration(
+            "platform-003-scheduled-jobs",
+            """
+            CREATE TABLE scheduled_jobs (
+                id bigserial PRIMARY KEY,
+                kind text NOT NULL,
+                unique_key text UNIQUE,
+                payload text NOT NULL DEFAULT '{}',
+                due_at timestamptz NOT NULL,
+                attempts integer NOT NULL DEFAULT 0,
+                leased_by text,
+                lease_expires_at timestamptz,
+                last_error text,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX scheduled_jobs_due ON scheduled_jobs (due_at)"
+        ),
+    ]
+}

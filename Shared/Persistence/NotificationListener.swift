@@ -1,0 +1,27 @@
+import Logging
+import PostgresNIO
+
+/// LISTENs on a channel with one leased connection and rings `doorbell` on each notification.
+/// Notifications are hints only: callers keep polling, so a dropped connection (re-established
+/// here with back-off) costs latency, never correctness. Runs until cancelled.
+public func listenForNotifications(
+    on channel: String, client: PostgresClient, doorbell: Doorbell, logger: Logger
+) async {
+    var delay = Duration.milliseconds(250)
+    while !Task.isCancelled {
+        do {
+            try await client.withConnection { connection in
+                try await connection.listen(on: channel) { notifications in
+                    delay = .milliseconds(250)
+                    doorbell.ring()  // anything committed while we were not listening
+                    for try await _ in notifications { doorbell.ring() }
+                }
+            }
+        } catch {
+            if Task.isCancelled { return }
+            logger.debug("LISTEN connection lost, polling until it is back", metadata: ["channel": "\(channel)", "error": "\(error)"])
+        }
+        try? await Task.sleep(for: delay)
+        delay = min(delay * 2, .seconds(5))
+    }
+}

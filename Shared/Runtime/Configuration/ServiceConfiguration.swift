@@ -1,0 +1,90 @@
+import AftercareAMQP
+import AftercarePersistence
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Which of the five services is starting, with the defaults that differ between them.
+public struct ServiceIdentity: Sendable, Equatable {
+    /// Short name used for the database, the broker user, queues and event producer.
+    public let name: String
+    public let defaultHTTPPort: Int
+
+    public init(name: String, defaultHTTPPort: Int) {
+        self.name = name
+        self.defaultHTTPPort = defaultHTTPPort
+    }
+
+    public static let membership = ServiceIdentity(name: "membership", defaultHTTPPort: 8081)
+    public static let dispatch = ServiceIdentity(name: "dispatch", defaultHTTPPort: 8082)
+    public static let coupon = ServiceIdentity(name: "coupon", defaultHTTPPort: 8083)
+    public static let notification = ServiceIdentity(name: "notification", defaultHTTPPort: 8084)
+    public static let feedback = ServiceIdentity(name: "feedback", defaultHTTPPort: 8085)
+}
+
+public enum LogFormat: String, CaseIterable, Sendable {
+    case json, text
+}
+
+public enum LogLevelName: String, CaseIterable, Sendable {
+    case trace, debug, info, notice, warning, error, critical
+
+    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
+}
+
+/// Everything a service reads from its environment at start-up. Variables and defaults are
+/// listed in the README; a missing or unreadable value fails start-up naming the variable.
+public struct ServiceConfiguration: Sendable {
+    public var service: ServiceIdentity
+    public var httpHost: String
+    public var httpPort: Int
+    public var maxBodyBytes: Int
+    public var database: PostgresClient.Configuration
+    public var broker: AMQPSettings
+    public var jwt: JWTSettings
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+
+    public init(service: ServiceIdentity, environment: [String: String], standardOutputIsTerminal: Bool = false) throws {
+        let env = EnvironmentReader(environment)
+        self.service = service
+        self.httpHost = env.string("HTTP_HOST", default: "127.0.0.1")
+        self.httpPort = try env.int("HTTP_PORT", default: service.defaultHTTPPort, range: 1...65535)
+        self.maxBodyBytes = try env.int("HTTP_MAX_BODY_BYTES", default: 1_048_576, range: 1_024...104_857_600)
+        let poolSize = try env.int("DATABASE_POOL_SIZE", default: 10, range: 1...500)
+        do {
+            self.database = try DatabaseURL.configuration(from: try env.required("DATABASE_URL"), maximumConnections: poolSize)
+        } catch let error as DatabaseURL.Invalid {
+            throw ConfigurationError(variable: "DATABASE_URL", problem: error.reason)
+        }
+        let heartbeat = try env.int("AMQP_HEARTBEAT_SECONDS", default: 10, range: 1...600)
+        do {
+            self.broker = try AMQPSettings(url: try env.required("AMQP_URL"), heartbeatSeconds: heartbeat, caCertificatePath: env.optional("AMQP_CA_FILE"))
+        } catch let error as AMQPSettings.Invalid {
+            throw ConfigurationError(variable: "AMQP_URL", problem: error.reason)
+        }
+        self.jwt = try JWTSettings(
+            secret: try env.required("JWT_SECRET"),
+            issuer: env.string("JWT_ISSUER", default: "aftercare"),
+            audience: env.string("JWT_AUDIENCE", default: "aftercare")
+        )
+        self.logLevel = try env.choice("LOG_LEVEL", default: LogLevelName.info).level
+        self.logFormat = try env.choice("LOG_FORMAT", default: standardOutputIsTerminal ? LogFormat.text : .json)
+    }
+}
+
+/// How bearer tokens are checked: an HS256 shared secret, the expected issuer and audience.
+public struct JWTSettings: Sendable {
+    public let secret: String
+    public let issuer: String
+    public let audience: String
+
+    public init(secret: String, issuer: String, audience: String) throws {
+        guard secret.utf8.count >= 32 else {
+            throw ConfigurationError(variable: "JWT_SECRET", problem: "must be at least 32 characters long")
+        }
+        self.secret = secret
+        self.issuer = issuer
+        self.audience = audience
+    }
+}

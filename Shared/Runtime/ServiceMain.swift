@@ -1,0 +1,21 @@
+import Foundation
+import Logging
+
+extension ServiceConfiguration {
+    /// Reads the process environment. On a bad or missing variable it prints what is wrong,
+    /// naming the variable, and exits with status 78 (EX_CONFIG): there is nothing to retry.
+    public static func fromProcessEnvironment(service: ServiceIdentity) -> ServiceConfiguration {
+        do {
+            let configuration = try ServiceConfiguration(
+                service: service,
+                environment: ProcessInfo.processInfo.environment,
+                standardOutputIsTerminal: isatty(STDOUT_FILENO) == 1
+            )
+            LogBootstrap.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+            return configuration
+        } catch {
+            FileHandle.standardError.write(Data("aftercare-\(service.name): configuration error: \(error)\n".utf8))
+            exit(78)
+        }
+    }
+}

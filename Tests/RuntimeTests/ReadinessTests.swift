@@ -1,0 +1,75 @@
+import AftercareRuntime
+import AftercareTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+/// The body of a 200 from /health/ready.
+struct ReadyBody: Decodable {
+    let status: String
+    let checks: [String: String]
+}
+
+@Suite("Readiness follows the database and the broker")
+struct ReadinessTests {
+    func ready(_ client: some TestClientProtocol) async throws -> (HTTPResponse.Status, [String: String]) {
+        try await client.execute(uri: "/health/ready", method: .get) { response in
+            if response.status == .ok {
+                let body = try JSONDecoder().decode(ReadyBody.self, from: Data(buffer: response.body))
+                #expect(body.status == "ready")
+                return (response.status, body.checks)
+            }
+            return (response.status, try response.problem().checks ?? [:])
+        }
+    }
+
+    @Test("ready when both answer; not ready once the database is gone")
+    func databaseDown() async throws {
+        let adminURL = try TestEnvironment.adminDatabaseURL()
+        try await TestDatabase.with { database in
+            let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url)
+            try await app.test(.live) { client in
+                let becameReady = try await eventually { try await ready(client).0 == .ok }
+                #expect(becameReady)
+                #expect(try await ready(client).1 == ["database": "up", "broker": "up"])
+
+                // Take the database away under the running service.
+                try await withRunningClient(try makeClient(url: adminURL)) { admin in
+                    _ = try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database.name) WITH (FORCE)"), logger: TestEnvironment.logger)
+                }
+                let (status, checks) = try await ready(client)
+                #expect(status == .serviceUnavailable)
+                #expect(checks == ["database": "down", "broker": "up"])
+                try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
+            }
+        }
+    }
+
+    @Test("not ready while the broker cannot be reached")
+    func brokerDown() async throws {
+        try await TestDatabase.with { database in
+            let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url, extra: ["AMQP_URL": "amqp://nobody:nothing@127.0.0.1:1/aftercare"])
+            try await app.test(.live) { client in
+                let (status, checks) = try await ready(client)
+                #expect(status == .serviceUnavailable)
+                #expect(checks == ["database": "up", "broker": "down"])
+            }
+        }
+    }
+
+    @Test("metrics expose request counts per route and the broker connection")
+    func metrics() async throws {
+        try await TestDatabase.with { database in
+            let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url)
+            try await app.test(.live) { client in
+                _ = try await eventually { try await ready(client).0 == .ok }
+                let text = try await client.execute(uri: "/metrics", method: .get) { $0.text }
+                #expect(text.contains("hb_requests"))
+                #expect(text.contains("/health/ready"))
+                #expect(text.contains("aftercare_amqp_connected"))
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import AftercareRuntime
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+
+/// Decoded problem+json body, for assertions.
+public struct ProblemBody: Decodable, Sendable {
+    public let type: String
+    public let title: String
+    public let status: Int
+    public let detail: String?
+    public let requestId: String?
+    public let errors: [FieldProblem]?
+    public let checks: [String: String]?
+}
+
+extension TestResponse {
+    public var isProblemJSON: Bool { headers[.contentType] == "application/problem+json" }
+
+    public func problem() throws -> ProblemBody {
+        try JSONDecoder().decode(ProblemBody.self, from: Data(buffer: body))
+    }
+
+    public var text: String { String(buffer: body) }
+}
+
+extension HTTPFields {
+    public static func bearer(_ token: String) -> HTTPFields {
+        [.authorization: "Bearer \(token)", .contentType: "application/json"]
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; for states reached in the background
+/// (a broker connection, a consumer catching up). Returns whether it held.
+public func eventually(timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}

@@ -1,0 +1,104 @@
+import AftercareAMQP
+import AftercarePersistence
+import AftercareRuntime
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Where the test PostgreSQL and RabbitMQ are. `scripts/run-tests` starts them and exports
+/// these variables; running `swift test` without it fails with a message saying so.
+public enum TestEnvironment {
+    public struct Missing: Error, CustomStringConvertible {
+        let variable: String
+        public var description: String { "\(variable) is not set: run the tests with scripts/run-tests, which starts PostgreSQL and RabbitMQ" }
+    }
+
+    public static func variable(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(variable: name) }
+        return value
+    }
+
+    public static func adminDatabaseURL() throws -> String { try variable("AFTERCARE_TEST_DATABASE_URL") }
+    public static func amqpURL() throws -> String { try variable("AFTERCARE_TEST_AMQP_URL") }
+
+    public static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// A 48-character secret made per run: tests never need a fixed one.
+    public static let jwtSecret = (0..<3).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "") }.joined().prefix(48).description
+
+    /// A service configuration pointing at the test infrastructure and the given database.
+    public static func configuration(
+        service: ServiceIdentity = .membership, databaseURL: String, extra: [String: String] = [:]
+    ) throws -> ServiceConfiguration {
+        var environment = [
+            "DATABASE_URL": databaseURL,
+            "AMQP_URL": try amqpURL(),
+            "JWT_SECRET": jwtSecret,
+            "HTTP_PORT": "0",
+            "LOG_LEVEL": "warning",
+        ]
+        environment.merge(extra) { $1 }
+        // Port 0 is not a valid configured port; tests get a free one from the live test client.
+        if environment["HTTP_PORT"] == "0" { environment["HTTP_PORT"] = nil }
+        return try ServiceConfiguration(service: service, environment: environment)
+    }
+}
+
+/// A throw-away database for one test, created from the admin connection and dropped after.
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let url: String
+
+    /// Creates the database, runs `body` with it and drops it afterwards (also on failure).
+    public static func with<T: Sendable>(_ body: (TestDatabase) async throws -> T) async throws -> T {
+        let adminURL = try TestEnvironment.adminDatabaseURL()
+        let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await admin(adminURL) { client in
+            _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestEnvironment.logger)
+        }
+        guard var components = URLComponents(string: adminURL) else { throw TestEnvironment.Missing(variable: "AFTERCARE_TEST_DATABASE_URL") }
+        components.path = "/\(name)"
+        let database = TestDatabase(name: name, url: components.string ?? adminURL)
+        do {
+            let result = try await body(database)
+            try await drop(name, adminURL: adminURL)
+            return result
+        } catch {
+            try? await drop(name, adminURL: adminURL)
+            throw error
+        }
+    }
+
+    private static func drop(_ name: String, adminURL: String) async throws {
+        try await admin(adminURL) { client in
+            _ = try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: TestEnvironment.logger)
+        }
+    }
+
+    static func admin(_ url: String, _ body: (PostgresClient) async throws -> Void) async throws {
+        var configuration = try DatabaseURL.configuration(from: url, maximumConnections: 2)
+        configuration.tls = .disable
+        let client = PostgresClient(configuration: configuration, backgroundLogger: TestEnvironment.logger)
+        try await withRunningClient(client) { try await body($0) }
+    }
+}
+
+/// Runs a PostgresClient for the duration of `body`.
+public func withRunningClient<T: Sendable>(_ client: PostgresClient, _ body: (PostgresClient) async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await client.run() }
+        defer { group.cancelAll() }
+        return try await body(client)
+    }
+}
+
+/// A client for a test database with the given URL.
+public func makeClient(url: String) throws -> PostgresClient {
+    var configuration = try DatabaseURL.configuration(from: url, maximumConnections: 8)
+    configuration.tls = .disable
+    return PostgresClient(configuration: configuration, backgroundLogger: TestEnvironment.logger)
+}
