@@ -61,6 +61,9 @@ public final class AMQPConsumer: Service, Sendable {
         await withGracefulShutdownHandler {
             for await delivery in deliveries {
                 let disposition = await handler(delivery)
+                // Torn down rather than shut down: acknowledge nothing more, the broker
+                // redelivers what was in hand.
+                if Task.isCancelled { break }
                 settle(delivery, disposition)
                 if stopping.load(ordering: .relaxed) { break }
             }

@@ -42,10 +42,10 @@ public final class EventConsumer: Service, Sendable {
         self.settings = settings
         self.logger = logger
         let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
-        let handle = Handling(service: service, subscriptions: subscriptions, database: database, publisher: publisher, settings: settings, logger: logger)
+        let processor = EventDeliveryProcessor(service: service, subscriptions: subscriptions, database: database, publisher: publisher, settings: settings, logger: logger)
         self.consumer = AMQPConsumer(
             settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
-            topology: topology, logger: logger, handler: { await handle.process($0) }
+            topology: topology, logger: logger, handler: { await processor.process($0) }
         )
     }
 
@@ -56,8 +56,9 @@ public final class EventConsumer: Service, Sendable {
     }
 }
 
-/// What happens to one delivery; separate from the service so it holds no broker connection.
-struct Handling: Sendable {
+/// What happens to one delivery; separate from the consumer so it can be composed with
+/// any `AMQPConsumer` (tools, tests that tear a consumer down mid-delivery).
+public struct EventDeliveryProcessor: Sendable {
     let service: String
     let subscriptions: EventSubscriptions
     let database: PostgresClient
@@ -65,11 +66,23 @@ struct Handling: Sendable {
     let settings: EventConsumer.Settings
     let logger: Logger
 
+    public init(
+        service: String, subscriptions: EventSubscriptions, database: PostgresClient, publisher: AMQPPublisher,
+        settings: EventConsumer.Settings, logger: Logger
+    ) {
+        self.service = service
+        self.subscriptions = subscriptions
+        self.database = database
+        self.publisher = publisher
+        self.settings = settings
+        self.logger = logger
+    }
+
     enum Outcome: String {
         case handled, duplicate, retried, deadLettered = "dead_lettered"
     }
 
-    func process(_ delivery: AMQPDelivery) async -> AMQPDisposition {
+    public func process(_ delivery: AMQPDelivery) async -> AMQPDisposition {
         let body = Data(delivery.body)
         let type = delivery.type ?? delivery.routingKey
         var logger = self.logger

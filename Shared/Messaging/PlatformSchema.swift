@@ -42,23 +42,6 @@ public enum PlatformSchema {
             )
             """
         ),
-        Migration(
-            "platform-003-scheduled-jobs",
-            """
-            CREATE TABLE scheduled_jobs (
-                id bigserial PRIMARY KEY,
-                kind text NOT NULL,
-                unique_key text UNIQUE,
-                payload text NOT NULL DEFAULT '{}',
-                due_at timestamptz NOT NULL,
-                attempts integer NOT NULL DEFAULT 0,
-                leased_by text,
-                lease_expires_at timestamptz,
-                last_error text,
-                created_at timestamptz NOT NULL DEFAULT now()
-            )
-            """,
-            "CREATE INDEX scheduled_jobs_due ON scheduled_jobs (due_at)"
-        ),
+        JobScheduler.migration,
     ]
 }

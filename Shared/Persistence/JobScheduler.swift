@@ -18,6 +18,26 @@ public struct ScheduledJob: Sendable, Equatable {
 public enum JobScheduler {
     public static let notificationChannel = "aftercare_jobs"
 
+    /// The jobs table; services list it through `PlatformSchema`.
+    public static let migration = Migration(
+        "platform-003-scheduled-jobs",
+        """
+        CREATE TABLE scheduled_jobs (
+            id bigserial PRIMARY KEY,
+            kind text NOT NULL,
+            unique_key text UNIQUE,
+            payload text NOT NULL DEFAULT '{}',
+            due_at timestamptz NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            leased_by text,
+            lease_expires_at timestamptz,
+            last_error text,
+            created_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        "CREATE INDEX scheduled_jobs_due ON scheduled_jobs (due_at)"
+    )
+
     /// Schedules a job. With a `uniqueKey` that already exists, `replacing` moves the
     /// existing job to the new time and payload; otherwise the existing job is kept and false
     /// is returned.

@@ -1,4 +1,5 @@
 import AftercareAMQP
+import AftercareMessaging
 import AftercarePersistence
 import Hummingbird
 import Logging
@@ -16,15 +17,40 @@ public struct ServicePlatform: Sendable {
     /// The service's publishing connection; also what readiness reports for the broker.
     public let publisher: AMQPPublisher
     public let tokens: TokenAuthority
+    /// Where the service records the events it publishes, inside its own transactions.
+    public let outbox: Outbox
+    public let relay: OutboxRelay
+    /// Present when the service subscribes to events.
+    public let consumer: EventConsumer?
+    /// Present when the service has durable timers.
+    public let jobWorker: JobWorker?
+    public let clock: any BusinessClock
     let migrations: [Migration]
 
-    public init(configuration: ServiceConfiguration, migrations: [Migration], logger: Logger? = nil) async {
+    /// - Parameters:
+    ///   - subscriptions: the one list of events the service consumes, with their handlers.
+    ///   - jobs: handlers of the service's durable timers, by job kind.
+    ///   - clock: business time; tests pass a `ManualBusinessClock`.
+    public init(
+        configuration: ServiceConfiguration, migrations: [Migration], subscriptions: EventSubscriptions = .init(),
+        jobs: [String: JobWorker.Handler] = [:], clock: any BusinessClock = SystemBusinessClock(),
+        consumerSettings: EventConsumer.Settings = .init(), logger: Logger? = nil
+    ) async {
         let logger = logger ?? Logger(label: configuration.service.name)
+        let name = configuration.service.name
         self.configuration = configuration
         self.logger = logger
         self.database = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
-        self.publisher = AMQPPublisher(settings: configuration.broker, name: "\(configuration.service.name)-publisher", logger: logger)
+        self.publisher = AMQPPublisher(settings: configuration.broker, name: "\(name)-publisher", topology: EventBus.publisherTopology, logger: logger)
         self.tokens = await TokenAuthority(settings: configuration.jwt)
+        self.outbox = Outbox(producer: name, logger: logger)
+        self.relay = OutboxRelay(database: database, publisher: publisher, producer: name, logger: logger)
+        self.consumer = subscriptions.eventTypes.isEmpty ? nil : EventConsumer(
+            service: name, subscriptions: subscriptions, database: database, publisher: publisher,
+            broker: configuration.broker, settings: consumerSettings, logger: logger
+        )
+        self.jobWorker = jobs.isEmpty ? nil : JobWorker(database: database, handlers: jobs, clock: clock, logger: logger)
+        self.clock = clock
         self.migrations = migrations
         AftercareMetrics.bootstrap()
     }
@@ -41,9 +67,12 @@ public struct ServicePlatform: Sendable {
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         HealthController(checks: [
             .database(database, logger: logger),
-            .broker(isConnected: { [publisher] in publisher.isConnected }),
+            .broker(isConnected: { [publisher, consumer] in publisher.isConnected && (consumer?.isConnected ?? true) }),
         ]).addRoutes(to: router)
         MetricsController().addRoutes(to: router)
+        if consumer != nil {
+            DeadLetterController(service: configuration.service.name, publisher: publisher).addRoutes(to: api(router))
+        }
         return router
     }
 
@@ -53,20 +82,25 @@ public struct ServicePlatform: Sendable {
         router.group("api/v1").add(middleware: AuthenticationMiddleware(authority: tokens))
     }
 
-    /// The application: services start in dependency order (database, broker, then the
-    /// service's own background work) and stop in reverse after the HTTP server stopped
-    /// taking requests. Migrations run before the server accepts connections.
+    /// The application: services start in dependency order (database, broker, relay,
+    /// consumer, timers, then the service's own background work) and stop in reverse after
+    /// the HTTP server stopped taking requests. Migrations run before the server accepts
+    /// connections.
     public func makeApplication(
         router: Router<AftercareRequestContext>,
         backgroundServices: [any Service] = []
     ) -> some ApplicationProtocol {
+        var services: [any Service] = [database, publisher, relay]
+        if let consumer { services.append(consumer) }
+        if let jobWorker { services.append(jobWorker) }
+        services += backgroundServices
         var app = Application(
             router: router,
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
                 serverName: "aftercare-\(configuration.service.name)"
             ),
-            services: [database, publisher] + backgroundServices,
+            services: services,
             logger: logger
         )
         let runner = MigrationRunner(migrations: migrations, logger: logger)
