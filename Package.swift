@@ -119,9 +119,10 @@ let package = Package(
         .target(
             name: "AftercareTestSupport",
             dependencies: [
-                "AftercareRuntime", "AftercarePersistence", "AftercareAMQP",
+                "AftercareRuntime", "AftercarePersistence", "AftercareAMQP", "AftercareMessaging", "AftercareContracts",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/Support",
             swiftSettings: swiftSettings
@@ -145,6 +146,19 @@ let package = Package(
             name: "AMQPTests",
             dependencies: ["AftercareAMQP", "AftercareTestSupport"],
             path: "Tests/AMQPTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: ["AftercareMessaging", "AftercareTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/MessagingTests",
+            swiftSettings: swiftSettings
+        ),
+        // Restarts the test broker: run on its own so no other test sees the outage.
+        .testTarget(
+            name: "OutageTests",
+            dependencies: ["AftercareMessaging", "AftercareTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/OutageTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -71,7 +71,7 @@ public struct ServicePlatform: Sendable {
         ]).addRoutes(to: router)
         MetricsController().addRoutes(to: router)
         if consumer != nil {
-            DeadLetterController(service: configuration.service.name, publisher: publisher).addRoutes(to: api(router))
+            DeadLetterController(deadLetters: DeadLetters(service: configuration.service.name, publisher: publisher)).addRoutes(to: api(router))
         }
         return router
     }

@@ -51,18 +51,6 @@ func pendingJobs(_ client: PostgresClient) async throws -> Int {
     try await client.query("SELECT count(*) FROM scheduled_jobs", logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
 }
 
-/// Runs services until `condition` holds (or the timeout), then shuts them down gracefully.
-func running(_ services: [any Service], until condition: @escaping @Sendable () async throws -> Bool, timeout: Duration = .seconds(30)) async throws -> Bool {
-    let group = ServiceGroup(services: services, logger: TestEnvironment.logger)
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        let held = try await eventually(timeout: timeout) { try await condition() }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-        return held
-    }
-}
-
 @Suite("Durable timers on a real PostgreSQL")
 struct JobWorkerTests {
     let logger = TestEnvironment.logger

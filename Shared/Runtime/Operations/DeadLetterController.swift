@@ -1,28 +1,16 @@
-import AftercareAMQP
 import AftercareMessaging
-import Foundation
 import Hummingbird
 
-/// Lets operators see what landed in the service's dead-letter queue and why, and replay it
-/// into the service's queue once the cause is fixed. HQ admins and platform tools only.
+/// `GET /api/v1/ops/dead-letters?limit=` lists what landed in the service's dead-letter
+/// queue and why; `POST /api/v1/ops/dead-letters/replay {"limit": n}` replays it once the
+/// cause is fixed. HQ admins and platform tools only.
 struct DeadLetterController: Sendable {
-    let service: String
-    let publisher: AMQPPublisher
-
-    struct DeadLetter: ResponseEncodable {
-        let eventId: String?
-        let type: String?
-        let reason: String?
-        let routingKey: String?
-        let deadAt: String?
-        let attempts: Int64?
-        let body: String
-    }
+    let deadLetters: DeadLetters
 
     struct Listing: ResponseEncodable {
         let queue: String
         let count: Int
-        let items: [DeadLetter]
+        let items: [DeadLetters.Entry]
     }
 
     struct ReplayRequest: ValidatedRequest {
@@ -39,44 +27,14 @@ struct DeadLetterController: Sendable {
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
         let group = api.group("ops/dead-letters").add(middleware: RoleGate(.hqAdmin, .service))
-        group.get { request, _ in try await list(limit: request.uri.queryParameters.get("limit", as: Int.self) ?? 50) }
-        group.post("replay") { request, context in
+        group.get { request, _ -> Listing in
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
+            guard (1...500).contains(limit) else { throw ProblemDetails.validation(field: "limit", "must be between 1 and 500") }
+            return Listing(queue: deadLetters.queue, count: try await deadLetters.count(), items: try await deadLetters.list(limit: limit))
+        }
+        group.post("replay") { request, context -> ReplayResult in
             let body = try await request.decodeJSON(as: ReplayRequest.self, context: context)
-            return try await replay(limit: body.limit ?? 100)
+            return ReplayResult(replayed: try await deadLetters.replay(limit: body.limit ?? 100))
         }
-    }
-
-    func list(limit: Int) async throws -> Listing {
-        guard (1...500).contains(limit) else { throw ProblemDetails.validation(field: "limit", "must be between 1 and 500") }
-        let queue = EventBus.deadLetterQueue(for: service)
-        let items = try await publisher.peek(queue: queue, limit: limit).map { delivery in
-            DeadLetter(
-                eventId: delivery.messageID, type: delivery.type,
-                reason: delivery.headers[EventHeader.deadLetterReason]?.stringValue,
-                routingKey: delivery.headers[EventHeader.originalRoutingKey]?.stringValue,
-                deadAt: delivery.headers[EventHeader.deadLetteredAt]?.stringValue,
-                attempts: delivery.headers[EventHeader.attempt]?.intValue,
-                body: String(decoding: delivery.body, as: UTF8.self)
-            )
-        }
-        return Listing(queue: queue, count: try await publisher.messageCount(queue: queue), items: items)
-    }
-
-    /// Moves dead letters back to the service's own queue (not the exchange: only this
-    /// service failed them) with a fresh attempt count.
-    func replay(limit: Int) async throws -> ReplayResult {
-        let moved = try await publisher.move(
-            from: EventBus.deadLetterQueue(for: service), to: EventBus.queue(for: service), limit: limit
-        ) { delivery in
-            var headers = delivery.headers
-            headers[EventHeader.attempt] = nil
-            headers[EventHeader.deadLetterReason] = nil
-            headers["x-aftercare-replayed-at"] = .string(Date().formatted(.iso8601))
-            return AMQPOutgoingMessage(
-                exchange: "", routingKey: "", body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
-                type: delivery.type, correlationID: delivery.correlationID, appID: delivery.appID, headers: headers
-            )
-        }
-        return ReplayResult(replayed: moved)
     }
 }

@@ -1,0 +1,219 @@
+import AftercareAMQP
+import AftercareContracts
+import AftercareMessaging
+import AftercareTestSupport
+import Foundation
+import PostgresNIO
+import Synchronization
+import Testing
+
+/// Each test compares what was written to the outbox with what the consumer applied:
+/// every event applied exactly once, nothing lost. The suite is serialised because all
+/// harnesses bind the same event type on the shared exchange.
+@Suite("Outbox → relay → broker → consumer → inbox", .serialized)
+struct ExactlyOnceTests {
+    @Test("every committed event is applied once; a rolled-back one never leaves")
+    func endToEnd() async throws {
+        try await MessagingHarness.with { harness in
+            let ids = try await harness.emit(300, perTransaction: 10)
+            struct Abandon: Error {}
+            await #expect(throws: (any Error).self) {
+                try await harness.client.withTransaction(logger: TestEnvironment.logger) { connection in
+                    try await harness.outbox.record(Probe(n: 999), aggregateID: "a-0", on: connection)
+                    throw Abandon()
+                }
+            }
+            #expect(try await harness.outboxIDs() == Set(ids))
+            let relay = harness.relay(), consumer = harness.consumer()
+            #expect(try await running([relay, consumer], until: { try await harness.effects().count == ids.count }))
+            let effects = try await harness.effects()
+            #expect(Set(effects.keys) == Set(ids))
+            #expect(effects.values.allSatisfy { $0 == 1 })
+            #expect(try await harness.inboxCount() == ids.count)
+            #expect(try await harness.unsentCount() == 0)
+            // Per-aggregate sequences run 1…n without gaps, in commit order.
+            let sequences = try await harness.client.query(
+                "SELECT aggregate_id, array_agg(aggregate_sequence ORDER BY position) FROM outbox GROUP BY aggregate_id", logger: TestEnvironment.logger
+            ).collect().map { try $0.decode((String, [Int64]).self) }
+            #expect(sequences.count == 10)
+            for (_, sequence) in sequences { #expect(sequence == Array(1...Int64(sequence.count))) }
+        }
+    }
+
+    @Test("the envelope carries identity, ordering and tracing, and message_id is the event id")
+    func envelope() async throws {
+        try await MessagingHarness.with { harness in
+            let cause = EventMetadata(eventID: UUID(), type: "test.cause.happened", schemaVersion: 1, occurredAt: Date(), producer: "other", correlationID: UUID(), causationID: nil, aggregateID: "x", aggregateSequence: 1)
+            let metadata = try await harness.client.withConnection { connection in
+                try await harness.outbox.record(Probe(n: 1), aggregateID: "member-1", causedBy: cause, on: connection)
+            }
+            #expect(metadata.correlationID == cause.correlationID)
+            #expect(metadata.causationID == cause.eventID)
+            #expect(metadata.producer == harness.service)
+            #expect(metadata.aggregateSequence == 1)
+            try await harness.relay().relayBatch()
+            let message = try #require(try await harness.publisher.peek(queue: EventBus.queue(for: harness.service), limit: 1).first)
+            #expect(message.messageID == metadata.eventID.uuidString.lowercased())
+            #expect(message.type == Probe.eventType)
+            #expect(message.correlationID == cause.correlationID.uuidString.lowercased())
+            #expect(message.headers[EventHeader.aggregateID] == .string("member-1"))
+            let decoded = try EventCoding.decoder().decode(EventEnvelope<Probe>.self, from: Data(message.body))
+            // The wire keeps milliseconds.
+            #expect(abs(decoded.metadata.occurredAt.timeIntervalSince(metadata.occurredAt)) < 0.001)
+            var sameInstant = decoded.metadata
+            sameInstant.occurredAt = metadata.occurredAt
+            #expect(sameInstant == metadata)
+            #expect(decoded.payload == Probe(n: 1))
+        }
+    }
+
+    @Test("the same event delivered twice changes nothing the second time")
+    func duplicateDelivery() async throws {
+        try await MessagingHarness.with { harness in
+            let eventID = UUID()
+            let body = try harness.envelopeJSON(Probe(n: 7), eventID: eventID)
+            for _ in 0..<3 { try await harness.publishRaw(body, type: Probe.eventType, messageID: eventID.uuidString.lowercased()) }
+            let consumer = harness.observedConsumer()
+            #expect(try await running([consumer], until: { harness.deliveries.withLock { $0[eventID.uuidString.lowercased()] } == 3 }))
+            #expect(try await harness.effects() == [eventID: 1])
+            #expect(try await harness.inboxCount() == 1)
+        }
+    }
+
+    @Test("consumer torn down after its transaction committed but before the ack: redelivered, applied once")
+    func consumerKilledBeforeAck() async throws {
+        try await MessagingHarness.with { harness in
+            let ids = try await harness.emit(40)
+            try await harness.relay().relayBatch()
+            let victim = Mutex<String?>(nil)
+            let doomed = harness.observedConsumer { delivery in
+                guard victim.withLock({ current in
+                    if current == nil { current = delivery.messageID; return true }
+                    return false
+                }) else { return }
+                // "Killed": stuck after the commit until the task is torn down, never acking.
+                try? await Task.sleep(for: .seconds(3600))
+            }
+            let task = Task { try await doomed.run() }
+            #expect(await eventually { victim.withLock { $0 } != nil })
+            task.cancel()
+            try await task.value
+
+            let survivor = harness.observedConsumer()
+            #expect(try await running([survivor], until: { try await harness.effects().count == ids.count }))
+            let effects = try await harness.effects()
+            #expect(Set(effects.keys) == Set(ids))
+            #expect(effects.values.allSatisfy { $0 == 1 })
+            let victimID = try #require(victim.withLock { $0 })
+            #expect(harness.deliveries.withLock { $0[victimID] ?? 0 } >= 2, "the victim was not redelivered")
+        }
+    }
+
+    @Test("relay killed after the broker confirmed but before the rows were marked sent: republished, applied once")
+    func relayKilledAfterConfirm() async throws {
+        try await MessagingHarness.with { harness in
+            // The first attempt to mark rows sent fails, exactly as if the relay died there.
+            // A sequence is not rolled back with the transaction, so the fault fires once.
+            for statement in [
+                "CREATE SEQUENCE relay_fault",
+                """
+                CREATE FUNCTION relay_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('relay_fault') = 1 THEN RAISE EXCEPTION 'relay died after the broker confirmed'; END IF;
+                    RETURN NULL;
+                END $$
+                """,
+                "CREATE TRIGGER relay_fault BEFORE UPDATE OF sent_at ON outbox FOR EACH STATEMENT EXECUTE FUNCTION relay_fault()",
+            ] {
+                try await harness.client.query(PostgresQuery(unsafeSQL: statement), logger: TestEnvironment.logger)
+            }
+            let ids = try await harness.emit(30)
+            let relay = harness.relay()
+            await #expect(throws: (any Error).self) { try await relay.relayBatch() }
+            #expect(try await harness.unsentCount() == 30)
+            #expect(try await harness.publisher.messageCount(queue: EventBus.queue(for: harness.service)) == 30)
+            #expect(try await relay.relayBatch() == 30)
+            #expect(try await harness.unsentCount() == 0)
+
+            let consumer = harness.observedConsumer()
+            #expect(try await running([consumer], until: { harness.deliveries.withLock { $0.values.reduce(0, +) } == 60 }))
+            let effects = try await harness.effects()
+            #expect(Set(effects.keys) == Set(ids))
+            #expect(effects.values.allSatisfy { $0 == 1 })
+            #expect(try await harness.inboxCount() == 30)
+        }
+    }
+
+    @Test("poison messages go to the dead-letter queue with the reason; good ones around them are applied")
+    func poison() async throws {
+        try await MessagingHarness.with { harness in
+            let good = try await harness.emit(5)
+            try await harness.relay().relayBatch()
+            try await harness.publishRaw("this is not JSON", type: Probe.eventType)
+            try await harness.publishRaw(try harness.envelopeJSON(Probe(n: 1)), type: "test.unknown.happened")
+            try await harness.publishRaw(try harness.envelopeJSON(Probe(n: -5)), type: Probe.eventType)
+            try await harness.publishRaw(#"{"eventId":"not-a-uuid"}"#, type: Probe.eventType)
+            let more = try await harness.emit(5)
+            try await harness.relay().relayBatch()
+
+            let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
+            let consumer = harness.consumer()
+            #expect(try await running([consumer], until: {
+                guard try await harness.effects().count == 10 else { return false }
+                return try await deadLetters.count() == 4
+            }))
+            let applied = try await harness.effects()
+            #expect(Set(applied.keys) == Set(good + more))
+            let reasons = try await deadLetters.list(limit: 10).map { $0.reason ?? "" }
+            #expect(reasons.count == 4)
+            #expect(reasons.contains { $0.contains("not JSON") })
+            #expect(reasons.contains { $0.contains("unknown event type test.unknown.happened") })
+            #expect(reasons.contains { $0.contains("n must not be negative") })
+            #expect(reasons.contains { $0.contains("eventId") || $0.contains("missing") || $0.contains("invalid value") })
+            // Listing leaves them in place (requeued messages count again a moment later).
+            #expect(try await eventually(timeout: .seconds(5)) { try await deadLetters.count() == 4 })
+        }
+    }
+
+    @Test("a failing handler is retried with back-off without blocking the queue, then succeeds once")
+    func retryThenSucceed() async throws {
+        try await MessagingHarness.with { harness in
+            let flaky = try await harness.emit(1, failTimes: 2)
+            let steady = try await harness.emit(20)
+            try await harness.relay().relayBatch()
+            let consumer = harness.consumer()
+            let steadyFirst = Mutex(false)
+            #expect(try await running([consumer], until: {
+                let effects = try await harness.effects()
+                if effects.count == 20, effects[flaky[0]] == nil { steadyFirst.withLock { $0 = true } }
+                return effects.count == 21
+            }))
+            #expect(steadyFirst.withLock { $0 }, "the queue waited behind the failing event")
+            #expect(try await harness.effects()[flaky[0]] == 1)
+            #expect(harness.attempts.withLock { $0[flaky[0]] } == 3)
+            let applied = try await harness.effects()
+            #expect(Set(applied.keys) == Set(flaky + steady))
+        }
+    }
+
+    @Test("after the last retry the event is dead-lettered, and replaying it applies it once")
+    func exhaustedThenReplayed() async throws {
+        try await MessagingHarness.with { harness in
+            let doomed = try await harness.emit(1, failTimes: 3)  // three attempts allowed, all fail
+            try await harness.relay().relayBatch()
+            let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
+            #expect(try await running([harness.consumer()], until: { try await deadLetters.count() == 1 }))
+            let entry = try #require(try await deadLetters.list(limit: 1).first)
+            #expect(entry.eventId == doomed[0].uuidString.lowercased())
+            #expect(entry.reason?.contains("handler failed 3 times") == true)
+            #expect(entry.reason?.contains("probe handler failed on attempt 3") == true)
+            #expect(try await harness.effects().isEmpty)
+
+            // The cause is fixed (the fourth attempt succeeds); the operator replays.
+            #expect(try await deadLetters.replay(limit: 10) == 1)
+            #expect(try await deadLetters.count() == 0)
+            #expect(try await running([harness.consumer()], until: { try await harness.effects()[doomed[0]] == 1 }))
+            #expect(harness.attempts.withLock { $0[doomed[0]] } == 4)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import AftercareAMQP
+import AftercareContracts
+import AftercareMessaging
+import AftercarePersistence
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The payload the messaging tests send. `failTimes` makes the handler throw that many
+/// times before it succeeds; a negative `n` fails validation (a poison message).
+public struct Probe: EventPayload, Equatable {
+    public static let eventType = "test.probe.recorded"
+    public let n: Int
+    public let failTimes: Int
+
+    public init(n: Int, failTimes: Int = 0) {
+        self.n = n
+        self.failTimes = failTimes
+    }
+
+    public func validate() throws(EventValidationError) {
+        if n < 0 { throw EventValidationError("n must not be negative") }
+    }
+}
+
+/// One producing-and-consuming "service" on a throw-away database and its own queues: the
+/// outbox and relay on one side, the inbox and an `effects` table on the other. Comparing
+/// the outbox with `effects` shows whether anything was lost or applied twice.
+public final class MessagingHarness: Sendable {
+    public let service: String
+    public let client: PostgresClient
+    public let broker: AMQPSettings
+    public let publisher: AMQPPublisher
+    public let outbox: Outbox
+    /// Handler attempts per event (rolled-back ones included).
+    public let attempts = Mutex<[UUID: Int]>([:])
+    /// Deliveries seen by consumers built with `observedConsumer`, by message id.
+    public let deliveries = Mutex<[String: Int]>([:])
+    let logger = TestEnvironment.logger
+
+    public init(client: PostgresClient) throws {
+        self.service = "t" + UUID().uuidString.lowercased().prefix(8)
+        self.client = client
+        self.broker = try AMQPSettings(url: try TestEnvironment.amqpURL(), heartbeatSeconds: 2)
+        self.publisher = AMQPPublisher(settings: broker, name: "\(service)-publisher", topology: EventBus.publisherTopology, logger: TestEnvironment.logger)
+        self.outbox = Outbox(producer: service, logger: TestEnvironment.logger)
+    }
+
+    /// Runs `body` with a migrated database and a connected publisher; deletes the queues after.
+    public static func with(_ body: @escaping @Sendable (MessagingHarness) async throws -> Void) async throws {
+        try await TestDatabase.with { database in
+            try await withRunningClient(try makeClient(url: database.url)) { client in
+                let harness = try MessagingHarness(client: client)
+                try await MigrationRunner(
+                    migrations: PlatformSchema.migrations + [Migration("test-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
+                    logger: TestEnvironment.logger
+                ).run(on: client)
+                harness.publisher.start()
+                _ = await eventually { harness.publisher.isConnected }
+                // The queues exist before anything is published, as in a deployed suite.
+                try await harness.publisher.declare(harness.topology)
+                do {
+                    try await body(harness)
+                } catch {
+                    await harness.tearDown()
+                    throw error
+                }
+                await harness.tearDown()
+            }
+        }
+    }
+
+    func tearDown() async {
+        for queue in topology.queues.map(\.name) { try? await publisher.deleteQueue(queue) }
+        await publisher.shutdown()
+    }
+
+    public var consumerSettings: EventConsumer.Settings {
+        var settings = EventConsumer.Settings()
+        settings.retryDelays = [.seconds(1), .seconds(1)]
+        return settings
+    }
+
+    public var topology: AMQPTopology {
+        EventBus.consumerTopology(service: service, eventTypes: [Probe.eventType], retryDelays: consumerSettings.retryDelays)
+    }
+
+    public var subscriptions: EventSubscriptions {
+        var subscriptions = EventSubscriptions()
+        subscriptions.on(Probe.self) { [self] envelope, connection in
+            let attempt = self.attempts.withLock { $0[envelope.metadata.eventID, default: 0] += 1; return $0[envelope.metadata.eventID]! }
+            try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))", logger: self.logger)
+            if attempt <= envelope.payload.failTimes { throw ProbeFailure(attempt: attempt) }
+        }
+        return subscriptions
+    }
+
+    public func relay() -> OutboxRelay {
+        OutboxRelay(database: client, publisher: publisher, producer: service, logger: logger)
+    }
+
+    public func consumer() -> EventConsumer {
+        EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: consumerSettings, logger: logger)
+    }
+
+    public func processor() -> EventDeliveryProcessor {
+        EventDeliveryProcessor(service: service, subscriptions: subscriptions, database: client, publisher: publisher, settings: consumerSettings, logger: logger)
+    }
+
+    /// A consumer built from the same processor as `EventConsumer`, which also counts
+    /// deliveries and lets a test step in after the handler's commit (`afterProcessing`).
+    public func observedConsumer(afterProcessing: @escaping @Sendable (AMQPDelivery) async -> Void = { _ in }) -> AMQPConsumer {
+        let processor = processor()
+        return AMQPConsumer(settings: broker, name: "\(service)-observed", queue: EventBus.queue(for: service), prefetch: 20, topology: topology, logger: logger) { [self] delivery in
+            self.deliveries.withLock { $0[delivery.messageID ?? "-", default: 0] += 1 }
+            let disposition = await processor.process(delivery)
+            await afterProcessing(delivery)
+            return disposition
+        }
+    }
+
+    /// Records `count` events, `perTransaction` to a transaction, on aggregates a-0…a-9.
+    @discardableResult
+    public func emit(_ count: Int, perTransaction: Int = 10, failTimes: Int = 0) async throws -> [UUID] {
+        var ids: [UUID] = []
+        var index = 0
+        while index < count {
+            let batch = min(perTransaction, count - index)
+            let first = index
+            let recorded = try await client.withTransaction(logger: logger) { connection in
+                var recorded: [UUID] = []
+                for n in first..<(first + batch) {
+                    recorded.append(try await outbox.record(Probe(n: n, failTimes: failTimes), aggregateID: "a-\(n % 10)", on: connection).eventID)
+                }
+                return recorded
+            }
+            ids += recorded
+            index += batch
+        }
+        return ids
+    }
+
+    /// Committed effects per event id: exactly-once means every count is 1.
+    public func effects() async throws -> [UUID: Int] {
+        var counts: [UUID: Int] = [:]
+        for try await id in try await client.query("SELECT event_id FROM effects", logger: logger).decode(UUID.self) { counts[id, default: 0] += 1 }
+        return counts
+    }
+
+    public func inboxCount() async throws -> Int {
+        try await client.query("SELECT count(*) FROM inbox", logger: logger).collect().first?.decode(Int.self) ?? -1
+    }
+
+    public func unsentCount() async throws -> Int {
+        try await client.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL", logger: logger).collect().first?.decode(Int.self) ?? -1
+    }
+
+    public func outboxIDs() async throws -> Set<UUID> {
+        var ids = Set<UUID>()
+        for try await id in try await client.query("SELECT event_id FROM outbox", logger: logger).decode(UUID.self) { ids.insert(id) }
+        return ids
+    }
+
+    /// Publishes raw bytes straight into this service's queue, as a misbehaving producer would.
+    public func publishRaw(_ body: String, type: String, messageID: String = UUID().uuidString.lowercased()) async throws {
+        _ = try await publisher.publish(AMQPOutgoingMessage(exchange: "", routingKey: EventBus.queue(for: service), body: Array(body.utf8), messageID: messageID, type: type))
+    }
+
+    /// The envelope JSON a correct producer would send for `payload`.
+    public func envelopeJSON(_ payload: Probe, eventID: UUID = UUID()) throws -> String {
+        let metadata = EventMetadata(
+            eventID: eventID, type: Probe.eventType, schemaVersion: 1, occurredAt: Date(), producer: "test",
+            correlationID: UUID(), causationID: nil, aggregateID: "raw", aggregateSequence: 1
+        )
+        return String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
+    }
+}
+
+public struct ProbeFailure: Error, CustomStringConvertible {
+    public let attempt: Int
+    public var description: String { "probe handler failed on attempt \(attempt)" }
+}
