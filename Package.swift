@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "NotificationService", targets: ["NotificationService"]),
         .executable(name: "FeedbackService", targets: ["FeedbackService"]),
         .executable(name: "aftercare-token", targets: ["AftercareToken"]),
+        .executable(name: "aftercare-bench", targets: ["AftercareBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -114,6 +115,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/AftercareToken",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AftercareBench",
+            dependencies: [
+                "AftercareMessaging", "AftercarePersistence", "AftercareAMQP", "AftercareContracts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/AftercareBench",
             swiftSettings: swiftSettings
         ),
         .target(

@@ -11,10 +11,12 @@ public enum AMQPDisposition: Sendable {
 }
 
 /// Consumes one queue with manual acknowledgements and a prefetch limit, on its own
-/// connection. Each delivery is handed to `handler` in order; it is acknowledged only after
-/// the handler returned, i.e. after its transaction committed. After a reconnect, deliveries
-/// of the old connection are not acknowledged (their tags are void): the broker redelivers
-/// them and the inbox makes the repeat harmless.
+/// connection. Deliveries are handed to `handler` on `lanes` concurrent lanes; deliveries
+/// with the same lane key (by default the `aggregate_id` header) share a lane, so one
+/// aggregate's events are handled in order. A delivery is acknowledged only after the handler
+/// returned, i.e. after its transaction committed. After a reconnect, deliveries of the old
+/// connection are not acknowledged (their tags are void): the broker redelivers them and the
+/// inbox makes the repeat harmless.
 public final class AMQPConsumer: Service, Sendable {
     public typealias Handler = @Sendable (AMQPDelivery) async -> AMQPDisposition
 
@@ -25,11 +27,18 @@ public final class AMQPConsumer: Service, Sendable {
     private let handler: Handler
     private let logger: Logger
     private let unsettled = Atomic<Int>(0)
+    private let isStopping = Atomic<Bool>(false)
+    private let lanes: Int
+    private let laneKey: @Sendable (AMQPDelivery) -> String?
 
     public init(
         settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
-        topology: AMQPTopology, logger: Logger, handler: @escaping Handler
+        topology: AMQPTopology, lanes: Int = 1,
+        laneKey: @escaping @Sendable (AMQPDelivery) -> String? = { $0.headers["aggregate_id"]?.stringValue },
+        logger: Logger, handler: @escaping Handler
     ) {
+        self.lanes = max(1, lanes)
+        self.laneKey = laneKey
         self.session = AMQPSession(settings: settings, name: name, logger: logger)
         self.queue = queue
         self.prefetch = prefetch
@@ -41,7 +50,7 @@ public final class AMQPConsumer: Service, Sendable {
     public var isConnected: Bool { session.isConnected }
 
     public func run() async throws {
-        let (deliveries, continuation) = AsyncStream.makeStream(of: AMQPDelivery.self)
+        let lanes = (0..<self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
         let queue = self.queue, prefetch = self.prefetch, topology = self.topology
         session.start(
             setUp: { connection in
@@ -53,26 +62,39 @@ public final class AMQPConsumer: Service, Sendable {
                 let wait: Duration = unsettled.load(ordering: .relaxed) > 0 ? .milliseconds(2) : .milliseconds(200)
                 if let delivery = try connection.nextDelivery(timeout: wait, generation: generation) {
                     unsettled.add(1, ordering: .relaxed)
-                    continuation.yield(delivery)
+                    lanes[lane(for: delivery)].continuation.yield(delivery)
                 }
             }
         )
-        let stopping = Atomic<Bool>(false)
         await withGracefulShutdownHandler {
-            for await delivery in deliveries {
-                let disposition = await handler(delivery)
-                // Torn down rather than shut down: acknowledge nothing more, the broker
-                // redelivers what was in hand.
-                if Task.isCancelled { break }
-                settle(delivery, disposition)
-                if stopping.load(ordering: .relaxed) { break }
+            await withTaskGroup(of: Void.self) { group in
+                for stream in lanes.map(\.stream) {
+                    group.addTask { [self] in
+                        for await delivery in stream {
+                            let disposition = await handler(delivery)
+                            // Torn down rather than shut down: acknowledge nothing more, the
+                            // broker redelivers what was in hand.
+                            if Task.isCancelled { break }
+                            settle(delivery, disposition)
+                            if isStopping.load(ordering: .relaxed) { break }
+                        }
+                    }
+                }
             }
-        } onGracefulShutdown: {
-            // Finish the delivery in hand, leave the rest unacknowledged for redelivery.
-            stopping.store(true, ordering: .relaxed)
-            continuation.finish()
+        } onGracefulShutdown: { [self] in
+            // Finish the deliveries in hand, leave the rest unacknowledged for redelivery.
+            isStopping.store(true, ordering: .relaxed)
+            for lane in lanes { lane.continuation.finish() }
         }
         await session.stop()
+    }
+
+    private func lane(for delivery: AMQPDelivery) -> Int {
+        guard lanes > 1 else { return 0 }
+        guard let key = laneKey(delivery) else { return Int(delivery.deliveryTag % UInt64(lanes)) }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable, unlike hashValue
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return Int(hash % UInt64(lanes))
     }
 
     private func settle(_ delivery: AMQPDelivery, _ disposition: AMQPDisposition) {

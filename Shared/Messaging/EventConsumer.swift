@@ -20,6 +20,8 @@ public final class EventConsumer: Service, Sendable {
         /// Delays before the 2nd, 3rd, … attempt; attempts = delays + 1.
         public var retryDelays: [Duration] = [.seconds(1), .seconds(10), .seconds(60), .seconds(300)]
         public var prefetch: UInt16 = 100
+        /// Deliveries handled at once; one aggregate's events always share a lane.
+        public var lanes = 8
         public init() {}
     }
 
@@ -45,7 +47,8 @@ public final class EventConsumer: Service, Sendable {
         let processor = EventDeliveryProcessor(service: service, subscriptions: subscriptions, database: database, publisher: publisher, settings: settings, logger: logger)
         self.consumer = AMQPConsumer(
             settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
-            topology: topology, logger: logger, handler: { await processor.process($0) }
+            topology: topology, lanes: settings.lanes, laneKey: { $0.headers[EventHeader.aggregateID]?.stringValue },
+            logger: logger, handler: { await processor.process($0) }
         )
     }
 

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// Measures the messaging platform on the local PostgreSQL and RabbitMQ that
+/// `scripts/run-bench` starts. Build in release mode; results go to standard output as tables.
+@main
+struct AftercareBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aftercare-bench",
+        abstract: "Benchmarks of the Aftercare platform (messaging throughput, timer lag).",
+        subcommands: [MessagingBench.self, TimerBench.self]
+    )
+}

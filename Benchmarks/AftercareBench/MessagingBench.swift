@@ -1,0 +1,107 @@
+import AftercareAMQP
+import AftercareContracts
+import AftercareMessaging
+import AftercarePersistence
+import ArgumentParser
+import Foundation
+import PostgresNIO
+import Synchronization
+
+struct BenchEvent: EventPayload {
+    static let eventType = "bench.event.recorded"
+    let n: Int
+    let padding: String
+}
+
+/// Events per second through outbox → relay → broker → consumer → inbox with durability on,
+/// next to the raw limit of the same broker: persistent publishes with confirms and
+/// consumes with acks, no database.
+struct MessagingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "messaging", abstract: "End-to-end events/s against the raw broker limit.")
+
+    @Option(help: "Messages for the raw broker measurement.") var rawMessages = 50_000
+    @Option(help: "Events for the end-to-end measurement.") var events = 20_000
+    @Option(help: "Consumer lanes (concurrent handlers).") var lanes = 16
+
+    func run() async throws {
+        let broker = try AMQPSettings(url: try Bench.environment("AFTERCARE_TEST_AMQP_URL"))
+        let id = UUID().uuidString.lowercased().prefix(8)
+        let (publishRate, consumeRate) = try await raw(broker: broker, queue: "bench.raw.\(id)")
+        let (e2eRate, e2eTime) = try await endToEnd(broker: broker, service: "bench\(id)")
+        Bench.printTable("Messaging (\(ProcessInfo.processInfo.activeProcessorCount) cores, persistent ~500-byte JSON messages)", [
+            ("raw publish, confirms per 500 (msg/s)", publishRate),
+            ("raw consume, ack each (msg/s)", consumeRate),
+            ("end-to-end outbox→inbox (events/s)", e2eRate),
+            ("end-to-end \(events) events took", e2eTime),
+        ])
+    }
+
+    static let body = Array(String(repeating: "x", count: 420).utf8)
+
+    func raw(broker: AMQPSettings, queue: String) async throws -> (String, String) {
+        let topology = AMQPTopology(queues: [.init(name: queue, arguments: ["x-queue-type": .string("quorum")])])
+        let publisher = AMQPPublisher(settings: broker, name: "bench-raw", topology: topology, logger: Bench.logger)
+        publisher.start()
+        while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+        let start = ContinuousClock.now
+        var sent = 0
+        while sent < rawMessages {
+            let batch = (sent..<min(sent + 500, rawMessages)).map { n in
+                AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "raw-\(n)", type: "bench.raw")
+            }
+            _ = try await publisher.publish(batch)
+            sent += batch.count
+        }
+        let publishRate = Bench.perSecond(rawMessages, ContinuousClock.now - start)
+
+        let received = Atomic<Int>(0)
+        let consumer = AMQPConsumer(settings: broker, name: "bench-raw-consumer", queue: queue, prefetch: 500, topology: topology, logger: Bench.logger) { _ in
+            received.add(1, ordering: .relaxed)
+            return .acknowledge
+        }
+        let elapsed = try await Bench.measure([consumer]) { received.load(ordering: .relaxed) >= rawMessages }
+        try await publisher.deleteQueue(queue)
+        await publisher.shutdown()
+        return (publishRate, Bench.perSecond(rawMessages, elapsed))
+    }
+
+    func endToEnd(broker: AMQPSettings, service: String) async throws -> (String, String) {
+        try await Bench.withDatabase { client in
+            try await MigrationRunner(
+                migrations: PlatformSchema.migrations + [Migration("bench-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
+                logger: Bench.logger
+            ).run(on: client)
+            let outbox = Outbox(producer: service, logger: Bench.logger)
+            let padding = String(repeating: "p", count: 200)
+            for start in stride(from: 0, to: events, by: 100) {
+                try await client.withTransaction(logger: Bench.logger) { connection in
+                    for n in start..<min(start + 100, events) {
+                        try await outbox.record(BenchEvent(n: n, padding: padding), aggregateID: "member-\(n % 1000)", on: connection)
+                    }
+                }
+            }
+            var subscriptions = EventSubscriptions()
+            subscriptions.on(BenchEvent.self) { envelope, connection in
+                try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))", logger: Bench.logger)
+            }
+            let publisher = AMQPPublisher(settings: broker, name: "\(service)-publisher", topology: EventBus.publisherTopology, logger: Bench.logger)
+            var settings = EventConsumer.Settings()
+            settings.lanes = lanes
+            settings.prefetch = 500
+            let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
+            publisher.start()
+            while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+            try await publisher.declare(topology)
+            let relay = OutboxRelay(database: client, publisher: publisher, producer: service, logger: Bench.logger)
+            let consumer = EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: settings, logger: Bench.logger)
+            let elapsed = try await Bench.measure([relay, consumer]) {
+                try await Bench.count(client, "SELECT count(*) FROM inbox") >= events
+            }
+            let effects = try await Bench.count(client, "SELECT count(*) FROM effects")
+            guard effects == events else { throw ValidationErrorMessage("expected \(events) effects, found \(effects)") }
+            for queue in topology.queues.map(\.name) { try? await publisher.deleteQueue(queue) }
+            await publisher.shutdown()
+            return (Bench.perSecond(events, elapsed), Bench.seconds(elapsed))
+        }
+    }
+}

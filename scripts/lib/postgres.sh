@@ -1,0 +1,91 @@
+# shellcheck shell=bash
+# A project-local PostgreSQL per profile: data in $PGDATA, TCP on 127.0.0.1:$PG_PORT only,
+# its unix socket in a folder next to the data that only root and postgres can enter.
+
+# The socket path must fit in sun_path (107 bytes); a deep checkout would not.
+# PG_SOCKET_DIR is where we connect; PG_VSOCKET_DIR the same folder as the server sees it.
+pg_choose_socket_dir() {
+  PG_SOCKET_DIR="$PG_DIR/socket" PG_VSOCKET_DIR="$PG_VDIR/socket"
+  if (( ${#PG_SOCKET_DIR} + 20 > 107 || ${#PG_VSOCKET_DIR} + 20 > 107 )); then
+    PG_SOCKET_DIR="/tmp/aftercare-pg-$(printf '%s' "$PG_DIR" | sha256sum | cut -c1-12)"
+    PG_VSOCKET_DIR="$PG_SOCKET_DIR"
+    path_note "$PG_DIR is too long for a unix socket path; the socket goes to $PG_SOCKET_DIR"
+  fi
+}
+
+pg_running() {  # our postmaster, from its pid file (stale files after a reboot are ignored)
+  local pid
+  pid="$(as_root head -n1 "$PGDATA/postmaster.pid" 2>/dev/null)" || return 1
+  [[ -n $pid ]] && as_root kill -0 "$pid" 2>/dev/null &&
+    [[ "$(as_root cat "/proc/$pid/comm" 2>/dev/null)" == postgres* ]]
+}
+
+pg_start() {
+  as_root mkdir -p "$PG_DIR" "$PG_SOCKET_DIR"
+  as_root chown postgres:postgres "$PG_DIR" "$PG_SOCKET_DIR"
+  as_root chmod 700 "$PG_DIR" "$PG_SOCKET_DIR"
+  if ! as_root test -f "$PGDATA/PG_VERSION"; then
+    log "initialising PostgreSQL in $PGDATA"
+    # Local (socket) connections are trusted: the socket folder is mode 700, so only root
+    # and postgres reach it. TCP connections need a password.
+    run_as postgres "$PG_BIN/initdb" -D "$PG_VDIR/data" -U postgres \
+      --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$PROFILE_DIR/initdb.log" 2>&1 ||
+      { cat "$PROFILE_DIR/initdb.log" >&2; die "initdb failed"; }
+  fi
+  if pg_running; then
+    log "PostgreSQL ($PROFILE) already running on 127.0.0.1:$PG_PORT"
+    return 0
+  fi
+  if port_open "$PG_PORT"; then die "port $PG_PORT is taken by another program; stop it first"; fi
+  log "starting PostgreSQL ($PROFILE) on 127.0.0.1:$PG_PORT"
+  # Settings are passed on the command line so the data folder stays a stock one.
+  # pg_ctl daemonizes the server itself; it must not inherit our descriptors.
+  run_as_argv postgres
+  without_extra_fds "${RUN_AS[@]}" "$PG_BIN/pg_ctl" start -D "$PG_VDIR/data" -l "$PG_VDIR/postgres.log" -w -t 60 \
+    -o "-c port=$PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$PG_VSOCKET_DIR'" \
+    </dev/null >/dev/null || { as_root tail -n 30 "$PG_LOG" >&2; die "PostgreSQL did not start (log: $PG_LOG)"; }
+}
+
+pg_stop() {
+  if pg_running; then
+    log "stopping PostgreSQL ($PROFILE)"
+    run_as postgres "$PG_BIN/pg_ctl" stop -D "$PG_VDIR/data" -m fast -w -t 60 >/dev/null
+  else
+    log "PostgreSQL ($PROFILE) is not running"
+  fi
+}
+
+pg_status() {
+  if pg_running; then echo "PostgreSQL  running   127.0.0.1:$PG_PORT   data $PGDATA"
+  else echo "PostgreSQL  stopped   (data $PGDATA)"; fi
+}
+
+# psql as the superuser over the private socket; extra args go to psql.
+pg_superuser_psql() {
+  as_root "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U postgres -d postgres "$@"
+}
+
+# Idempotent: roles are created when missing and their passwords (re)set from the
+# credentials file every run; databases are created when missing.
+pg_provision() {
+  log "provisioning PostgreSQL roles and databases"
+  local sql s role
+  sql="$(
+    echo "SET client_min_messages = warning;"
+    pg_role_sql aftercare_admin "$PG_ADMIN_PASSWORD" "CREATEDB CREATEROLE"
+    for s in "${SERVICES[@]}"; do
+      role="aftercare_$s"
+      pg_role_sql "$role" "$(pg_password_of "$s")" "NOCREATEDB NOCREATEROLE"
+      echo "SELECT 'CREATE DATABASE $role OWNER $role' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$role') \\gexec"
+      echo "ALTER DATABASE $role OWNER TO $role;"
+      # Only the owner may connect: a service cannot open another service's database.
+      echo "REVOKE ALL ON DATABASE $role FROM PUBLIC;"
+    done
+  )"
+  pg_superuser_psql <<<"$sql"
+}
+
+pg_role_sql() {  # name password attributes
+  echo "SELECT 'CREATE ROLE $1' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') \\gexec"
+  echo "ALTER ROLE $1 WITH LOGIN NOSUPERUSER $3 PASSWORD '$2';"
+}
