@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "AftercareRuntime", "AftercareTestSupport",
+                "AftercareRuntime", "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/RuntimeTests",

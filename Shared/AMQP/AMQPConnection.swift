@@ -185,20 +185,9 @@ final class AMQPConnection {
         let reply = amqp_consume_message(state, &envelope, &wait, 0)
         if reply.reply_type == AMQP_RESPONSE_NORMAL {
             defer { amqp_destroy_envelope(&envelope) }
-            let properties = envelope.message.properties
-            let flags = properties._flags
-            return AMQPDelivery(
-                deliveryTag: envelope.delivery_tag,
-                connectionGeneration: generation,
-                exchange: envelope.exchange.string,
-                routingKey: envelope.routing_key.string,
-                redelivered: envelope.redelivered != 0,
-                body: envelope.message.body.array,
-                messageID: flags & AMQPPropertyFlag.messageID != 0 ? properties.message_id.string : nil,
-                type: flags & AMQPPropertyFlag.type != 0 ? properties.type.string : nil,
-                correlationID: flags & AMQPPropertyFlag.correlationID != 0 ? properties.correlation_id.string : nil,
-                appID: flags & AMQPPropertyFlag.appID != 0 ? properties.app_id.string : nil,
-                headers: flags & AMQPPropertyFlag.headers != 0 ? properties.headers.fields : [:]
+            return Self.delivery(
+                envelope.message, tag: envelope.delivery_tag, generation: generation, exchange: envelope.exchange,
+                routingKey: envelope.routing_key, redelivered: envelope.redelivered != 0
             )
         }
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
@@ -234,14 +223,24 @@ final class AMQPConnection {
         var message = amqp_message_t()
         try check(amqp_read_message(state, aftercareChannel, &message, 0), "read message \(queue)")
         defer { amqp_destroy_message(&message) }
+        return Self.delivery(
+            message, tag: getOk.delivery_tag, generation: generation, exchange: getOk.exchange,
+            routingKey: getOk.routing_key, redelivered: getOk.redelivered != 0
+        )
+    }
+
+    /// Copies a received message out of the library's buffers.
+    private static func delivery(
+        _ message: amqp_message_t, tag: UInt64, generation: Int, exchange: amqp_bytes_t, routingKey: amqp_bytes_t, redelivered: Bool
+    ) -> AMQPDelivery {
         let properties = message.properties
         let flags = properties._flags
         return AMQPDelivery(
-            deliveryTag: getOk.delivery_tag,
+            deliveryTag: tag,
             connectionGeneration: generation,
-            exchange: getOk.exchange.string,
-            routingKey: getOk.routing_key.string,
-            redelivered: getOk.redelivered != 0,
+            exchange: exchange.string,
+            routingKey: routingKey.string,
+            redelivered: redelivered,
             body: message.body.array,
             messageID: flags & AMQPPropertyFlag.messageID != 0 ? properties.message_id.string : nil,
             type: flags & AMQPPropertyFlag.type != 0 ? properties.type.string : nil,

@@ -25,24 +25,12 @@ public final class EventConsumer: Service, Sendable {
         public init() {}
     }
 
-    private let service: String
-    private let subscriptions: EventSubscriptions
-    private let database: PostgresClient
-    private let publisher: AMQPPublisher
-    private let settings: Settings
-    private let logger: Logger
     private let consumer: AMQPConsumer
 
     public init(
         service: String, subscriptions: EventSubscriptions, database: PostgresClient, publisher: AMQPPublisher,
         broker: AMQPSettings, settings: Settings = .init(), logger: Logger
     ) {
-        self.service = service
-        self.subscriptions = subscriptions
-        self.database = database
-        self.publisher = publisher
-        self.settings = settings
-        self.logger = logger
         let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
         let processor = EventDeliveryProcessor(service: service, subscriptions: subscriptions, database: database, publisher: publisher, settings: settings, logger: logger)
         self.consumer = AMQPConsumer(

@@ -44,12 +44,8 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask { [self] in
-                await listenForNotifications(on: Outbox.notificationChannel, client: database, doorbell: doorbell, logger: logger)
-            }
-            await cancelWhenGracefulShutdown { [self] in await relayLoop() }
-            group.cancelAll()
+        await runWokenByNotifications(channel: Outbox.notificationChannel, client: database, doorbell: doorbell, logger: logger) { [self] in
+            await relayLoop()
         }
     }
 
@@ -117,7 +113,8 @@ public final class OutboxRelay: Service, Sendable {
         return count
     }
 
-    private func prune() async throws {
+    /// Deletes rows sent longer ago than the retention period; unsent rows are never touched.
+    public func prune() async throws {
         let seconds = Int(settings.retention.components.seconds)
         try await database.query(
             "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => \(seconds))",

@@ -51,12 +51,8 @@ public final class JobWorker: Service, Sendable {
     public func wake() { doorbell.ring() }
 
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask { [self] in
-                await listenForNotifications(on: JobScheduler.notificationChannel, client: database, doorbell: doorbell, logger: logger)
-            }
-            await cancelWhenGracefulShutdown { [self] in await loop() }
-            group.cancelAll()
+        await runWokenByNotifications(channel: JobScheduler.notificationChannel, client: database, doorbell: doorbell, logger: logger) { [self] in
+            await loop()
         }
     }
 

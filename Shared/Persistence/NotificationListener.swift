@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// LISTENs on a channel with one leased connection and rings `doorbell` on each notification.
 /// Notifications are hints only: callers keep polling, so a dropped connection (re-established
@@ -23,5 +24,20 @@ public func listenForNotifications(
         }
         try? await Task.sleep(for: delay)
         delay = min(delay * 2, .seconds(5))
+    }
+}
+
+/// Runs `loop` until graceful shutdown while a listener rings `doorbell` on every
+/// notification on `channel`: the shape of every NOTIFY-woken, polling worker.
+public func runWokenByNotifications(
+    channel: String, client: PostgresClient, doorbell: Doorbell, logger: Logger,
+    loop: @escaping @Sendable () async -> Void
+) async {
+    await withDiscardingTaskGroup { group in
+        group.addTask {
+            await listenForNotifications(on: channel, client: client, doorbell: doorbell, logger: logger)
+        }
+        await cancelWhenGracefulShutdown { await loop() }
+        group.cancelAll()
     }
 }

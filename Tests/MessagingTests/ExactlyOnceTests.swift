@@ -216,4 +216,36 @@ struct ExactlyOnceTests {
             #expect(harness.attempts.withLock { $0[doomed[0]] } == 4)
         }
     }
+
+    @Test("two relays on one outbox publish every event once between them")
+    func twoRelays() async throws {
+        try await MessagingHarness.with { harness in
+            var small = OutboxRelay.Settings()
+            small.batchSize = 25
+            let ids = try await harness.emit(400, perTransaction: 20)
+            let first = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: harness.service, settings: small, logger: TestEnvironment.logger)
+            let second = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: harness.service, settings: small, logger: TestEnvironment.logger)
+            #expect(try await running([first, second], until: { try await harness.unsentCount() == 0 }))
+            // Every event is on the broker exactly once: no row was published by both relays.
+            #expect(try await eventually { try await harness.publisher.messageCount(queue: EventBus.queue(for: harness.service)) == ids.count })
+            let consumer = harness.observedConsumer()
+            #expect(try await running([consumer], until: { try await harness.effects().count == ids.count }))
+            #expect(harness.deliveries.withLock { $0.values.allSatisfy { $0 == 1 } && $0.count == ids.count })
+        }
+    }
+
+    @Test("sent rows are pruned after the retention period; unsent ones never are")
+    func pruning() async throws {
+        try await MessagingHarness.with { harness in
+            try await harness.emit(10)
+            let relay = harness.relay()
+            #expect(try await relay.relayBatch() == 10)
+            try await harness.emit(5)
+            // Rows sent more than a week ago are pruned; the five unsent ones stay.
+            try await harness.client.query("UPDATE outbox SET sent_at = now() - interval '8 days' WHERE sent_at IS NOT NULL", logger: TestEnvironment.logger)
+            try await relay.prune()
+            #expect(try await harness.outboxIDs().count == 5)
+            #expect(try await harness.unsentCount() == 5)
+        }
+    }
 }

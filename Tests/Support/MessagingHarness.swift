@@ -181,3 +181,10 @@ public struct ProbeFailure: Error, CustomStringConvertible {
     public let attempt: Int
     public var description: String { "probe handler failed on attempt \(attempt)" }
 }
+
+/// Raw messages as a misbehaving producer would send them.
+public enum AMQPOutgoingMessageFactory {
+    public static func raw(_ body: String, queue: String, type: String) -> AMQPOutgoingMessage {
+        AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Array(body.utf8), messageID: UUID().uuidString.lowercased(), type: type)
+    }
+}
