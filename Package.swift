@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "AftercareRuntime", "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP",
+                "AftercareRuntime", "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercarePersistence",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/RuntimeTests",

@@ -70,9 +70,11 @@ public struct ServicePlatform: Sendable {
             .broker(isConnected: { [publisher, consumer] in publisher.isConnected && (consumer?.isConnected ?? true) }),
         ]).addRoutes(to: router)
         MetricsController().addRoutes(to: router)
-        if consumer != nil {
-            DeadLetterController(deadLetters: DeadLetters(service: configuration.service.name, publisher: publisher)).addRoutes(to: api(router))
-        }
+        let deadLetters = consumer.map { _ in DeadLetters(service: configuration.service.name, publisher: publisher) }
+        let operations = api(router)
+        MessagingStatusController(database: database, publisher: publisher, deadLetters: deadLetters, clock: clock, logger: logger)
+            .addRoutes(to: operations)
+        if let deadLetters { DeadLetterController(deadLetters: deadLetters).addRoutes(to: operations) }
         return router
     }
 

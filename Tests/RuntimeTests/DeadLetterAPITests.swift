@@ -1,5 +1,6 @@
 import AftercareAMQP
 import AftercareMessaging
+import AftercarePersistence
 import AftercareRuntime
 import AftercareTestSupport
 import Foundation
@@ -65,6 +66,49 @@ struct DeadLetterAPITests {
                 try await cleaner.deleteQueue(queue.name)
             }
             await cleaner.shutdown()
+        }
+    }
+}
+
+@Suite("Messaging status for operators")
+struct MessagingStatusTests {
+    struct Status: Decodable {
+        struct Outbox: Decodable { let unsent: Int; let oldestUnsentSeconds: Double? }
+        struct Jobs: Decodable { let pending: Int; let overdue: Int }
+        let brokerConnected: Bool
+        let outbox: Outbox
+        let jobs: Jobs
+        let deadLetters: Int?
+    }
+
+    @Test("reports unsent events, pending and overdue timers; operators only")
+    func status() async throws {
+        try await TestDatabase.with { database in
+            let configuration = try TestEnvironment.configuration(databaseURL: database.url)
+            let clock = ManualBusinessClock()
+            let platform = await ServicePlatform(configuration: configuration, migrations: PlatformSchema.migrations, clock: clock, logger: TestEnvironment.logger)
+            let app = platform.makeApplication(router: platform.makeRouter())
+            try await app.test(.live) { client in
+                _ = await eventually { platform.publisher.isConnected }
+                try await platform.database.withTransaction(logger: TestEnvironment.logger) { connection in
+                    try await JobScheduler.schedule(kind: "remind", dueAt: clock.now().addingTimeInterval(-60), on: connection, logger: TestEnvironment.logger)
+                    try await JobScheduler.schedule(kind: "remind", dueAt: clock.now().addingTimeInterval(3600), on: connection, logger: TestEnvironment.logger)
+                }
+                let ops = try await platform.tokens.sign(subject: "ops-1", role: .hqAdmin)
+                try await client.execute(uri: "/api/v1/ops/messaging", method: .get, headers: .bearer(ops)) { response in
+                    #expect(response.status == .ok)
+                    let status = try JSONDecoder().decode(Status.self, from: Data(buffer: response.body))
+                    #expect(status.brokerConnected)
+                    #expect(status.jobs.pending == 2)
+                    #expect(status.jobs.overdue == 1)
+                    #expect(status.deadLetters == nil)  // this service consumes nothing
+                    #expect(status.outbox.unsent >= 0)
+                }
+                let member = try await platform.tokens.sign(subject: "m-1", role: .member)
+                try await client.execute(uri: "/api/v1/ops/messaging", method: .get, headers: .bearer(member)) { response in
+                    #expect(response.status == .forbidden)
+                }
+            }
         }
     }
 }
