@@ -134,6 +134,7 @@ let package = Package(
                 "AftercareRuntime", "AftercarePersistence", "AftercareAMQP", "AftercareMessaging", "AftercareContracts",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/Support",

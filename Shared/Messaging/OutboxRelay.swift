@@ -98,7 +98,7 @@ public final class OutboxRelay: Service, Sendable {
             guard !messages.isEmpty else { return (0, []) }
             let outcomes = try await publisher.publish(messages)
             try await connection.query(
-                "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE position = ANY(\(positions))",
+                "UPDATE outbox SET sent_at = now() WHERE position = ANY(\(positions))",
                 logger: logger
             )
             return (messages.count, zip(messages, outcomes).filter { $0.1 == .unroutable }.map(\.0.routingKey))

@@ -16,9 +16,7 @@ public enum PlatformSchema {
                 correlation_id uuid NOT NULL,
                 envelope text NOT NULL,
                 created_at timestamptz NOT NULL DEFAULT now(),
-                sent_at timestamptz,
-                attempts integer NOT NULL DEFAULT 0,
-                last_error text
+                sent_at timestamptz
             )
             """,
             "CREATE INDEX outbox_unsent ON outbox (position) WHERE sent_at IS NULL",
