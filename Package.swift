@@ -175,6 +175,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FeedbackTests",
+            dependencies: [
+                "FeedbackService", "AftercareTestSupport", "AftercareRuntime", "AftercareMessaging", "AftercareContracts",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/FeedbackTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SuiteTests",
             dependencies: [
                 "AftercareTestSupport", "AftercareMessaging",

@@ -130,10 +130,14 @@ public final class JobWorker: Service, Sendable {
             Timer(label: "aftercare_job_lag_seconds", dimensions: [("kind", job.kind)], preferredDisplayUnit: .seconds)
                 .recordNanoseconds(Int64(max(0, lag) * 1e9))
             Counter(label: "aftercare_jobs_fired_total", dimensions: [("kind", job.kind)]).increment()
-        } catch is LeaseLost {
-            logger.warning("job lease lapsed before it finished; another worker owns it now")
         } catch {
-            await reschedule(job, after: error, logger: logger)
+            // The transaction wrapper hides what the handler threw.
+            let cause = (error as? PostgresTransactionError)?.closureError ?? error
+            if cause is LeaseLost {
+                logger.warning("job lease lapsed before it finished; another worker owns it now")
+            } else {
+                await reschedule(job, after: cause, logger: logger)
+            }
         }
     }
 

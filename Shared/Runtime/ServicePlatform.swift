@@ -22,18 +22,15 @@ public struct ServicePlatform: Sendable {
     public let relay: OutboxRelay
     /// Present when the service subscribes to events.
     public let consumer: EventConsumer?
-    /// Present when the service has durable timers.
-    public let jobWorker: JobWorker?
     public let clock: any BusinessClock
     let migrations: [Migration]
 
     /// - Parameters:
     ///   - subscriptions: the one list of events the service consumes, with their handlers.
-    ///   - jobs: handlers of the service's durable timers, by job kind.
     ///   - clock: business time; tests pass a `ManualBusinessClock`.
     public init(
         configuration: ServiceConfiguration, migrations: [Migration], subscriptions: EventSubscriptions = .init(),
-        jobs: [String: JobWorker.Handler] = [:], clock: any BusinessClock = SystemBusinessClock(),
+        clock: any BusinessClock = SystemBusinessClock(),
         consumerSettings: EventConsumer.Settings = .init(), logger: Logger? = nil
     ) async {
         let logger = logger ?? Logger(label: configuration.service.name)
@@ -49,7 +46,6 @@ public struct ServicePlatform: Sendable {
             service: name, subscriptions: subscriptions, database: database, publisher: publisher,
             broker: configuration.broker, settings: consumerSettings, logger: logger
         )
-        self.jobWorker = jobs.isEmpty ? nil : JobWorker(database: database, handlers: jobs, clock: clock, logger: logger)
         self.clock = clock
         self.migrations = migrations
         AftercareMetrics.bootstrap()
@@ -87,15 +83,21 @@ public struct ServicePlatform: Sendable {
     /// The application: services start in dependency order (database, broker, relay,
     /// consumer, timers, then the service's own background work) and stop in reverse after
     /// the HTTP server stopped taking requests. Migrations run before the server accepts
-    /// connections.
+    /// connections. `jobs` are the handlers of the service's durable timers, by job kind;
+    /// they are given here because they usually need the service's own objects, which are
+    /// built from this platform.
     public func makeApplication(
         router: Router<AftercareRequestContext>,
+        jobs: [String: JobWorker.Handler] = [:],
         backgroundServices: [any Service] = []
     ) -> some ApplicationProtocol {
-        var services: [any Service] = [database, publisher, relay]
-        if let consumer { services.append(consumer) }
-        if let jobWorker { services.append(jobWorker) }
-        services += backgroundServices
+        // Background work starts once the schema exists; the database client and the
+        // broker connection start at once (migrations and readiness need them).
+        let gate = MigrationGate()
+        var background: [any Service] = [relay]
+        if let consumer { background.append(consumer) }
+        if !jobs.isEmpty { background.append(JobWorker(database: database, handlers: jobs, clock: clock, logger: logger)) }
+        let services: [any Service] = [database, publisher] + (background + backgroundServices).map { AfterMigrations(gate: gate, service: $0) }
         var app = Application(
             router: router,
             configuration: .init(
@@ -111,6 +113,7 @@ public struct ServicePlatform: Sendable {
             try await Self.retryingWhileDatabaseStarts(logger: logger) {
                 try await runner.run(on: database)
             }
+            gate.open()
         }
         return app
     }

@@ -1,0 +1,105 @@
+import AftercareContracts
+import AftercarePersistence
+import AftercareRuntime
+import Foundation
+import PostgresNIO
+
+extension ComplaintDesk {
+    /// The escalation timer of a task fired: if nobody has called back at that rung, move
+    /// the task up the ladder, tell everyone, and set the next rung's timer. A timer for a
+    /// rung the task already left (or a completed task) does nothing, so a late or repeated
+    /// firing cannot escalate twice.
+    func escalate(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
+        let payload = try JSONDecoder().decode(EscalationPayload.self, from: Data(job.payload.utf8))
+        let rows = try await connection.query(
+            """
+            SELECT t.level, t.status, c.id, c.member_id, c.store_id, c.dealer_id
+            FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id
+            WHERE t.id = \(payload.taskId) FOR UPDATE OF t
+            """,
+            logger: logger
+        )
+        var found: (String, String, UUID, String, String, String)?
+        for try await row in rows.decode((String, String, UUID, String, String, String).self) { found = row }
+        guard let (levelName, status, complaintId, memberId, storeId, dealerId) = found,
+              status == "open", levelName == payload.level.rawValue, let next = payload.level.next
+        else { return }
+
+        let now = clock.now()
+        let member = try await directory.member(memberId, on: connection) ?? MemberPlacement(memberId: memberId, guideId: nil, storeId: storeId, dealerId: dealerId)
+        let (level, assignee) = try await directory.ladder(for: member, on: connection).firstStaffed(from: next)
+        let dueAt = policy.deadline(for: level).map { now.addingTimeInterval($0) }
+        try await connection.query(
+            "UPDATE callback_tasks SET level = \(level.rawValue), assignee_id = \(assignee), due_at = \(dueAt) WHERE id = \(payload.taskId)",
+            logger: logger
+        )
+        // The primary key (task, from level) makes a second escalation of the same rung fail
+        // and roll back, whatever happened to the timer.
+        try await connection.query(
+            "INSERT INTO callback_escalations (task_id, from_level, to_level, at) VALUES (\(payload.taskId), \(payload.level.rawValue), \(level.rawValue), \(now))",
+            logger: logger
+        )
+        try await timeline(complaintId, "escalated", actor: nil, detail: "\(payload.level.rawValue)→\(level.rawValue):\(assignee ?? "desk")", at: now, on: connection)
+        try await outbox.record(
+            CallbackEscalated(taskId: payload.taskId, complaintId: complaintId, memberId: memberId, storeId: storeId, dealerId: dealerId,
+                              fromLevel: payload.level, toLevel: level, assigneeId: assignee, dueAt: dueAt),
+            aggregateID: "complaint-\(complaintId)", on: connection
+        )
+        if let dueAt { try await scheduleEscalation(taskId: payload.taskId, level: level, dueAt: dueAt, on: connection) }
+    }
+
+    struct CallRecord: ValidatedRequest {
+        let reached: Bool
+        let note: String?
+        func validate() -> [FieldProblem] {
+            (note?.count ?? 0) > 1000 ? [.init(field: "note", message: "must be at most 1000 characters")] : []
+        }
+    }
+
+    /// The assignee (or anyone above them in scope) records a call. Reached: the task is done,
+    /// escalation stops, and whether the five-minute promise was kept is recorded. Not
+    /// reached: the attempt is on the timeline and the task stays open (escalation goes on).
+    func recordCall(taskId: UUID, _ call: CallRecord, by caller: Principal) async throws -> CallbackTaskView {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                SELECT t.status, t.level, c.id, c.store_id, c.dealer_id, c.opened_at
+                FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id
+                WHERE t.id = \(taskId) FOR UPDATE OF t
+                """,
+                logger: logger
+            )
+            var found: (String, String, UUID, String, String, Date)?
+            for try await row in rows.decode((String, String, UUID, String, String, Date).self) { found = row }
+            guard let (status, level, complaintId, storeId, dealerId, openedAt) = found,
+                  Access.covers(caller, storeId: storeId, dealerId: dealerId)
+            else { throw ProblemDetails.notFound("No such callback task.") }
+            guard status == "open" else { throw ProblemDetails.conflict("This callback task is already completed.") }
+            let now = clock.now()
+            if call.reached {
+                let metPromise = now.timeIntervalSince(openedAt) <= policy.promise
+                try await connection.query(
+                    """
+                    UPDATE callback_tasks SET status = 'completed', completed_at = \(now), completed_by = \(caller.subject), met_promise = \(metPromise)
+                    WHERE id = \(taskId)
+                    """,
+                    logger: logger
+                )
+                try await connection.query("UPDATE complaints SET status = 'called_back' WHERE id = \(complaintId) AND status = 'opened'", logger: logger)
+                if let current = CallbackLevel(rawValue: level) {
+                    try await JobScheduler.cancel(uniqueKey: Self.escalationKey(taskId, current), on: connection, logger: logger)
+                }
+                try await timeline(complaintId, "called_back", actor: caller.subject, detail: call.note, at: now, on: connection)
+                try await outbox.record(
+                    CallbackCompleted(taskId: taskId, complaintId: complaintId, level: CallbackLevel(rawValue: level) ?? .hqDesk,
+                                      calledBackBy: caller.subject, calledBackAt: now, metPromise: metPromise),
+                    aggregateID: "complaint-\(complaintId)", on: connection
+                )
+            } else {
+                try await timeline(complaintId, "call_not_reached", actor: caller.subject, detail: call.note, at: now, on: connection)
+            }
+            guard let task = try await task(taskId, on: connection) else { throw ProblemDetails.notFound("No such callback task.") }
+            return task
+        }
+    }
+}

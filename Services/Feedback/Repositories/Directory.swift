@@ -1,0 +1,82 @@
+import AftercareContracts
+import Logging
+import PostgresNIO
+
+/// The feedback service's view of the organisation, kept from membership events.
+struct MemberPlacement: Sendable, Equatable {
+    let memberId: String
+    let guideId: String?
+    let storeId: String
+    let dealerId: String
+}
+
+struct Directory: Sendable {
+    let logger: Logger
+
+    func upsertMember(_ event: MemberRegistered, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO members (member_id, guide_id, store_id, dealer_id) VALUES (\(event.memberId), \(event.guideId), \(event.storeId), \(event.dealerId))
+            ON CONFLICT (member_id) DO UPDATE SET guide_id = EXCLUDED.guide_id, store_id = EXCLUDED.store_id, dealer_id = EXCLUDED.dealer_id
+            """,
+            logger: logger
+        )
+    }
+
+    func reassignGuide(_ event: MemberGuideReassigned, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "UPDATE members SET guide_id = \(event.toGuideId), store_id = \(event.storeId) WHERE member_id = \(event.memberId)",
+            logger: logger
+        )
+    }
+
+    func upsertStaff(_ event: StaffJoined, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO staff (staff_id, role, dealer_id, store_id, active) VALUES (\(event.staffId), \(event.role.rawValue), \(event.dealerId), \(event.storeId), true)
+            ON CONFLICT (staff_id) DO UPDATE SET role = EXCLUDED.role, dealer_id = EXCLUDED.dealer_id, store_id = EXCLUDED.store_id, active = true
+            """,
+            logger: logger
+        )
+    }
+
+    func staffLeft(_ event: StaffLeft, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE staff SET active = false WHERE staff_id = \(event.staffId)", logger: logger)
+    }
+
+    func member(_ memberId: String, on connection: PostgresConnection) async throws -> MemberPlacement? {
+        let rows = try await connection.query(
+            "SELECT member_id, guide_id, store_id, dealer_id FROM members WHERE member_id = \(memberId)", logger: logger
+        )
+        for try await (id, guide, store, dealer) in rows.decode((String, String?, String, String).self) {
+            return MemberPlacement(memberId: id, guideId: guide, storeId: store, dealerId: dealer)
+        }
+        return nil
+    }
+
+    /// Who stands on each rung for this member right now: a guide who left is no rung.
+    func ladder(for member: MemberPlacement, on connection: PostgresConnection) async throws -> Ladder {
+        let rows = try await connection.query(
+            """
+            SELECT staff_id, role FROM staff
+            WHERE active AND (
+                (staff_id = \(member.guideId) AND role = 'guide')
+                OR (role = 'store_manager' AND store_id = \(member.storeId))
+                OR (role = 'dealer_admin' AND dealer_id = \(member.dealerId))
+            )
+            ORDER BY staff_id
+            """,
+            logger: logger
+        )
+        var ladder = Ladder()
+        for try await (id, role) in rows.decode((String, String).self) {
+            switch StaffRole(rawValue: role) {
+            case .guide: ladder.guide = ladder.guide ?? id
+            case .storeManager: ladder.storeManager = ladder.storeManager ?? id
+            case .dealerAdmin: ladder.dealerAdmin = ladder.dealerAdmin ?? id
+            case nil: continue
+            }
+        }
+        return ladder
+    }
+}

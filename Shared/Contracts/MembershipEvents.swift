@@ -1,0 +1,95 @@
+import Foundation
+
+/// Roles of store staff as membership publishes them; the complaint ladder climbs through them.
+public enum StaffRole: String, Codable, Sendable, CaseIterable {
+    case guide
+    case storeManager = "store_manager"
+    case dealerAdmin = "dealer_admin"
+}
+
+private func requireID(_ value: String, _ name: String) throws(EventValidationError) {
+    if value.trimmingCharacters(in: .whitespaces).isEmpty { throw EventValidationError("\(name) must not be empty") }
+}
+
+/// A member joined, bound to a guide (when registered through a guide's invite code), a store
+/// and a dealer.
+public struct MemberRegistered: EventPayload, Equatable {
+    public static let eventType = "membership.member.registered"
+    public let memberId: String
+    public let guideId: String?
+    public let storeId: String
+    public let dealerId: String
+    public let serviceMessagesConsent: Bool
+    public let marketingConsent: Bool
+
+    public init(memberId: String, guideId: String?, storeId: String, dealerId: String, serviceMessagesConsent: Bool, marketingConsent: Bool) {
+        self.memberId = memberId
+        self.guideId = guideId
+        self.storeId = storeId
+        self.dealerId = dealerId
+        self.serviceMessagesConsent = serviceMessagesConsent
+        self.marketingConsent = marketingConsent
+    }
+
+    public func validate() throws(EventValidationError) {
+        try requireID(memberId, "memberId")
+        try requireID(storeId, "storeId")
+        try requireID(dealerId, "dealerId")
+    }
+}
+
+/// A member was handed over to another guide (e.g. because theirs left).
+public struct MemberGuideReassigned: EventPayload, Equatable {
+    public static let eventType = "membership.member.guide_reassigned"
+    public let memberId: String
+    public let fromGuideId: String?
+    public let toGuideId: String
+    public let storeId: String
+
+    public init(memberId: String, fromGuideId: String?, toGuideId: String, storeId: String) {
+        self.memberId = memberId
+        self.fromGuideId = fromGuideId
+        self.toGuideId = toGuideId
+        self.storeId = storeId
+    }
+
+    public func validate() throws(EventValidationError) {
+        try requireID(memberId, "memberId")
+        try requireID(toGuideId, "toGuideId")
+    }
+}
+
+/// Someone joined a dealer's staff: a guide or manager of a store, or the dealer's admin.
+public struct StaffJoined: EventPayload, Equatable {
+    public static let eventType = "membership.staff.joined"
+    public let staffId: String
+    public let role: StaffRole
+    public let dealerId: String
+    public let storeId: String?
+
+    public init(staffId: String, role: StaffRole, dealerId: String, storeId: String?) {
+        self.staffId = staffId
+        self.role = role
+        self.dealerId = dealerId
+        self.storeId = storeId
+    }
+
+    public func validate() throws(EventValidationError) {
+        try requireID(staffId, "staffId")
+        try requireID(dealerId, "dealerId")
+        if role != .dealerAdmin, storeId?.isEmpty ?? true { throw EventValidationError("storeId is required for \(role.rawValue)") }
+    }
+}
+
+public struct StaffLeft: EventPayload, Equatable {
+    public static let eventType = "membership.staff.left"
+    public let staffId: String
+
+    public init(staffId: String) {
+        self.staffId = staffId
+    }
+
+    public func validate() throws(EventValidationError) {
+        try requireID(staffId, "staffId")
+    }
+}

@@ -1,0 +1,146 @@
+import AftercareAMQP
+import AftercareContracts
+import AftercareMessaging
+import AftercarePersistence
+import AftercareRuntime
+import AftercareTestSupport
+@testable import FeedbackService
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+
+/// One feedback service on a throw-away database with its own queue name, a business clock
+/// moved by hand, and a small organisation (member, guide, store manager, dealer admin)
+/// delivered through the bus as membership would publish it. Ids carry a per-test prefix,
+/// since every test's queue sees every test's membership events.
+struct FeedbackFixture: Sendable {
+    let configuration: ServiceConfiguration
+    let clock: ManualBusinessClock
+    let database: PostgresClient
+    let tokens: TokenAuthority
+    let prefix: String
+
+    var member: String { "\(prefix)m-1" }
+    var guide: String { "\(prefix)g-1" }
+    var manager: String { "\(prefix)sm-1" }
+    var dealerAdmin: String { "\(prefix)da-1" }
+    var store: String { "\(prefix)s-1" }
+    var dealer: String { "\(prefix)d-1" }
+
+    static func with(_ body: @escaping @Sendable (FeedbackFixture) async throws -> Void) async throws {
+        try await TestDatabase.with { database in
+            let prefix = String(UUID().uuidString.lowercased().prefix(6)) + "-"
+            let configuration = try TestEnvironment.configuration(service: ServiceIdentity(name: "feedback-\(prefix.dropLast())", defaultHTTPPort: 0), databaseURL: database.url)
+            try await withRunningClient(try makeClient(url: database.url)) { client in
+                let fixture = FeedbackFixture(
+                    configuration: configuration, clock: ManualBusinessClock(Date(timeIntervalSince1970: 1_900_000_000)),
+                    database: client, tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix
+                )
+                try await body(fixture)
+                try await fixture.deleteQueues()
+            }
+        }
+    }
+
+    func app() async -> some ApplicationProtocol {
+        await buildApplication(configuration: configuration, clock: clock)
+    }
+
+    /// Waits until the app is ready (its queue exists), then delivers the organisation.
+    func seedOrganisation(_ client: some TestClientProtocol, guideActive: Bool = true) async throws {
+        _ = try await eventually(timeout: .seconds(20)) {
+            try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
+        }
+        // As membership's outbox would publish them: an event's aggregate is its staff member
+        // or member, carried in the aggregate_id header, so one person's events stay in order.
+        var events: [(String, UUID, String, Data)] = []
+        func add<P: EventPayload>(_ payload: P, aggregate: String) throws {
+            let metadata = EventMetadata(eventID: UUID(), type: P.eventType, schemaVersion: 1, occurredAt: Date(), producer: "membership",
+                                         correlationID: UUID(), causationID: nil, aggregateID: aggregate, aggregateSequence: Int64(events.count + 1))
+            events.append((P.eventType, metadata.eventID, aggregate, try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))))
+        }
+        try add(StaffJoined(staffId: guide, role: .guide, dealerId: dealer, storeId: store), aggregate: guide)
+        try add(StaffJoined(staffId: manager, role: .storeManager, dealerId: dealer, storeId: store), aggregate: manager)
+        try add(StaffJoined(staffId: dealerAdmin, role: .dealerAdmin, dealerId: dealer, storeId: nil), aggregate: dealerAdmin)
+        try add(MemberRegistered(memberId: member, guideId: guide, storeId: store, dealerId: dealer, serviceMessagesConsent: true, marketingConsent: false), aggregate: member)
+        if !guideActive { try add(StaffLeft(staffId: guide), aggregate: guide) }
+        let publisher = AMQPPublisher(settings: configuration.broker, name: "membership-stand-in", logger: TestEnvironment.logger)
+        publisher.start()
+        _ = await eventually { publisher.isConnected }
+        for (type, eventID, aggregate, body) in events {
+            _ = try await publisher.publish(AMQPOutgoingMessage(
+                exchange: EventBus.exchange, routingKey: type, body: Array(body), messageID: eventID.uuidString.lowercased(), type: type,
+                headers: [EventHeader.aggregateID: .string(aggregate)]
+            ))
+        }
+        await publisher.shutdown()
+        let expectedActive = guideActive ? 3 : 2
+        _ = try await eventually(timeout: .seconds(20)) {
+            guard try await count("SELECT count(*) FROM staff WHERE active AND staff_id LIKE '\(prefix)%'") == expectedActive else { return false }
+            return try await count("SELECT count(*) FROM members WHERE member_id = '\(member)'") == 1
+        }
+    }
+
+    func token(_ role: Role, _ subject: String, store: String? = nil, dealer: String? = nil) async throws -> String {
+        try await tokens.sign(subject: subject, role: role, dealerID: dealer ?? self.dealer, storeID: store ?? self.store)
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        try await database.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
+    }
+
+    /// Events of one type in the outbox: what the service published.
+    func published(_ type: String) async throws -> Int {
+        try await count("SELECT count(*) FROM outbox WHERE event_type = '\(type)'")
+    }
+
+    func taskLevel() async throws -> (String, String?) {
+        try await database.query("SELECT level, assignee_id FROM callback_tasks", logger: TestEnvironment.logger).collect().first?.decode((String, String?).self) ?? ("none", nil)
+    }
+
+    /// Moves business time and waits for the worker's next look (it polls at least every second).
+    func advance(by seconds: TimeInterval) async throws {
+        clock.advance(by: seconds)
+        try await Task.sleep(for: .milliseconds(1500))
+    }
+
+    func openComplaint(_ client: some TestClientProtocol, key: String? = nil) async throws -> ComplaintDesk.Opened {
+        var headers = HTTPFields.bearer(try await token(.member, member, store: nil, dealer: nil))
+        if let key { headers[.idempotencyKey] = key }
+        let body = #"{"channel": "mini_program", "category": "product_quality", "severity": "high", "description": "The mattress sags after two weeks."}"#
+        return try await client.execute(uri: "/api/v1/complaints", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+            guard response.status == .created else { throw FixtureError(message: "\(response.status): \(String(buffer: response.body))") }
+            return try JSONDecoder.iso.decode(ComplaintDesk.Opened.self, from: Data(buffer: response.body))
+        }
+    }
+
+    func deleteQueues() async throws {
+        let cleaner = AMQPPublisher(settings: configuration.broker, name: "cleanup", logger: TestEnvironment.logger)
+        cleaner.start()
+        _ = await eventually { cleaner.isConnected }
+        for queue in EventBus.consumerTopology(service: configuration.service.name, eventTypes: [], retryDelays: EventConsumer.Settings().retryDelays).queues {
+            try? await cleaner.deleteQueue(queue.name)
+        }
+        await cleaner.shutdown()
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+extension JSONDecoder {
+    static var iso: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+extension FeedbackFixture {
+    func taskLevel(of id: UUID) async throws -> String {
+        try await database.query("SELECT level FROM callback_tasks WHERE id = \(id)", logger: TestEnvironment.logger).collect().first?.decode(String.self) ?? "none"
+    }
+}
