@@ -19,38 +19,58 @@ public enum AMQPDisposition: Sendable {
 /// inbox makes the repeat harmless.
 public final class AMQPConsumer: Service, Sendable {
     public typealias Handler = @Sendable (AMQPDelivery) async -> AMQPDisposition
+    /// Handles deliveries that accumulated on a lane together; returns one disposition each.
+    public typealias BatchHandler = @Sendable ([AMQPDelivery]) async -> [AMQPDisposition]
 
     private let session: AMQPSession
     private let queue: String
     private let prefetch: UInt16
     private let topology: AMQPTopology
-    private let handler: Handler
+    private let handler: BatchHandler
+    private let maxBatch: Int
     private let logger: Logger
     private let unsettled = Atomic<Int>(0)
     private let isStopping = Atomic<Bool>(false)
     private let lanes: Int
     private let laneKey: @Sendable (AMQPDelivery) -> String?
 
-    public init(
+    public convenience init(
         settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
         topology: AMQPTopology, lanes: Int = 1,
         laneKey: @escaping @Sendable (AMQPDelivery) -> String? = { $0.headers["aggregate_id"]?.stringValue },
         logger: Logger, handler: @escaping Handler
     ) {
+        self.init(
+            settings: settings, name: name, queue: queue, prefetch: prefetch, topology: topology, lanes: lanes, laneKey: laneKey,
+            maxBatch: 1, logger: logger, batchHandler: { deliveries in
+                var dispositions: [AMQPDisposition] = []
+                for delivery in deliveries { dispositions.append(await handler(delivery)) }
+                return dispositions
+            }
+        )
+    }
+
+    public init(
+        settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
+        topology: AMQPTopology, lanes: Int = 1,
+        laneKey: @escaping @Sendable (AMQPDelivery) -> String? = { $0.headers["aggregate_id"]?.stringValue },
+        maxBatch: Int, logger: Logger, batchHandler: @escaping BatchHandler
+    ) {
+        self.maxBatch = max(1, maxBatch)
+        self.handler = batchHandler
         self.lanes = max(1, lanes)
         self.laneKey = laneKey
         self.session = AMQPSession(settings: settings, name: name, logger: logger)
         self.queue = queue
         self.prefetch = prefetch
         self.topology = topology
-        self.handler = handler
         self.logger = logger
     }
 
     public var isConnected: Bool { session.isConnected }
 
     public func run() async throws {
-        let lanes = (0..<self.lanes).map { _ in AsyncStream.makeStream(of: AMQPDelivery.self) }
+        let buffers = (0..<lanes).map { _ in DeliveryBuffer() }
         let queue = self.queue, prefetch = self.prefetch, topology = self.topology
         session.start(
             setUp: { connection in
@@ -62,20 +82,20 @@ public final class AMQPConsumer: Service, Sendable {
                 let wait: Duration = unsettled.load(ordering: .relaxed) > 0 ? .milliseconds(2) : .milliseconds(200)
                 if let delivery = try connection.nextDelivery(timeout: wait, generation: generation) {
                     unsettled.add(1, ordering: .relaxed)
-                    lanes[lane(for: delivery)].continuation.yield(delivery)
+                    buffers[lane(for: delivery)].append(delivery)
                 }
             }
         )
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                for stream in lanes.map(\.stream) {
+                for buffer in buffers {
                     group.addTask { [self] in
-                        for await delivery in stream {
-                            let disposition = await handler(delivery)
+                        while let batch = await buffer.take(limit: maxBatch) {
+                            let dispositions = await handler(batch)
                             // Torn down rather than shut down: acknowledge nothing more, the
                             // broker redelivers what was in hand.
                             if Task.isCancelled { break }
-                            settle(delivery, disposition)
+                            for (delivery, disposition) in zip(batch, dispositions) { settle(delivery, disposition) }
                             if isStopping.load(ordering: .relaxed) { break }
                         }
                     }
@@ -84,7 +104,7 @@ public final class AMQPConsumer: Service, Sendable {
         } onGracefulShutdown: { [self] in
             // Finish the deliveries in hand, leave the rest unacknowledged for redelivery.
             isStopping.store(true, ordering: .relaxed)
-            for lane in lanes { lane.continuation.finish() }
+            for buffer in buffers { buffer.finish() }
         }
         await session.stop()
     }

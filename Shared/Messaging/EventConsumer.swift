@@ -22,6 +22,8 @@ public final class EventConsumer: Service, Sendable {
         public var prefetch: UInt16 = 100
         /// Deliveries handled at once; one aggregate's events always share a lane.
         public var lanes = 8
+        /// Deliveries waiting on a lane are handled together, in one transaction, up to this many.
+        public var maxBatch = 50
         public init() {}
     }
 
@@ -36,7 +38,7 @@ public final class EventConsumer: Service, Sendable {
         self.consumer = AMQPConsumer(
             settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
             topology: topology, lanes: settings.lanes, laneKey: { $0.headers[EventHeader.aggregateID]?.stringValue },
-            logger: logger, handler: { await processor.process($0) }
+            maxBatch: settings.maxBatch, logger: logger, batchHandler: { await processor.processBatch($0) }
         )
     }
 
@@ -157,7 +159,7 @@ public struct EventDeliveryProcessor: Sendable {
         )
     }
 
-    private func count(_ type: String, _ outcome: Outcome) {
+    func count(_ type: String, _ outcome: Outcome) {
         Counter(label: "aftercare_events_consumed_total", dimensions: [("service", service), ("type", type), ("outcome", outcome.rawValue)]).increment()
     }
 

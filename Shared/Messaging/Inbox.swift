@@ -1,3 +1,4 @@
+import Foundation
 import AftercareContracts
 import Logging
 import PostgresNIO
@@ -17,5 +18,25 @@ public enum Inbox {
         )
         for try await _ in rows { return true }
         return false
+    }
+}
+
+extension Inbox {
+    /// Claims many events in one statement; returns the ids seen for the first time.
+    public static func claim(consumer: String, events: [EventMetadata], on connection: PostgresConnection, logger: Logger) async throws -> Set<UUID> {
+        guard !events.isEmpty else { return [] }
+        let ids = events.map(\.eventID)
+        let types = events.map(\.type)
+        let rows = try await connection.query(
+            """
+            INSERT INTO inbox (consumer, event_id, event_type)
+            SELECT \(consumer), id, type FROM unnest(\(ids)::uuid[], \(types)::text[]) AS e(id, type)
+            ON CONFLICT DO NOTHING RETURNING event_id
+            """,
+            logger: logger
+        )
+        var fresh = Set<UUID>()
+        for try await id in rows.decode(UUID.self) { fresh.insert(id) }
+        return fresh
     }
 }

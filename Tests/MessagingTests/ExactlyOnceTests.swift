@@ -248,4 +248,26 @@ struct ExactlyOnceTests {
             #expect(try await harness.unsentCount() == 5)
         }
     }
+
+    @Test("a batch whose handler fails rolls back and is handled one by one; a duplicate within a batch applies once")
+    func batchFallback() async throws {
+        try await MessagingHarness.with { harness in
+            let flaky = try await harness.emit(1, failTimes: 1)
+            let steady = try await harness.emit(9)
+            try await harness.relay().relayBatch()
+            let deliveries = try await harness.publisher.peek(queue: EventBus.queue(for: harness.service), limit: 10)
+            #expect(deliveries.count == 10)
+            let dispositions = await harness.processor().processBatch(deliveries + [deliveries[3]])
+            #expect(dispositions.count == 11)
+            #expect(dispositions.allSatisfy { $0 == .acknowledge })
+            let effects = try await harness.effects()
+            #expect(Set(effects.keys) == Set(flaky + steady))
+            #expect(effects.values.allSatisfy { $0 == 1 })
+            // The flaky event failed inside the batch, then succeeded on its own.
+            #expect(harness.attempts.withLock { $0[flaky[0]] } == 2)
+            // Processed again (a redelivery), nothing changes.
+            _ = await harness.processor().processBatch(deliveries)
+            #expect(try await harness.effects() == effects)
+        }
+    }
 }

@@ -1,0 +1,57 @@
+import AftercareAMQP
+import AftercareContracts
+import Foundation
+import Metrics
+import PostgresNIO
+
+extension EventDeliveryProcessor {
+    /// Handles deliveries that arrived together in one transaction: one inbox statement for
+    /// all, each new event's handler in order, one commit. Poison is dead-lettered one by one
+    /// as usual. If any handler fails, the whole batch rolls back and is handled one delivery
+    /// at a time, so retries and dead letters behave exactly as for single deliveries.
+    public func processBatch(_ deliveries: [AMQPDelivery]) async -> [AMQPDisposition] {
+        guard deliveries.count > 1 else { return [await process(deliveries[0])] }
+        struct Readable {
+            let index: Int
+            let metadata: EventMetadata
+            let body: Data
+            let entry: EventSubscriptions.Entry
+        }
+        var readable: [Readable] = []
+        var dispositions = [AMQPDisposition?](repeating: nil, count: deliveries.count)
+        var seen = Set<UUID>()
+        for (index, delivery) in deliveries.enumerated() {
+            let body = Data(delivery.body)
+            guard let entry = subscriptions.entries[delivery.type ?? delivery.routingKey],
+                  let metadata = try? entry.decode(body),
+                  delivery.messageID == nil || delivery.messageID == metadata.eventID.uuidString.lowercased()
+            else {
+                dispositions[index] = await process(delivery)  // poison: the single path says why
+                continue
+            }
+            // The same event twice in one batch: the second is a duplicate delivery.
+            guard seen.insert(metadata.eventID).inserted else {
+                dispositions[index] = .acknowledge
+                continue
+            }
+            readable.append(Readable(index: index, metadata: metadata, body: body, entry: entry))
+        }
+        do {
+            let consumer = service, logger = self.logger
+            let applied = try await database.withTransaction(logger: logger) { connection in
+                let fresh = try await Inbox.claim(consumer: consumer, events: readable.map(\.metadata), on: connection, logger: logger)
+                for event in readable where fresh.contains(event.metadata.eventID) {
+                    try await event.entry.handle(event.body, connection)
+                }
+                return fresh
+            }
+            for event in readable {
+                dispositions[event.index] = .acknowledge
+                count(event.metadata.type, applied.contains(event.metadata.eventID) ? .handled : .duplicate)
+            }
+        } catch {
+            for event in readable { dispositions[event.index] = await process(deliveries[event.index]) }
+        }
+        return dispositions.map { $0 ?? .requeue }
+    }
+}
