@@ -21,16 +21,18 @@ struct MessagingBench: AsyncParsableCommand {
 
     @Option(help: "Messages for the raw broker measurement.") var rawMessages = 50_000
     @Option(help: "Events for the end-to-end measurement.") var events = 20_000
-    @Option(help: "Consumer lanes (concurrent handlers).") var lanes = 16
+    @Option(help: "Consumer lanes (concurrent handlers).") var lanes = 4
 
     func run() async throws {
         let broker = try AMQPSettings(url: try Bench.environment("AFTERCARE_TEST_AMQP_URL"))
         let id = UUID().uuidString.lowercased().prefix(8)
         let (publishRate, consumeRate) = try await raw(broker: broker, queue: "bench.raw.\(id)")
+        let pipelineRate = try await rawPipeline(broker: broker, queue: "bench.pipe.\(id)")
         let (e2eRate, e2eTime) = try await endToEnd(broker: broker, service: "bench\(id)")
         Bench.printTable("Messaging (\(ProcessInfo.processInfo.activeProcessorCount) cores, persistent ~500-byte JSON messages)", [
             ("raw publish, confirms per 500 (msg/s)", publishRate),
             ("raw consume, ack each (msg/s)", consumeRate),
+            ("raw pipeline, publish + consume at once (msg/s)", pipelineRate),
             ("end-to-end outbox→inbox (events/s)", e2eRate),
             ("end-to-end \(events) events took", e2eTime),
         ])
@@ -63,6 +65,40 @@ struct MessagingBench: AsyncParsableCommand {
         try await publisher.deleteQueue(queue)
         await publisher.shutdown()
         return (publishRate, Bench.perSecond(rawMessages, elapsed))
+    }
+
+    /// The broker's limit for what end-to-end does: publishing with confirms while a consumer
+    /// acks, at the same time, with no database.
+    func rawPipeline(broker: AMQPSettings, queue: String) async throws -> String {
+        let topology = AMQPTopology(queues: [.init(name: queue, arguments: ["x-queue-type": .string("quorum")])])
+        let publisher = AMQPPublisher(settings: broker, name: "bench-pipe", topology: topology, logger: Bench.logger)
+        publisher.start()
+        while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
+        let received = Atomic<Int>(0)
+        let consumer = AMQPConsumer(settings: broker, name: "bench-pipe-consumer", queue: queue, prefetch: 500, topology: topology, logger: Bench.logger) { _ in
+            received.add(1, ordering: .relaxed)
+            return .acknowledge
+        }
+        let messages = rawMessages
+        let published = Atomic<Bool>(false)
+        let elapsed = try await Bench.measure([consumer]) {
+            // The first check publishes everything while the consumer runs; later checks
+            // only watch the count.
+            if !published.exchange(true, ordering: .relaxed) {
+                var sent = 0
+                while sent < messages {
+                    let batch = (sent..<min(sent + 500, messages)).map { n in
+                        AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "pipe-\(n)", type: "bench.raw")
+                    }
+                    _ = try await publisher.publish(batch)
+                    sent += batch.count
+                }
+            }
+            return received.load(ordering: .relaxed) >= messages
+        }
+        try await publisher.deleteQueue(queue)
+        await publisher.shutdown()
+        return Bench.perSecond(rawMessages, elapsed)
     }
 
     func endToEnd(broker: AMQPSettings, service: String) async throws -> (String, String) {

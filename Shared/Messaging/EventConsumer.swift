@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// A service's consumer of the event bus. For each delivery it
 /// - sends poison (unreadable JSON, unknown type, invalid payload) straight to the
@@ -21,7 +22,7 @@ public final class EventConsumer: Service, Sendable {
         public var retryDelays: [Duration] = [.seconds(1), .seconds(10), .seconds(60), .seconds(300)]
         public var prefetch: UInt16 = 100
         /// Deliveries handled at once; one aggregate's events always share a lane.
-        public var lanes = 8
+        public var lanes = 4
         /// Deliveries waiting on a lane are handled together, in one transaction, up to this many.
         public var maxBatch = 50
         public init() {}
@@ -58,6 +59,7 @@ public struct EventDeliveryProcessor: Sendable {
     let publisher: AMQPPublisher
     let settings: EventConsumer.Settings
     let logger: Logger
+    let counters = ConsumerCounters()
 
     public init(
         service: String, subscriptions: EventSubscriptions, database: PostgresClient, publisher: AMQPPublisher,
@@ -86,12 +88,13 @@ public struct EventDeliveryProcessor: Sendable {
         guard let entry = subscriptions.entries[type] else {
             return await deadLetter(delivery, reason: "unknown event type \(type)", logger: logger)
         }
-        let metadata: EventMetadata
+        let event: EventSubscriptions.Decoded
         do {
-            metadata = try entry.decode(body)
+            event = try entry.decode(body)
         } catch {
             return await deadLetter(delivery, reason: "unreadable or invalid event: \(Self.describe(error))", logger: logger)
         }
+        let metadata = event.metadata
         guard delivery.messageID == nil || delivery.messageID == metadata.eventID.uuidString.lowercased() else {
             return await deadLetter(delivery, reason: "message_id does not match the envelope's eventId", logger: logger)
         }
@@ -100,7 +103,7 @@ public struct EventDeliveryProcessor: Sendable {
             let consumer = service
             let applied = try await database.withTransaction(logger: logger) { connection in
                 guard try await Inbox.claim(consumer: consumer, event: metadata, on: connection, logger: logger) else { return false }
-                try await entry.handle(body, connection)
+                try await event.handle(connection)
                 return true
             }
             count(type, applied ? .handled : .duplicate)
@@ -160,7 +163,7 @@ public struct EventDeliveryProcessor: Sendable {
     }
 
     func count(_ type: String, _ outcome: Outcome) {
-        Counter(label: "aftercare_events_consumed_total", dimensions: [("service", service), ("type", type), ("outcome", outcome.rawValue)]).increment()
+        counters.consumed(service: service, type: type, outcome: outcome.rawValue).increment()
     }
 
     /// Errors as operators need them in a header: what and where, without a stack.
@@ -173,6 +176,21 @@ public struct EventDeliveryProcessor: Sendable {
             context.codingPath.isEmpty ? "not JSON" : "invalid value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         case let error as PSQLError: "database error \(error.serverInfo?[.sqlState] ?? "\(error.code)")"
         default: String(describing: error)
+        }
+    }
+}
+
+/// Counters by label set, made once: creating a metric per event costs a registry lookup.
+final class ConsumerCounters: Sendable {
+    private let consumedCounters = Mutex<[String: Counter]>([:])
+
+    func consumed(service: String, type: String, outcome: String) -> Counter {
+        let key = "\(type) \(outcome)"
+        return consumedCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "aftercare_events_consumed_total", dimensions: [("service", service), ("type", type), ("outcome", outcome)])
+            counters[key] = counter
+            return counter
         }
     }
 }

@@ -13,35 +13,33 @@ extension EventDeliveryProcessor {
         guard deliveries.count > 1 else { return [await process(deliveries[0])] }
         struct Readable {
             let index: Int
-            let metadata: EventMetadata
-            let body: Data
-            let entry: EventSubscriptions.Entry
+            let event: EventSubscriptions.Decoded
+            var metadata: EventMetadata { event.metadata }
         }
         var readable: [Readable] = []
         var dispositions = [AMQPDisposition?](repeating: nil, count: deliveries.count)
         var seen = Set<UUID>()
         for (index, delivery) in deliveries.enumerated() {
-            let body = Data(delivery.body)
             guard let entry = subscriptions.entries[delivery.type ?? delivery.routingKey],
-                  let metadata = try? entry.decode(body),
-                  delivery.messageID == nil || delivery.messageID == metadata.eventID.uuidString.lowercased()
+                  let event = try? entry.decode(Data(delivery.body)),
+                  delivery.messageID == nil || delivery.messageID == event.metadata.eventID.uuidString.lowercased()
             else {
                 dispositions[index] = await process(delivery)  // poison: the single path says why
                 continue
             }
             // The same event twice in one batch: the second is a duplicate delivery.
-            guard seen.insert(metadata.eventID).inserted else {
+            guard seen.insert(event.metadata.eventID).inserted else {
                 dispositions[index] = .acknowledge
                 continue
             }
-            readable.append(Readable(index: index, metadata: metadata, body: body, entry: entry))
+            readable.append(Readable(index: index, event: event))
         }
         do {
             let consumer = service, logger = self.logger
             let applied = try await database.withTransaction(logger: logger) { connection in
                 let fresh = try await Inbox.claim(consumer: consumer, events: readable.map(\.metadata), on: connection, logger: logger)
                 for event in readable where fresh.contains(event.metadata.eventID) {
-                    try await event.entry.handle(event.body, connection)
+                    try await event.event.handle(connection)
                 }
                 return fresh
             }

@@ -5,11 +5,14 @@ import PostgresNIO
 /// The one list of events a service consumes, with their handlers. A handler runs inside the
 /// transaction that also records the event in the inbox, so its effects happen once.
 public struct EventSubscriptions: Sendable {
-    typealias Dispatch = @Sendable (_ body: Data, _ connection: PostgresConnection) async throws -> Void
+    /// An event read once: its metadata, and its handler bound to the typed envelope.
+    struct Decoded: Sendable {
+        let metadata: EventMetadata
+        let handle: @Sendable (PostgresConnection) async throws -> Void
+    }
 
     struct Entry: Sendable {
-        let decode: @Sendable (Data) throws -> EventMetadata
-        let handle: Dispatch
+        let decode: @Sendable (Data) throws -> Decoded
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -24,10 +27,10 @@ public struct EventSubscriptions: Sendable {
         _ type: P.Type,
         _ handler: @escaping @Sendable (EventEnvelope<P>, PostgresConnection) async throws -> Void
     ) {
-        entries[P.eventType] = Entry(
-            decode: { body in try Self.decode(P.self, body).metadata },
-            handle: { body, connection in try await handler(try Self.decode(P.self, body), connection) }
-        )
+        entries[P.eventType] = Entry(decode: { body in
+            let envelope = try Self.decode(P.self, body)
+            return Decoded(metadata: envelope.metadata, handle: { connection in try await handler(envelope, connection) })
+        })
     }
 
     static func decode<P: EventPayload>(_ type: P.Type, _ body: Data) throws -> EventEnvelope<P> {
