@@ -40,28 +40,50 @@ struct MessagingBench: AsyncParsableCommand {
 
     static let body = Array(String(repeating: "x", count: 420).utf8)
 
-    func raw(broker: AMQPSettings, queue: String) async throws -> (String, String) {
+    /// A quorum queue and a connected publisher for it.
+    func rawQueue(broker: AMQPSettings, queue: String) async throws -> (AMQPTopology, AMQPPublisher) {
         let topology = AMQPTopology(queues: [.init(name: queue, arguments: ["x-queue-type": .string("quorum")])])
-        let publisher = AMQPPublisher(settings: broker, name: "bench-raw", topology: topology, logger: Bench.logger)
+        let publisher = AMQPPublisher(settings: broker, name: "bench-\(queue)", topology: topology, logger: Bench.logger)
         publisher.start()
         while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
-        let start = ContinuousClock.now
+        return (topology, publisher)
+    }
+
+    /// Publishes `rawMessages` persistent messages, confirmed 500 at a time.
+    func publishAll(_ publisher: AMQPPublisher, queue: String) async throws {
         var sent = 0
         while sent < rawMessages {
             let batch = (sent..<min(sent + 500, rawMessages)).map { n in
-                AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "raw-\(n)", type: "bench.raw")
+                AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "\(queue)-\(n)", type: "bench.raw")
             }
             _ = try await publisher.publish(batch)
             sent += batch.count
         }
-        let publishRate = Bench.perSecond(rawMessages, ContinuousClock.now - start)
+    }
 
-        let received = Atomic<Int>(0)
-        let consumer = AMQPConsumer(settings: broker, name: "bench-raw-consumer", queue: queue, prefetch: 500, topology: topology, logger: Bench.logger) { _ in
-            received.add(1, ordering: .relaxed)
+    /// Messages received so far, shared between the consumer and the measuring loop.
+    final class Tally: Sendable {
+        private let value = Atomic<Int>(0)
+        func add() { value.add(1, ordering: .relaxed) }
+        var count: Int { value.load(ordering: .relaxed) }
+    }
+
+    func countingConsumer(_ broker: AMQPSettings, queue: String, topology: AMQPTopology, received: Tally) -> AMQPConsumer {
+        AMQPConsumer(settings: broker, name: "bench-consumer-\(queue)", queue: queue, prefetch: 500, topology: topology, logger: Bench.logger) { _ in
+            received.add()
             return .acknowledge
         }
-        let elapsed = try await Bench.measure([consumer]) { received.load(ordering: .relaxed) >= rawMessages }
+    }
+
+    func raw(broker: AMQPSettings, queue: String) async throws -> (String, String) {
+        let (topology, publisher) = try await rawQueue(broker: broker, queue: queue)
+        let start = ContinuousClock.now
+        try await publishAll(publisher, queue: queue)
+        let publishRate = Bench.perSecond(rawMessages, ContinuousClock.now - start)
+        let received = Tally()
+        let consumer = countingConsumer(broker, queue: queue, topology: topology, received: received)
+        let messages = rawMessages
+        let elapsed = try await Bench.measure([consumer]) { received.count >= messages }
         try await publisher.deleteQueue(queue)
         await publisher.shutdown()
         return (publishRate, Bench.perSecond(rawMessages, elapsed))
@@ -70,31 +92,16 @@ struct MessagingBench: AsyncParsableCommand {
     /// The broker's limit for what end-to-end does: publishing with confirms while a consumer
     /// acks, at the same time, with no database.
     func rawPipeline(broker: AMQPSettings, queue: String) async throws -> String {
-        let topology = AMQPTopology(queues: [.init(name: queue, arguments: ["x-queue-type": .string("quorum")])])
-        let publisher = AMQPPublisher(settings: broker, name: "bench-pipe", topology: topology, logger: Bench.logger)
-        publisher.start()
-        while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
-        let received = Atomic<Int>(0)
-        let consumer = AMQPConsumer(settings: broker, name: "bench-pipe-consumer", queue: queue, prefetch: 500, topology: topology, logger: Bench.logger) { _ in
-            received.add(1, ordering: .relaxed)
-            return .acknowledge
-        }
+        let (topology, publisher) = try await rawQueue(broker: broker, queue: queue)
+        let received = Tally()
+        let consumer = countingConsumer(broker, queue: queue, topology: topology, received: received)
         let messages = rawMessages
         let published = Atomic<Bool>(false)
         let elapsed = try await Bench.measure([consumer]) {
             // The first check publishes everything while the consumer runs; later checks
             // only watch the count.
-            if !published.exchange(true, ordering: .relaxed) {
-                var sent = 0
-                while sent < messages {
-                    let batch = (sent..<min(sent + 500, messages)).map { n in
-                        AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "pipe-\(n)", type: "bench.raw")
-                    }
-                    _ = try await publisher.publish(batch)
-                    sent += batch.count
-                }
-            }
-            return received.load(ordering: .relaxed) >= messages
+            if !published.exchange(true, ordering: .relaxed) { try await publishAll(publisher, queue: queue) }
+            return received.count >= messages
         }
         try await publisher.deleteQueue(queue)
         await publisher.shutdown()
