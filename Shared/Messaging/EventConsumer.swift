@@ -101,7 +101,7 @@ public struct EventDeliveryProcessor: Sendable {
 
         do {
             let consumer = service
-            let applied = try await database.withTransaction(logger: logger) { connection in
+            let applied = try await database.transaction(logger: logger) { connection in
                 guard try await Inbox.claim(consumer: consumer, event: metadata, on: connection, logger: logger) else { return false }
                 try await event.handle(connection)
                 return true

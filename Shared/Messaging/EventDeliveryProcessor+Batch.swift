@@ -36,7 +36,7 @@ extension EventDeliveryProcessor {
         }
         do {
             let consumer = service, logger = self.logger
-            let applied = try await database.withTransaction(logger: logger) { connection in
+            let applied = try await database.transaction(logger: logger) { connection in
                 let fresh = try await Inbox.claim(consumer: consumer, events: readable.map(\.metadata), on: connection, logger: logger)
                 for event in readable where fresh.contains(event.metadata.eventID) {
                     try await event.event.handle(connection)

@@ -77,7 +77,7 @@ public final class OutboxRelay: Service, Sendable {
     public func relayBatch() async throws -> Int {
         let batchSize = settings.batchSize
         let exchange = EventBus.exchange, producer = self.producer, publisher = self.publisher, logger = self.logger
-        let (count, unroutableTypes) = try await database.withTransaction(logger: logger) { connection -> (Int, [String]) in
+        let (count, unroutableTypes) = try await database.transaction(logger: logger) { connection -> (Int, [String]) in
             let rows = try await connection.query(
                 """
                 SELECT position, event_id, event_type, aggregate_id, correlation_id, envelope FROM outbox

@@ -118,7 +118,7 @@ public final class JobWorker: Service, Sendable {
         let lag = clock.now().timeIntervalSince(job.dueAt)
         do {
             guard let handler = handlers[job.kind] else { throw UnknownJobKind(kind: job.kind) }
-            try await database.withTransaction(logger: logger) { connection in
+            try await database.transaction(logger: logger) { connection in
                 try await handler(job, connection)
                 let deleted = try await connection.query(
                     "DELETE FROM scheduled_jobs WHERE id = \(job.id) AND leased_by = \(workerID) RETURNING 1", logger: logger
@@ -130,14 +130,10 @@ public final class JobWorker: Service, Sendable {
             Timer(label: "aftercare_job_lag_seconds", dimensions: [("kind", job.kind)], preferredDisplayUnit: .seconds)
                 .recordNanoseconds(Int64(max(0, lag) * 1e9))
             Counter(label: "aftercare_jobs_fired_total", dimensions: [("kind", job.kind)]).increment()
+        } catch is LeaseLost {
+            logger.warning("job lease lapsed before it finished; another worker owns it now")
         } catch {
-            // The transaction wrapper hides what the handler threw.
-            let cause = (error as? PostgresTransactionError)?.closureError ?? error
-            if cause is LeaseLost {
-                logger.warning("job lease lapsed before it finished; another worker owns it now")
-            } else {
-                await reschedule(job, after: cause, logger: logger)
-            }
+            await reschedule(job, after: error, logger: logger)
         }
     }
 

@@ -35,16 +35,7 @@ public struct MigrationRunner: Sendable {
         for migration in migrations where !seen.insert(migration.id).inserted {
             throw MigrationError.duplicateID(migration.id)
         }
-        do {
-            return try await apply(on: client)
-        } catch let error as PostgresTransactionError {
-            // Report what failed inside the transaction, not the transaction wrapper.
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
-        }
-    }
-
-    private func apply(on client: PostgresClient) async throws -> [String] {
-        try await client.withTransaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
             try await connection.query(
                 """

@@ -3,7 +3,7 @@ import AftercareTestSupport
 import Foundation
 import Testing
 
-@Suite("A silent network cut")
+@Suite("A silent network cut", .timeLimit(.minutes(3)))
 struct NetworkCutTests {
     @Test("is detected within a few heartbeats; publishing fails instead of hanging; the connection comes back")
     func cutAndRestore() async throws {

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-@Suite("Publishing with confirms and consuming with acks on a real RabbitMQ")
+@Suite("Publishing with confirms and consuming with acks on a real RabbitMQ", .timeLimit(.minutes(3)))
 struct PublishConsumeTests {
     let settings: AMQPSettings
     let queue: String

@@ -7,7 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite("Complaints, callback tasks and escalation on a real PostgreSQL and RabbitMQ")
+@Suite("Complaints, callback tasks and escalation on a real PostgreSQL and RabbitMQ", .timeLimit(.minutes(3)))
 struct CallbackEscalationTests {
     @Test("a complaint puts a callback task due in five minutes in front of the member's guide")
     func taskForGuide() async throws {

@@ -76,10 +76,11 @@ struct FeedbackFixture: Sendable {
         }
         await publisher.shutdown()
         let expectedActive = guideActive ? 3 : 2
-        _ = try await eventually(timeout: .seconds(20)) {
+        let arrived = try await eventually(timeout: .seconds(20)) {
             guard try await count("SELECT count(*) FROM staff WHERE active AND staff_id LIKE '\(prefix)%'") == expectedActive else { return false }
             return try await count("SELECT count(*) FROM members WHERE member_id = '\(member)'") == 1
         }
+        guard arrived else { throw FixtureError(message: "the membership events did not reach the feedback projections") }
     }
 
     func token(_ role: Role, _ subject: String, store: String? = nil, dealer: String? = nil) async throws -> String {

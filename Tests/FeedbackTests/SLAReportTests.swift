@@ -6,7 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite("The callback SLA report")
+@Suite("The callback SLA report", .timeLimit(.minutes(3)))
 struct SLAReportTests {
     @Test("counts complaints, callbacks within the promise, the median time to callback and escalations per level, within scope")
     func report() async throws {

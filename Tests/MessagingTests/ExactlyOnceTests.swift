@@ -10,7 +10,7 @@ import Testing
 /// Each test compares what was written to the outbox with what the consumer applied:
 /// every event applied exactly once, nothing lost. The suite is serialised because all
 /// harnesses bind the same event type on the shared exchange.
-@Suite("Outbox → relay → broker → consumer → inbox", .serialized)
+@Suite("Outbox → relay → broker → consumer → inbox", .serialized, .timeLimit(.minutes(3)))
 struct ExactlyOnceTests {
     @Test("every committed event is applied once; a rolled-back one never leaves")
     func endToEnd() async throws {

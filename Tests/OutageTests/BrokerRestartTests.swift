@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite("Broker outage")
+@Suite("Broker outage", .timeLimit(.minutes(3)))
 struct BrokerRestartTests {
     /// Restarts the test broker with the script `scripts/run-tests` names; returns once the
     /// broker answers again.

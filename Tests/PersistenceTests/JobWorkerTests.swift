@@ -51,7 +51,7 @@ func pendingJobs(_ client: PostgresClient) async throws -> Int {
     try await client.query("SELECT count(*) FROM scheduled_jobs", logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
 }
 
-@Suite("Durable timers on a real PostgreSQL")
+@Suite("Durable timers on a real PostgreSQL", .timeLimit(.minutes(3)))
 struct JobWorkerTests {
     let logger = TestEnvironment.logger
 

@@ -3,7 +3,7 @@ import AftercareTestSupport
 import PostgresNIO
 import Testing
 
-@Suite("Migrations on a real PostgreSQL")
+@Suite("Migrations on a real PostgreSQL", .timeLimit(.minutes(3)))
 struct MigrationRunnerTests {
     let migrations = [
         Migration("001-members", "CREATE TABLE members (id bigserial PRIMARY KEY, phone text NOT NULL UNIQUE)"),

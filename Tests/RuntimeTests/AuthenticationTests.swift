@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite("Bearer tokens: issuer, audience, expiry and role")
+@Suite("Bearer tokens: issuer, audience, expiry and role", .timeLimit(.minutes(3)))
 struct AuthenticationTests {
     func withApp(_ test: @escaping @Sendable (any TestClientProtocol, TokenAuthority) async throws -> Void) async throws {
         try await TestDatabase.with { database in

@@ -8,7 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite("Dead letters over HTTP")
+@Suite("Dead letters over HTTP", .timeLimit(.minutes(3)))
 struct DeadLetterAPITests {
     struct Listing: Decodable {
         let queue: String
@@ -70,7 +70,7 @@ struct DeadLetterAPITests {
     }
 }
 
-@Suite("Messaging status for operators")
+@Suite("Messaging status for operators", .timeLimit(.minutes(3)))
 struct MessagingStatusTests {
     struct Status: Decodable {
         struct Outbox: Decodable { let unsent: Int; let oldestUnsentSeconds: Double? }

@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite("Every error is problem+json with the right status")
+@Suite("Every error is problem+json with the right status", .timeLimit(.minutes(3)))
 struct ProblemResponseTests {
     func withApp(_ test: @escaping @Sendable (any TestClientProtocol, TokenAuthority) async throws -> Void) async throws {
         try await TestDatabase.with { database in

@@ -12,7 +12,7 @@ struct ReadyBody: Decodable {
     let checks: [String: String]
 }
 
-@Suite("Readiness follows the database and the broker")
+@Suite("Readiness follows the database and the broker", .timeLimit(.minutes(3)))
 struct ReadinessTests {
     func ready(_ client: some TestClientProtocol) async throws -> (HTTPResponse.Status, [String: String]) {
         try await client.execute(uri: "/health/ready", method: .get) { response in

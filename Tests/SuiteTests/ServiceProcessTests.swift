@@ -4,7 +4,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
-@Suite("The five executables", .serialized)
+@Suite("The five executables", .serialized, .timeLimit(.minutes(3)))
 struct ServiceProcessTests {
     static let services = [
         ("MembershipService", "membership"), ("DispatchService", "dispatch"), ("CouponService", "coupon"),

@@ -40,6 +40,9 @@ public enum TestEnvironment {
             "JWT_SECRET": jwtSecret,
             "HTTP_PORT": "0",
             "LOG_LEVEL": "warning",
+            // Many applications run at once in the test process: small pools keep the test
+            // PostgreSQL well inside its connection limit.
+            "DATABASE_POOL_SIZE": "4",
         ]
         environment.merge(extra) { $1 }
         // Port 0 is not a valid configured port; tests get a free one from the live test client.
@@ -98,7 +101,7 @@ public func withRunningClient<T: Sendable>(_ client: PostgresClient, _ body: (Po
 
 /// A client for a test database with the given URL.
 public func makeClient(url: String) throws -> PostgresClient {
-    var configuration = try DatabaseURL.configuration(from: url, maximumConnections: 8)
+    var configuration = try DatabaseURL.configuration(from: url, maximumConnections: 4)
     configuration.tls = .disable
     return PostgresClient(configuration: configuration, backgroundLogger: TestEnvironment.logger)
 }

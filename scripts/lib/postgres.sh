@@ -42,7 +42,7 @@ pg_start() {
   # pg_ctl daemonizes the server itself; it must not inherit our descriptors.
   run_as_argv postgres
   without_extra_fds "${RUN_AS[@]}" "$PG_BIN/pg_ctl" start -D "$PG_VDIR/data" -l "$PG_VDIR/postgres.log" -w -t 60 \
-    -o "-c port=$PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$PG_VSOCKET_DIR'" \
+    -o "-c port=$PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='$PG_VSOCKET_DIR' -c max_connections=300" \
     </dev/null >/dev/null || { as_root tail -n 30 "$PG_LOG" >&2; die "PostgreSQL did not start (log: $PG_LOG)"; }
 }
 

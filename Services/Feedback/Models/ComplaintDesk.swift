@@ -154,11 +154,7 @@ struct ComplaintDesk: Sendable {
     }
 
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await database.withTransaction(logger: logger) { try await body($0) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error
-        }
+        try await database.transaction(logger: logger, body)
     }
 }
 
