@@ -46,8 +46,10 @@ final class DeliveryBuffer: Sendable {
             if let batch { return batch.isEmpty ? nil : batch }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
+                    // Cancellation may land between the loop's check and this point, when
+                    // `onCancel` finds no waiter to resume: look again under the lock.
                     let ready = state.withLock { state in
-                        if !state.items.isEmpty || state.finished { return true }
+                        if !state.items.isEmpty || state.finished || Task.isCancelled { return true }
                         state.waiter = continuation
                         return false
                     }
