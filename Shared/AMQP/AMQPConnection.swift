@@ -260,12 +260,6 @@ final class AMQPConnection {
         return ok.pointee.message_count
     }
 
-    func purge(queue: String) throws {
-        let arena = CAllocations()
-        _ = amqp_queue_purge(state, aftercareChannel, arena.bytes(queue))
-        try check(amqp_get_rpc_reply(state), "queue.purge \(queue)")
-    }
-
     func deleteQueue(_ queue: String) throws {
         let arena = CAllocations()
         _ = amqp_queue_delete(state, aftercareChannel, arena.bytes(queue), 0, 0)

@@ -113,10 +113,6 @@ public final class AMQPPublisher: Service, Sendable {
         }
     }
 
-    public func purge(queue: String) async throws {
-        try await session.perform { connection, _ in try connection.purge(queue: queue) }
-    }
-
     public func deleteQueue(_ queue: String) async throws {
         try await session.perform { connection, _ in try connection.deleteQueue(queue) }
     }

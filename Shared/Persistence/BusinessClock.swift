@@ -25,8 +25,4 @@ public final class ManualBusinessClock: BusinessClock {
     public func advance(by interval: TimeInterval) {
         current.withLock { $0 = $0.addingTimeInterval(interval) }
     }
-
-    public func set(_ date: Date) {
-        current.withLock { $0 = date }
-    }
 }

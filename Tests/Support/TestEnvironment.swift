@@ -83,10 +83,7 @@ public struct TestDatabase: Sendable {
     }
 
     static func admin(_ url: String, _ body: (PostgresClient) async throws -> Void) async throws {
-        var configuration = try DatabaseURL.configuration(from: url, maximumConnections: 2)
-        configuration.tls = .disable
-        let client = PostgresClient(configuration: configuration, backgroundLogger: TestEnvironment.logger)
-        try await withRunningClient(client) { try await body($0) }
+        try await withRunningClient(try makeClient(url: url)) { try await body($0) }
     }
 }
 
