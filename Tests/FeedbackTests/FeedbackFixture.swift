@@ -77,7 +77,10 @@ struct FeedbackFixture: Sendable {
         await publisher.shutdown()
         let expectedActive = guideActive ? 3 : 2
         let arrived = try await eventually(timeout: .seconds(20)) {
-            guard try await count("SELECT count(*) FROM staff WHERE active AND staff_id LIKE '\(prefix)%'") == expectedActive else { return false }
+            // All three are known and the right number active: counting only active ones could
+            // pass before the guide's own events (joined, then left) had arrived.
+            guard try await count("SELECT count(*) FROM staff WHERE staff_id LIKE '\(prefix)%'") == 3,
+                  try await count("SELECT count(*) FROM staff WHERE active AND staff_id LIKE '\(prefix)%'") == expectedActive else { return false }
             return try await count("SELECT count(*) FROM members WHERE member_id = '\(member)'") == 1
         }
         guard arrived else { throw FixtureError(message: "the membership events did not reach the feedback projections") }
@@ -124,19 +127,6 @@ struct FeedbackFixture: Sendable {
             try? await cleaner.deleteQueue(queue.name)
         }
         await cleaner.shutdown()
-    }
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
-}
-
-extension JSONDecoder {
-    static var iso: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
     }
 }
 

@@ -40,3 +40,19 @@ public func eventually(timeout: Duration = .seconds(15), _ condition: () async t
     }
     return try await condition()
 }
+
+/// A fixture could not set up what its test needs; the message says what.
+public struct FixtureError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension JSONDecoder {
+    /// Decodes the services' responses (ISO 8601 dates).
+    public static var iso: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
