@@ -185,6 +185,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MembershipTests",
+            dependencies: [
+                "MembershipService", "AftercareTestSupport", "AftercareRuntime", "AftercareMessaging", "AftercareContracts", "AftercareAMQP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/MembershipTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SuiteTests",
             dependencies: [
                 "AftercareTestSupport", "AftercareMessaging",

@@ -1,9 +1,55 @@
+import AftercarePersistence
 import AftercareRuntime
+import Foundation
 import Hummingbird
+import Logging
 
-/// Wires the membership service. Tests call this too, with their own configuration.
-func buildApplication(configuration: ServiceConfiguration) async -> some ApplicationProtocol {
-    let platform = await ServicePlatform(configuration: configuration, migrations: MembershipMigrations.all)
+/// Loyalty settings from the environment: points per currency unit, and the yearly clearing
+/// (date, grace period, time zone).
+struct LoyaltySettings: Sendable {
+    var pointsPerUnit = 1.0
+    var calendar = PointsCalendar()
+
+    static func read(_ reader: EnvironmentReader) throws -> LoyaltySettings {
+        var settings = LoyaltySettings()
+        settings.pointsPerUnit = try reader.double("MEMBERSHIP_POINTS_PER_UNIT", default: 1, range: 0.01...1000)
+        let clearing = reader.string("MEMBERSHIP_POINTS_CLEARING_DATE", default: "12-31")
+        let parts = clearing.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, (1...12).contains(parts[0]), (1...28).contains(parts[1]) || (parts[1] <= 31 && parts[0] != 2) else {
+            throw ConfigurationError(variable: "MEMBERSHIP_POINTS_CLEARING_DATE", problem: "must be MM-DD (e.g. 12-31)")
+        }
+        settings.calendar.clearingMonth = parts[0]
+        settings.calendar.clearingDay = parts[1]
+        settings.calendar.graceDays = try reader.int("MEMBERSHIP_POINTS_GRACE_DAYS", default: 90, range: 0...365)
+        let zone = reader.string("MEMBERSHIP_TIME_ZONE", default: "Asia/Shanghai")
+        guard let timeZone = TimeZone(identifier: zone) else {
+            throw ConfigurationError(variable: "MEMBERSHIP_TIME_ZONE", problem: "is not a known IANA time zone")
+        }
+        settings.calendar.timeZone = timeZone
+        return settings
+    }
+}
+
+/// Wires the membership service. Tests call this too, with their own configuration and a
+/// business clock they move by hand.
+func buildApplication(
+    configuration: ServiceConfiguration, loyalty: LoyaltySettings = LoyaltySettings(), clock: any BusinessClock = SystemBusinessClock()
+) async -> some ApplicationProtocol {
+    let logger = Logger(label: configuration.service.name)
+    let platform = await ServicePlatform(configuration: configuration, migrations: MembershipMigrations.all, clock: clock, logger: logger)
+    let context = MembershipContext(database: platform.database, outbox: platform.outbox, clock: clock, calendar: loyalty.calendar,
+                                    pointsPerUnit: loyalty.pointsPerUnit, logger: logger)
     let router = platform.makeRouter()
-    return platform.makeApplication(router: router)
+    let api = platform.api(router)
+    let book = MemberBook(context: context)
+    MemberController(book: book).addRoutes(to: api)
+    LoyaltyController(purchases: Purchases(context: context)).addRoutes(to: api)
+    OrganisationController(organisation: Organisation(context: context)).addRoutes(to: api)
+    StoreStatisticsController(context: context).addRoutes(to: api)
+    let rituals = DailyRituals(context: context)
+    return platform.makeApplication(
+        router: router,
+        jobs: [DailyRituals.job: { job, connection in try await rituals.run(job, on: connection) }],
+        backgroundServices: [RitualStarter(rituals: rituals)]
+    )
 }

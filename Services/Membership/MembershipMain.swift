@@ -5,7 +5,8 @@ import AftercareRuntime
 struct MembershipMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .membership)
-        let app = await buildApplication(configuration: configuration)
+        let loyalty = ServiceConfiguration.serviceSettings(service: .membership, LoyaltySettings.read)
+        let app = await buildApplication(configuration: configuration, loyalty: loyalty)
         try await app.runService()
     }
 }

@@ -7,12 +7,12 @@ public enum StaffRole: String, Codable, Sendable, CaseIterable {
     case dealerAdmin = "dealer_admin"
 }
 
-private func requireID(_ value: String, _ name: String) throws(EventValidationError) {
+func requireID(_ value: String, _ name: String) throws(EventValidationError) {
     if value.trimmingCharacters(in: .whitespaces).isEmpty { throw EventValidationError("\(name) must not be empty") }
 }
 
 /// A member joined, bound to a guide (when registered through a guide's invite code), a store
-/// and a dealer.
+/// and a dealer. Carries the contact and consents so notification needs no call back.
 public struct MemberRegistered: EventPayload, Equatable {
     public static let eventType = "membership.member.registered"
     public let memberId: String
@@ -21,14 +21,26 @@ public struct MemberRegistered: EventPayload, Equatable {
     public let dealerId: String
     public let serviceMessagesConsent: Bool
     public let marketingConsent: Bool
+    /// E.164, e.g. `+8613812345678`. Optional in the schema so older events still decode.
+    public let phone: String?
+    public let name: String?
+    public let referredBy: String?
+    public let timeZone: String?
 
-    public init(memberId: String, guideId: String?, storeId: String, dealerId: String, serviceMessagesConsent: Bool, marketingConsent: Bool) {
+    public init(
+        memberId: String, guideId: String?, storeId: String, dealerId: String, serviceMessagesConsent: Bool, marketingConsent: Bool,
+        phone: String? = nil, name: String? = nil, referredBy: String? = nil, timeZone: String? = nil
+    ) {
         self.memberId = memberId
         self.guideId = guideId
         self.storeId = storeId
         self.dealerId = dealerId
         self.serviceMessagesConsent = serviceMessagesConsent
         self.marketingConsent = marketingConsent
+        self.phone = phone
+        self.name = name
+        self.referredBy = referredBy
+        self.timeZone = timeZone
     }
 
     public func validate() throws(EventValidationError) {
@@ -66,12 +78,17 @@ public struct StaffJoined: EventPayload, Equatable {
     public let role: StaffRole
     public let dealerId: String
     public let storeId: String?
+    /// The phone alerts go to (E.164) and the name they are addressed by.
+    public let phone: String?
+    public let name: String?
 
-    public init(staffId: String, role: StaffRole, dealerId: String, storeId: String?) {
+    public init(staffId: String, role: StaffRole, dealerId: String, storeId: String?, phone: String? = nil, name: String? = nil) {
         self.staffId = staffId
         self.role = role
         self.dealerId = dealerId
         self.storeId = storeId
+        self.phone = phone
+        self.name = name
     }
 
     public func validate() throws(EventValidationError) {

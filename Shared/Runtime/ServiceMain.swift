@@ -18,4 +18,15 @@ extension ServiceConfiguration {
             exit(78)
         }
     }
+
+    /// A service's own settings read from the process environment; like the shared
+    /// configuration, a bad value stops start-up with EX_CONFIG and names the variable.
+    public static func serviceSettings<T>(service: ServiceIdentity, _ read: (EnvironmentReader) throws -> T) -> T {
+        do {
+            return try read(EnvironmentReader(ProcessInfo.processInfo.environment))
+        } catch {
+            FileHandle.standardError.write(Data("aftercare-\(service.name): configuration error: \(error)\n".utf8))
+            exit(78)
+        }
+    }
 }

@@ -33,6 +33,15 @@ public struct EnvironmentReader: Sendable {
         return value
     }
 
+    public func double(_ name: String, default defaultValue: Double, range: ClosedRange<Double>) throws -> Double {
+        guard let text = optional(name) else { return defaultValue }
+        guard let value = Double(text), value.isFinite else { throw ConfigurationError(variable: name, problem: "must be a number, got \"\(text)\"") }
+        guard range.contains(value) else {
+            throw ConfigurationError(variable: name, problem: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
     public func choice<T: RawRepresentable & CaseIterable>(_ name: String, default defaultValue: T) throws -> T where T.RawValue == String {
         guard let text = optional(name) else { return defaultValue }
         guard let value = T(rawValue: text.lowercased()) else {

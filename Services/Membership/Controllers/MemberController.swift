@@ -1,0 +1,54 @@
+import AftercareRuntime
+import Foundation
+import Hummingbird
+
+/// `/api/v1/members`: register (201 new, 200 when the phone is already a member), search
+/// within the caller's scope, get, change the profile, set tags.
+struct MemberController: Sendable {
+    let book: MemberBook
+
+    func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
+        // One group per set of roles: middleware added to a group applies to all its routes.
+        api.group("members").add(middleware: RoleGate(.service, .guide, .storeManager, .dealerAdmin, .hqAdmin))
+            .post { request, context -> EditedResponse<MemberView> in
+                let registration = try await request.decodeJSON(as: Registration.self, context: context)
+                let result = try await book.register(registration, by: try context.requirePrincipal())
+                return EditedResponse(status: result.created ? .created : .ok, response: result.member)
+            }
+            .get { request, context -> MemberBook.Page in
+                let query = request.uri.queryParameters
+                var search = MemberBook.Search()
+                search.phone = query.get("phone")
+                search.name = query.get("name")
+                search.guideId = query.get("guideId")
+                search.storeId = query.get("storeId")
+                search.tag = query.get("tag")
+                search.cursor = query.get("cursor")
+                if let raw = query.get("limit") {
+                    guard let limit = Int(raw) else { throw ProblemDetails.validation(field: "limit", "must be a whole number") }
+                    search.limit = limit
+                }
+                return try await book.search(search, by: try context.requirePrincipal())
+            }
+        api.group("members").add(middleware: RoleGate(.service, .member, .guide, .storeManager, .dealerAdmin, .hqAdmin))
+            .get("{id}") { _, context -> MemberView in
+                let id = try memberID(context)
+                let caller = try context.requirePrincipal()
+                return try await book.context.transaction { try await book.visible(id, to: caller, on: $0).view(for: caller) }
+            }
+            .patch("{id}") { request, context -> MemberView in
+                let change = try await request.decodeJSON(as: ProfileChange.self, context: context)
+                return try await book.update(try memberID(context), change, by: try context.requirePrincipal())
+            }
+            .put("{id}/tags") { request, context -> MemberView in
+                let change = try await request.decodeJSON(as: TagsChange.self, context: context)
+                return try await book.setTags(try memberID(context), change, by: try context.requirePrincipal())
+            }
+    }
+}
+
+/// The `{id}` of a member route; anything but a UUID is simply not a member.
+func memberID(_ context: AftercareRequestContext) throws -> UUID {
+    guard let id = context.parameters.get("id", as: UUID.self) else { throw ProblemDetails.notFound("No such member.") }
+    return id
+}

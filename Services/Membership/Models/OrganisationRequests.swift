@@ -1,0 +1,96 @@
+import AftercareContracts
+import AftercareRuntime
+import Foundation
+import Hummingbird
+
+/// Ids of dealers, stores and staff are chosen by the brand (its ERP codes): 1–64 letters,
+/// digits, `-` or `_`.
+func validateCode(_ value: String, field: String) -> [FieldProblem] {
+    let allowed = value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    return (1...64).contains(value.count) && allowed ? [] : [FieldProblem(field: field, message: "must be 1 to 64 letters, digits, - or _")]
+}
+
+func validateName(_ value: String, field: String) -> [FieldProblem] {
+    let trimmed = value.trimmingCharacters(in: .whitespaces)
+    return (1...100).contains(trimmed.count) ? [] : [FieldProblem(field: field, message: "must be 1 to 100 characters")]
+}
+
+struct NewDealer: ResponseCodable, ValidatedRequest, Sendable {
+    let id: String
+    let name: String
+
+    func validate() -> [FieldProblem] { validateCode(id, field: "id") + validateName(name, field: "name") }
+}
+
+/// Opening hours per weekday (1 = Monday … 7 = Sunday), local to the store, `HH:mm`.
+struct BusinessHours: Codable, Sendable, Equatable {
+    struct Day: Codable, Sendable, Equatable {
+        let weekday: Int
+        let opens: String
+        let closes: String
+    }
+
+    let days: [Day]
+
+    func validate() -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        for (index, day) in days.enumerated() {
+            if !(1...7).contains(day.weekday) { problems.append(.init(field: "businessHours.days[\(index)].weekday", message: "must be 1 (Monday) to 7")) }
+            for (name, value) in [("opens", day.opens), ("closes", day.closes)] where Self.minutes(value) == nil {
+                problems.append(.init(field: "businessHours.days[\(index)].\(name)", message: "must be HH:mm"))
+            }
+            if let opens = Self.minutes(day.opens), let closes = Self.minutes(day.closes), opens >= closes {
+                problems.append(.init(field: "businessHours.days[\(index)].closes", message: "must be after opens"))
+            }
+        }
+        return problems
+    }
+
+    static func minutes(_ value: String) -> Int? {
+        let parts = value.split(separator: ":")
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
+              (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
+        return hours * 60 + minutes
+    }
+}
+
+struct NewStore: ValidatedRequest, Sendable {
+    let id: String
+    let dealerId: String
+    let name: String
+    let address: String?
+    let timeZone: String
+    let businessHours: BusinessHours?
+
+    func validate() -> [FieldProblem] {
+        var problems = validateCode(id, field: "id") + validateCode(dealerId, field: "dealerId") + validateName(name, field: "name")
+        if TimeZone(identifier: timeZone) == nil { problems.append(.init(field: "timeZone", message: "is not a known IANA time zone")) }
+        if let address, address.count > 300 { problems.append(.init(field: "address", message: "must be at most 300 characters")) }
+        return problems + (businessHours?.validate() ?? [])
+    }
+}
+
+struct NewStaff: ValidatedRequest, Sendable {
+    let id: String
+    let dealerId: String
+    let storeId: String?
+    let role: StaffRole
+    let name: String
+    let phone: String
+
+    func validate() -> [FieldProblem] {
+        var problems = validateCode(id, field: "id") + validateCode(dealerId, field: "dealerId") + validateName(name, field: "name")
+        if Phone(phone) == nil { problems.append(.init(field: "phone", message: "is not a valid phone number")) }
+        if role != .dealerAdmin, storeId == nil { problems.append(.init(field: "storeId", message: "is required for \(role.rawValue)")) }
+        if let storeId { problems += validateCode(storeId, field: "storeId") }
+        return problems
+    }
+}
+
+/// A staff member leaves; their members go to `handoverTo` (an active guide of the same store)
+/// or, if none is named, to the store's least-loaded active guide.
+struct StaffDeparture: ValidatedRequest, Sendable {
+    let handoverTo: String?
+
+    func validate() -> [FieldProblem] { handoverTo.map { validateCode($0, field: "handoverTo") } ?? [] }
+}

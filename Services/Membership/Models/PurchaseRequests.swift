@@ -1,0 +1,54 @@
+import AftercareContracts
+import AftercareRuntime
+import Foundation
+import Hummingbird
+
+/// A sale recorded in the store. Amounts are in minor units (fen); the order id is the
+/// store system's and makes the request idempotent.
+struct PurchaseRequest: ValidatedRequest, Sendable {
+    let orderId: String
+    let amountCents: Int64
+    let items: [PurchaseItem]
+    let purchasedAt: Date?
+    /// Required when the caller is not store staff (whose store it is by their token).
+    let storeId: String?
+
+    func validate() -> [FieldProblem] {
+        var problems = validateCode(orderId, field: "orderId")
+        if amountCents < 0 || amountCents > 100_000_000_00 { problems.append(.init(field: "amountCents", message: "must be between 0 and 10000000000")) }
+        if items.isEmpty { problems.append(.init(field: "items", message: "must name at least one item")) }
+        for (index, item) in items.enumerated() {
+            if item.sku.isEmpty || item.sku.count > 64 { problems.append(.init(field: "items[\(index)].sku", message: "must be 1 to 64 characters")) }
+            if item.category.isEmpty || item.category.count > 40 { problems.append(.init(field: "items[\(index)].category", message: "must be 1 to 40 characters")) }
+            if item.quantity <= 0 { problems.append(.init(field: "items[\(index)].quantity", message: "must be positive")) }
+            if item.amountCents < 0 { problems.append(.init(field: "items[\(index)].amountCents", message: "must not be negative")) }
+        }
+        if !items.isEmpty, items.reduce(0, { $0 + $1.amountCents }) != amountCents {
+            problems.append(.init(field: "amountCents", message: "must equal the sum of the items' amounts"))
+        }
+        return problems
+    }
+}
+
+struct PurchaseView: ResponseCodable, Sendable, Equatable {
+    let orderId: String
+    let memberId: UUID
+    let storeId: String
+    let amountCents: Int64
+    let items: [PurchaseItem]
+    let purchasedAt: Date
+    let pointsEarned: Int64
+    let refundedAt: Date?
+}
+
+struct SpendRequest: ValidatedRequest, Sendable {
+    let points: Int64
+    let reference: String?
+
+    func validate() -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        if points <= 0 { problems.append(.init(field: "points", message: "must be positive")) }
+        if let reference, reference.count > 100 { problems.append(.init(field: "reference", message: "must be at most 100 characters")) }
+        return problems
+    }
+}

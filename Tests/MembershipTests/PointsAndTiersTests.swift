@@ -1,0 +1,113 @@
+import AftercareContracts
+import AftercarePersistence
+import AftercareRuntime
+import AftercareTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+@testable import MembershipService
+import Testing
+
+@Suite("Purchases, points and tiers on a real PostgreSQL", .timeLimit(.minutes(3)))
+struct PointsAndTiersTests {
+    @Test("a purchase earns points once per order id; a refund reverses exactly what it earned")
+    func purchaseAndRefund() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]))
+                let g2 = try await fixture.guide("g2", store: fixture.store1)
+                let first = try await fixture.purchase(client, member: member.id, order: "o-1", cents: 123_456, token: g2)
+                #expect(first.status == .created)
+                #expect(try first.decode(PurchaseView.self).pointsEarned == 1234)
+                let again = try await fixture.purchase(client, member: member.id, order: "o-1", cents: 123_456, token: g2)
+                #expect(again.status == .ok)
+                #expect(try await fixture.count("SELECT count(*) FROM purchases") == 1)
+                #expect(try await fixture.published(PurchaseRecorded.eventType) == 1)
+                _ = try await fixture.purchase(client, member: member.id, order: "o-2", cents: 10_000, token: g2)
+                #expect(try await balance(fixture, client, member.id) == 1334)
+
+                let refund = try await fixture.call(client, .post, "/api/v1/purchases/o-1/refund", token: g2)
+                #expect(refund.status == .ok)
+                #expect(try await balance(fixture, client, member.id) == 100)
+                _ = try await fixture.call(client, .post, "/api/v1/purchases/o-1/refund", token: g2)
+                #expect(try await balance(fixture, client, member.id) == 100, "a second refund reverses nothing more")
+                #expect(try await fixture.payloads(PurchaseRefunded.self) == [
+                    PurchaseRefunded(orderId: "o-1", memberId: member.id.uuidString.lowercased(), amountCents: 123_456, pointsReversed: 1234, pointsUnrecovered: 0),
+                ])
+                // The ledger is append-only and the balance is its sum.
+                #expect(try await fixture.count("SELECT sum(delta)::int FROM points_ledger") == 100)
+                // The same order id for another member is a conflict, not a second purchase.
+                let second = try await fixture.register(client, phone: "13911113333", code: try #require(codes["g1"]))
+                #expect(try await fixture.purchase(client, member: second.id, order: "o-1", cents: 5, token: g2).status == .conflict)
+                // Another store's guide cannot record sales for this store's members.
+                let g3 = try await fixture.guide("g3", store: fixture.store2)
+                #expect(try await fixture.purchase(client, member: second.id, order: "o-3", cents: 5, token: g3).status == .notFound)
+            }
+        }
+    }
+
+    @Test("spending draws from the earliest-expiring points first, once per Idempotency-Key, never below zero")
+    func fifoSpending() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]))
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                // Earned in the grace period before the 2026 clearing: expires a year later.
+                fixture.clock.advance(by: 199 * 86_400)  // 31 December 2026, the clearing date
+                let late = fixture.clock.now().addingTimeInterval(-86_400)
+                _ = try await fixture.purchase(client, member: member.id, order: "late", cents: 50_000, at: late, token: g1)
+                // Earned in June: expires at the 2026 clearing, so it is spent first.
+                _ = try await fixture.purchase(client, member: member.id, order: "early", cents: 30_000, at: MembershipFixture.start, token: g1)
+                let spend = { (key: String, points: Int) in
+                    try await fixture.call(client, .post, "/api/v1/members/\(member.id)/points/redemptions", token: g1,
+                                           body: #"{"points": \#(points), "reference": "gift"}"#, headers: [.idempotencyKey: key])
+                }
+                #expect(try await spend("k-1", 400).status == .ok)
+                #expect(try await spend("k-1", 400).status == .ok)
+                #expect(try await balance(fixture, client, member.id) == 400)
+                let remaining = try await fixture.database.query(
+                    "SELECT source, remaining FROM points_lots ORDER BY expires_at", logger: TestEnvironment.logger
+                ).collect().map { try $0.decode((String, Int64).self) }
+                #expect(remaining.map(\.0) == ["purchase:early", "purchase:late"])
+                #expect(remaining.map(\.1) == [0, 400])
+                let tooMuch = try await spend("k-2", 401)
+                #expect(tooMuch.status == .unprocessableContent)
+                #expect(tooMuch.problem?.errors?.first?.field == "points")
+                let noKey = try await fixture.call(client, .post, "/api/v1/members/\(member.id)/points/redemptions", token: g1, body: #"{"points": 1}"#)
+                #expect(noKey.problem?.errors?.first?.field == "Idempotency-Key")
+                #expect(try await balance(fixture, client, member.id) == 400)
+            }
+        }
+    }
+
+    @Test("a qualifying purchase lifts the tier at once; the yearly review moves it down, with the reason")
+    func tiers() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]))
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                _ = try await fixture.purchase(client, member: member.id, order: "big", cents: 2_100_000, token: g1)
+                #expect(try await fixture.call(client, .get, "/api/v1/members/\(member.id)", token: g1).decode(MemberView.self).tier == "gold")
+                #expect(try await fixture.payloads(TierChanged.self).map(\.reason) == ["purchase_qualified"])
+                // A year and a half later nothing qualifies any more; the review at the clearing moves the member down.
+                fixture.clock.advance(by: 400 * 86_400)
+                let rituals = DailyRituals(context: fixture.context)
+                try await fixture.context.transaction { connection in
+                    _ = try await rituals.reviewTiers(after: nil, limit: 100, on: connection)
+                }
+                let changes = try await fixture.payloads(TierChanged.self)
+                #expect(changes.last == TierChanged(memberId: member.id.uuidString.lowercased(), fromTier: "gold", toTier: "member", reason: "yearly_review", qualifyingSpendCents: 0))
+                let progress = try await fixture.call(client, .get, "/api/v1/members/\(member.id)/tier", token: g1).decode(LoyaltyController.TierProgress.self)
+                #expect(progress.tier == "member")
+                #expect(progress.nextTier == "silver")
+            }
+        }
+    }
+
+    func balance(_ fixture: MembershipFixture, _ client: some TestClientProtocol, _ member: UUID) async throws -> Int64 {
+        try await fixture.call(client, .get, "/api/v1/members/\(member)/points", token: try await fixture.hq).decode(PointsLedger.Statement.self).balance
+    }
+}

@@ -1,0 +1,62 @@
+import AftercareContracts
+import AftercarePersistence
+import AftercareRuntime
+import AftercareTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+@testable import MembershipService
+import Testing
+
+@Suite("Daily rituals on durable timers: birthdays, expiry reminders, the clearing", .timeLimit(.minutes(3)))
+struct RitualsTests {
+    @Test("reminders go out once at 30, 7 and 3 days; the clearing keeps grace-period points; birthdays once each; a repeated day adds nothing")
+    func yearEnd() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]),
+                                                        extra: #", "birthday": {"month": 12, "day": 20}"#)
+                let id = member.id.uuidString.lowercased()
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                _ = try await fixture.purchase(client, member: member.id, order: "june", cents: 100_000, token: g1)
+
+                // To 10 December: each day's timer fires in turn and schedules the next.
+                try await advance(fixture, days: 178, untilSweep: "birthday-today-2026-12-10")
+                _ = try await fixture.purchase(client, member: member.id, order: "december", cents: 20_000, token: g1)
+                // Past the clearing at the start of 1 January 2027.
+                try await advance(fixture, days: 23, untilSweep: "tier-review-2027-01-01")
+
+                let clearing = LoyaltyRulesTests.day(2027, 1, 1)
+                let reminders = try await fixture.payloads(PointsExpiring.self).filter { $0.memberId == id }
+                #expect(reminders == [30, 7, 3].map { PointsExpiring(memberId: id, points: 1000, expiresAt: clearing, daysBefore: $0) })
+                #expect(try await fixture.payloads(PointsExpired.self) == [PointsExpired(memberId: id, points: 1000, balance: 200, clearedAt: clearing)])
+                #expect(try await fixture.payloads(BirthdayMonthStarted.self) == [BirthdayMonthStarted(memberId: id, year: 2026, month: 12, day: 1)])
+                #expect(try await fixture.payloads(BirthdayToday.self) == [BirthdayToday(memberId: id, year: 2026, month: 12, day: 20)])
+                let statement = try await fixture.call(client, .get, "/api/v1/members/\(member.id)/points", token: g1).decode(PointsLedger.Statement.self)
+                #expect(statement.balance == 200)
+                #expect(statement.expiring.map(\.points) == [200])
+
+                // The timer of 29 December fires again (a replica, a restore): its sweeps are done.
+                let before = try await fixture.count("SELECT count(*) FROM outbox")
+                try await fixture.context.transaction { connection in
+                    try await DailyRituals(context: fixture.context).schedule(dayOf: LoyaltyRulesTests.day(2026, 12, 29, hour: 12), continuation: 1, on: connection)
+                }
+                #expect(try await eventually { try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE unique_key LIKE 'membership-daily-2026-12-29%'") == 0 })
+                #expect(try await fixture.count("SELECT count(*) FROM outbox") == before)
+            }
+        }
+    }
+
+    /// Moves business time a day at a time (so each day's timer sees its own day) and waits
+    /// for the named sweep to finish.
+    func advance(_ fixture: MembershipFixture, days: Int, untilSweep sweep: String) async throws {
+        for _ in 0..<days {
+            fixture.clock.advance(by: 86_400)
+        }
+        let finished = try await eventually(timeout: .seconds(90)) {
+            try await fixture.count("SELECT count(*) FROM sweeps WHERE name = '\(sweep)' AND finished_at IS NOT NULL") == 1
+        }
+        if !finished { throw FixtureError(message: "sweep \(sweep) did not finish") }
+    }
+}
