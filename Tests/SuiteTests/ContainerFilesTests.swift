@@ -43,10 +43,7 @@ struct ContainerFilesTests {
         let anchor = compose.components(separatedBy: "x-service-env:").dropFirst().first?.components(separatedBy: "\nservices:").first ?? ""
         let serviceSections = (compose.components(separatedBy: "\n  membership:").dropFirst().first ?? "") + anchor
         let variables = Set(try matches(#"\n\s+([A-Z][A-Z_]+): "#, in: serviceSections)).subtracting(["SERVICE"])
-        let runtime = try FileManager.default.subpathsOfDirectory(atPath: Self.root.appendingPathComponent("Shared/Runtime").path)
-            .filter { $0.hasSuffix(".swift") }
-            .map { try read("Shared/Runtime/\($0)") }
-            .joined()
+        let runtime = try sources(in: "Shared/Runtime") + sources(in: "Services")
         #expect(variables.count >= 8)
         let unread = variables.filter { !runtime.contains("\"\($0)\"") }
         #expect(unread.isEmpty, "compose sets variables no service reads: \(unread.sorted())")
@@ -56,8 +53,17 @@ struct ContainerFilesTests {
     func readmeDocumentsConfiguration() throws {
         let readme = try read("README.md")
         let configuration = try read("Shared/Runtime/Configuration/ServiceConfiguration.swift")
-        let read = Set(try matches(#"env\.[a-z]+\("([A-Z_]+)""#, in: configuration))
-        #expect(read.count >= 10)
+        let services = try sources(in: "Services")
+        let read = Set(try matches(#"env\.[a-z]+\("([A-Z_]+)""#, in: configuration) + matches(#"reader\.[a-z]+\("([A-Z_]+)""#, in: services))
+        #expect(read.count >= 14)
         for variable in read { #expect(readme.contains("| `\(variable)` |"), "README lacks \(variable)") }
+    }
+
+    /// Every Swift source below a folder of the repository, concatenated.
+    func sources(in folder: String) throws -> String {
+        try FileManager.default.subpathsOfDirectory(atPath: Self.root.appendingPathComponent(folder).path)
+            .filter { $0.hasSuffix(".swift") }
+            .map { try read("\(folder)/\($0)") }
+            .joined()
     }
 }
