@@ -37,19 +37,27 @@ func buildApplication(
 ) async -> some ApplicationProtocol {
     let logger = Logger(label: configuration.service.name)
     let platform = await ServicePlatform(configuration: configuration, migrations: MembershipMigrations.all, clock: clock, logger: logger)
-    let context = MembershipContext(database: platform.database, outbox: platform.outbox, clock: clock, calendar: loyalty.calendar,
-                                    pointsPerUnit: loyalty.pointsPerUnit, logger: logger)
-    let router = platform.makeRouter()
-    let api = platform.api(router)
-    let book = MemberBook(context: context)
-    MemberController(book: book).addRoutes(to: api)
-    LoyaltyController(purchases: Purchases(context: context)).addRoutes(to: api)
-    OrganisationController(organisation: Organisation(context: context)).addRoutes(to: api)
-    StoreStatisticsController(context: context).addRoutes(to: api)
-    let rituals = DailyRituals(context: context)
+    let (router, rituals) = buildRouter(platform: platform, loyalty: loyalty)
     return platform.makeApplication(
         router: router,
         jobs: [DailyRituals.job: { job, connection in try await rituals.run(job, on: connection) }],
         backgroundServices: [RitualStarter(rituals: rituals)]
     )
+}
+
+/// Every route of the service (the OpenAPI test compares them with the document), and the
+/// daily rituals the timers run.
+func buildRouter(platform: ServicePlatform, loyalty: LoyaltySettings) -> (Router<AftercareRequestContext>, DailyRituals) {
+    let context = MembershipContext(database: platform.database, outbox: platform.outbox, clock: platform.clock, calendar: loyalty.calendar,
+                                    pointsPerUnit: loyalty.pointsPerUnit, logger: platform.logger)
+    let router = platform.makeRouter()
+    router.get("/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: MembershipOpenAPI.document)))
+    }
+    let api = platform.api(router)
+    MemberController(book: MemberBook(context: context)).addRoutes(to: api)
+    LoyaltyController(purchases: Purchases(context: context)).addRoutes(to: api)
+    OrganisationController(organisation: Organisation(context: context)).addRoutes(to: api)
+    StoreStatisticsController(context: context).addRoutes(to: api)
+    return (router, DailyRituals(context: context))
 }
