@@ -53,4 +53,48 @@ public struct Outbox: Sendable {
         try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger)
         return metadata
     }
+
+    /// Appends one event per aggregate in three statements, for sweeps that publish to many
+    /// aggregates at once (a year-end clearing over a million members). Aggregate ids must be
+    /// distinct; each event gets its aggregate's next sequence number as with `record`.
+    public func record<P: EventPayload>(
+        batch: [(payload: P, aggregateID: String)], occurredAt: Date = Date(), on connection: PostgresConnection
+    ) async throws {
+        guard !batch.isEmpty else { return }
+        for item in batch { try item.payload.validate() }
+        let aggregates = batch.map(\.aggregateID)
+        precondition(Set(aggregates).count == aggregates.count, "one event per aggregate in a batch")
+        var sequences: [String: Int64] = [:]
+        let rows = try await connection.query(
+            """
+            INSERT INTO outbox_aggregate_sequences (aggregate_id, last_sequence) SELECT a, 1 FROM unnest(\(aggregates)::text[]) AS a
+            ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = outbox_aggregate_sequences.last_sequence + 1
+            RETURNING aggregate_id, last_sequence
+            """,
+            logger: logger
+        )
+        for try await (aggregate, sequence) in rows.decode((String, Int64).self) { sequences[aggregate] = sequence }
+        var ids: [UUID] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
+        let encoder = EventCoding.encoder()
+        for item in batch {
+            let metadata = EventMetadata(
+                eventID: UUID(), type: P.eventType, schemaVersion: P.schemaVersion, occurredAt: occurredAt, producer: producer,
+                correlationID: UUID(), causationID: nil, aggregateID: item.aggregateID, aggregateSequence: sequences[item.aggregateID] ?? 1
+            )
+            ids.append(metadata.eventID)
+            correlations.append(metadata.correlationID)
+            numbers.append(metadata.aggregateSequence)
+            envelopes.append(String(decoding: try encoder.encode(EventEnvelope(metadata: metadata, payload: item.payload)), as: UTF8.self))
+        }
+        try await connection.query(
+            """
+            INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
+            SELECT e.id, \(P.eventType), e.aggregate, e.sequence, e.correlation, e.envelope
+            FROM unnest(\(ids)::uuid[], \(aggregates)::text[], \(numbers)::int8[], \(correlations)::uuid[], \(envelopes)::text[])
+                AS e(id, aggregate, sequence, correlation, envelope)
+            """,
+            logger: logger
+        )
+        try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger)
+    }
 }

@@ -48,6 +48,42 @@ struct RitualsTests {
         }
     }
 
+    @Test("a sweep larger than one batch resumes where it stopped and expires each member once")
+    func batchedClearing() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                for index in 0..<5 {
+                    let member = try await fixture.register(client, phone: "1381111000\(index)", code: try #require(codes["g1"]))
+                    _ = try await fixture.purchase(client, member: member.id, order: "o-\(index)", cents: Int64(10_000 * (index + 1)), token: g1)
+                }
+                var rituals = DailyRituals(context: fixture.context)
+                rituals.batchSize = 2
+                let clearingDay = LoyaltyRulesTests.day(2027, 1, 1)
+                let step = try #require(rituals.steps(for: clearingDay).first { $0.name.hasPrefix("clearing-") })
+                var firings = 0
+                var done = false
+                while !done, firings < 10 {
+                    done = try await fixture.context.transaction { try await rituals.sweep(step, on: $0) }
+                    firings += 1
+                }
+                #expect(firings == 3)
+                let expired = try await fixture.payloads(PointsExpired.self)
+                #expect(expired.count == 5)
+                #expect(Set(expired.map(\.memberId)).count == 5)
+                #expect(expired.map(\.points).sorted() == [100, 200, 300, 400, 500])
+                #expect(expired.allSatisfy { $0.balance == 0 })
+                #expect(try await fixture.count("SELECT count(*) FROM members WHERE points_balance <> 0") == 0)
+                #expect(try await fixture.count("SELECT count(*) FROM points_ledger WHERE kind = 'expire'") == 5)
+                #expect(try await fixture.count("SELECT sum(delta)::int FROM points_ledger") == 0)
+                // A firing after the sweep finished changes nothing.
+                #expect(try await fixture.context.transaction { try await rituals.sweep(step, on: $0) })
+                #expect(try await fixture.payloads(PointsExpired.self).count == 5)
+            }
+        }
+    }
+
     /// Moves business time a day at a time (so each day's timer sees its own day) and waits
     /// for the named sweep to finish.
     func advance(_ fixture: MembershipFixture, days: Int, untilSweep sweep: String) async throws {

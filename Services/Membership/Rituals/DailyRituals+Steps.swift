@@ -4,11 +4,11 @@ import PostgresNIO
 
 extension DailyRituals {
     func birthdayMonth(year: Int, month: Int, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
-        try await eachMember(
+        let ids = try await memberIDs(
             "SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND id > \(after ?? Self.nilMember) ORDER BY id LIMIT \(limit)", on: connection
-        ) { id in
-            try await publish(BirthdayMonthStarted(memberId: id.uuidString.lowercased(), year: year, month: month, day: 1), for: id, on: connection)
-        }
+        )
+        try await publish(ids.map { BirthdayMonthStarted(memberId: $0.uuidString.lowercased(), year: year, month: month, day: 1) }, for: ids, on: connection)
+        return ids.last.map { ($0, ids.count) }
     }
 
     func birthdayToday(_ day: Date, year: Int, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
@@ -16,15 +16,15 @@ extension DailyRituals {
         let days = birthdays.map { Int16($0.day) }
         guard let month = birthdays.first?.month else { return nil }
         let today = context.calendar.calendar.component(.day, from: day)
-        return try await eachMember(
+        let ids = try await memberIDs(
             """
             SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND birthday_day = ANY(\(days)) AND id > \(after ?? Self.nilMember)
             ORDER BY id LIMIT \(limit)
             """,
             on: connection
-        ) { id in
-            try await publish(BirthdayToday(memberId: id.uuidString.lowercased(), year: year, month: month, day: today), for: id, on: connection)
-        }
+        )
+        try await publish(ids.map { BirthdayToday(memberId: $0.uuidString.lowercased(), year: year, month: month, day: today) }, for: ids, on: connection)
+        return ids.last.map { ($0, ids.count) }
     }
 
     func remindExpiring(clearing: Date, daysBefore: Int, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
@@ -36,39 +36,72 @@ extension DailyRituals {
             """,
             logger: context.logger
         ).decode((UUID, Int64).self) { due.append(row) }
-        for (member, points) in due {
-            try await publish(PointsExpiring(memberId: member.uuidString.lowercased(), points: points, expiresAt: clearing, daysBefore: daysBefore), for: member, on: connection)
-        }
+        try await publish(
+            due.map { PointsExpiring(memberId: $0.0.uuidString.lowercased(), points: $0.1, expiresAt: clearing, daysBefore: daysBefore) },
+            for: due.map(\.0), on: connection
+        )
         return due.last.map { ($0.0, due.count) }
     }
 
-    /// Expires every lot due at or before this clearing: one ledger entry and one event per member.
+    /// Expires every lot due at or before this clearing, set-based for the whole batch: the
+    /// lots, the balances, one ledger entry per member, and per member a points-changed and
+    /// a points-expired event.
     func clear(at clearing: Date, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
-        let ledger = PointsLedger(context: context)
-        return try await eachMember(
+        let ids = try await memberIDs(
             """
             SELECT DISTINCT member_id FROM points_lots WHERE expires_at <= \(clearing) AND remaining > 0 AND member_id > \(after ?? Self.nilMember)
             ORDER BY member_id LIMIT \(limit)
             """,
             on: connection
-        ) { member in
-            try await connection.query("SELECT 1 FROM members WHERE id = \(member) FOR UPDATE", logger: context.logger)
-            var expired: Int64 = 0
-            for try await value in try await connection.query(
-                """
-                WITH cleared AS (
-                    UPDATE points_lots SET expired = expired + remaining, remaining = 0
-                    WHERE member_id = \(member) AND expires_at <= \(clearing) AND remaining > 0
-                    RETURNING expired
-                )
-                SELECT COALESCE(sum(expired), 0)::int8 FROM cleared
-                """,
-                logger: context.logger
-            ).decode(Int64.self) { expired = value }
-            guard expired > 0 else { return }
-            let balance = try await ledger.apply(member, .expire, delta: -expired, reference: "clearing:\(context.calendar.label(clearing))", on: connection)
-            try await publish(PointsExpired(memberId: member.uuidString.lowercased(), points: expired, balance: balance, clearedAt: clearing), for: member, on: connection)
+        )
+        guard let last = ids.last else { return nil }
+        // Members first, in id order (as every other writer locks them), then their lots.
+        try await connection.query("SELECT id FROM members WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: context.logger)
+        var members: [UUID] = [], amounts: [Int64] = []
+        for try await (member, amount) in try await connection.query(
+            """
+            WITH due AS (
+                SELECT id, member_id, remaining FROM points_lots
+                WHERE member_id = ANY(\(ids)) AND expires_at <= \(clearing) AND remaining > 0 FOR UPDATE
+            ), cleared AS (
+                UPDATE points_lots l SET expired = l.expired + due.remaining, remaining = 0 FROM due WHERE l.id = due.id
+                RETURNING due.member_id, due.remaining
+            )
+            SELECT member_id, sum(remaining)::int8 FROM cleared GROUP BY member_id ORDER BY member_id
+            """,
+            logger: context.logger
+        ).decode((UUID, Int64).self) {
+            members.append(member)
+            amounts.append(amount)
         }
+        var balances: [UUID: Int64] = [:]
+        for try await (member, balance) in try await connection.query(
+            """
+            UPDATE members m SET points_balance = m.points_balance - x.amount
+            FROM unnest(\(members)::uuid[], \(amounts)::int8[]) AS x(id, amount) WHERE m.id = x.id
+            RETURNING m.id, m.points_balance
+            """,
+            logger: context.logger
+        ).decode((UUID, Int64).self) { balances[member] = balance }
+        let reference = "clearing:\(context.calendar.label(clearing))"
+        let after = members.map { balances[$0] ?? 0 }
+        try await connection.query(
+            """
+            INSERT INTO points_ledger (member_id, kind, delta, balance_after, reference, at)
+            SELECT x.id, 'expire', -x.amount, x.balance, \(reference), \(context.clock.now())
+            FROM unnest(\(members)::uuid[], \(amounts)::int8[], \(after)::int8[]) AS x(id, amount, balance)
+            """,
+            logger: context.logger
+        )
+        let changed = zip(members, zip(amounts, after)).map { member, values in
+            PointsChanged(memberId: member.uuidString.lowercased(), kind: .expire, delta: -values.0, balance: values.1, reference: reference)
+        }
+        let expired = zip(members, zip(amounts, after)).map { member, values in
+            PointsExpired(memberId: member.uuidString.lowercased(), points: values.0, balance: values.1, clearedAt: clearing)
+        }
+        try await publish(changed, for: members, on: connection)
+        try await publish(expired, for: members, on: connection)
+        return (last, ids.count)
     }
 
     /// The yearly review: members whose rolling 12-month spend no longer reaches their tier
@@ -95,7 +128,16 @@ extension DailyRituals {
         return rows.last.map { ($0.0, rows.count) }
     }
 
-    func publish<P: EventPayload>(_ payload: P, for member: UUID, on connection: PostgresConnection) async throws {
-        try await context.outbox.record(payload, aggregateID: "member-\(member.uuidString.lowercased())", occurredAt: context.clock.now(), on: connection)
+    /// One event per member, recorded together.
+    func publish<P: EventPayload>(_ payloads: [P], for members: [UUID], on connection: PostgresConnection) async throws {
+        try await context.outbox.record(
+            batch: zip(payloads, members).map { ($0, "member-\($1.uuidString.lowercased())") }, occurredAt: context.clock.now(), on: connection
+        )
+    }
+
+    func memberIDs(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [UUID] {
+        var ids: [UUID] = []
+        for try await id in try await connection.query(query, logger: context.logger).decode(UUID.self) { ids.append(id) }
+        return ids
     }
 }

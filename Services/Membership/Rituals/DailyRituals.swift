@@ -17,7 +17,8 @@ import PostgresNIO
 struct DailyRituals: Sendable {
     static let job = "membership.daily"
     let context: MembershipContext
-    var batchSize = 500
+    /// Members per firing: set-based statements keep a batch well inside the timer lease.
+    var batchSize = 2000
 
     struct Payload: Codable, Sendable {
         /// Start of the local day, seconds since 1970.
@@ -105,14 +106,6 @@ struct DailyRituals: Sendable {
         )
         if done { context.logger.info("sweep finished", metadata: ["sweep": "\(step.name)"]) }
         return done
-    }
-
-    /// Member ids from `query` (which selects `id` ordered by id), with their events.
-    func eachMember(_ query: PostgresQuery, on connection: PostgresConnection, _ body: (UUID) async throws -> Void) async throws -> (UUID, Int)? {
-        var ids: [UUID] = []
-        for try await id in try await connection.query(query, logger: context.logger).decode(UUID.self) { ids.append(id) }
-        for id in ids { try await body(id) }
-        return ids.last.map { ($0, ids.count) }
     }
 
     static let nilMember = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
