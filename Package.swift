@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // The C library stays behind one module: only AftercareAMQP imports it.
@@ -120,8 +121,9 @@ let package = Package(
         .executableTarget(
             name: "AftercareBench",
             dependencies: [
-                "AftercareMessaging", "AftercarePersistence", "AftercareAMQP", "AftercareContracts",
+                "AftercareMessaging", "AftercarePersistence", "AftercareAMQP", "AftercareContracts", "AftercareRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

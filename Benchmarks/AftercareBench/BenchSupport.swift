@@ -20,6 +20,11 @@ enum Bench {
 
     /// A fresh database for one run, dropped afterwards.
     static func withDatabase<T: Sendable>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+        try await withDatabaseURL { client, _ in try await body(client) }
+    }
+
+    /// As `withDatabase`, also giving the database's URL (for a service process to use).
+    static func withDatabaseURL<T: Sendable>(_ body: (PostgresClient, String) async throws -> T) async throws -> T {
         let adminURL = try environment("AFTERCARE_TEST_DATABASE_URL")
         let name = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         try await withClient(adminURL) { admin in
@@ -29,7 +34,8 @@ enum Bench {
         components?.path = "/\(name)"
         let result: Result<T, any Error>
         do {
-            result = .success(try await withClient(components?.string ?? adminURL, poolSize: 20, body))
+            let url = components?.string ?? adminURL
+            result = .success(try await withClient(url, poolSize: 20) { try await body($0, url) })
         } catch {
             result = .failure(error)
         }

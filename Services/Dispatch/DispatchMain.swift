@@ -6,6 +6,6 @@ struct DispatchMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .dispatch)
         let app = await buildApplication(configuration: configuration)
-        try await app.runService()
+        try await app.runService(configuration: configuration)
     }
 }

@@ -6,6 +6,6 @@ struct FeedbackMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .feedback)
         let app = await buildApplication(configuration: configuration)
-        try await app.runService()
+        try await app.runService(configuration: configuration)
     }
 }

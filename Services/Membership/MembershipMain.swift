@@ -7,6 +7,6 @@ struct MembershipMain {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .membership)
         let loyalty = ServiceConfiguration.serviceSettings(service: .membership, LoyaltySettings.read)
         let app = await buildApplication(configuration: configuration, loyalty: loyalty)
-        try await app.runService()
+        try await app.runService(configuration: configuration)
     }
 }

@@ -6,6 +6,6 @@ struct NotificationMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .notification)
         let app = await buildApplication(configuration: configuration)
-        try await app.runService()
+        try await app.runService(configuration: configuration)
     }
 }

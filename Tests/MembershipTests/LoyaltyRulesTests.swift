@@ -75,6 +75,18 @@ struct LoyaltyRulesTests {
         #expect(!calendar.isClearingDay(Self.day(2026, 12, 31)))
     }
 
+    @Test("a clearing date other than 31 December: its day after is the clearing day, reminders count back from it")
+    func otherClearingDate() {
+        var calendar = PointsCalendar()
+        calendar.clearingMonth = 6
+        calendar.clearingDay = 30
+        #expect(calendar.isClearingDay(Self.day(2026, 7, 1)))
+        #expect(!calendar.isClearingDay(Self.day(2026, 6, 30)))
+        #expect(calendar.reminder(on: Self.day(2026, 6, 1))?.daysBefore == 30)
+        #expect(calendar.expiry(ofPointsEarnedAt: Self.day(2026, 3, 1)) == Self.day(2026, 7, 1))
+        #expect(calendar.expiry(ofPointsEarnedAt: Self.day(2026, 5, 1)) == Self.day(2027, 7, 1))
+    }
+
     @Test("a 29 February birthday is kept on 28 February in other years")
     func leapBirthdays() {
         let days = BirthdayCalendar.birthdays(on: Self.day(2027, 2, 28), calendar: Self.calendar.calendar)

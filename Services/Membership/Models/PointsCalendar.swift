@@ -54,9 +54,11 @@ struct PointsCalendar: Sendable, Equatable {
         return nil
     }
 
-    /// True on the local day that starts with a clearing.
+    /// True on the local day that starts with a clearing (the day after the clearing date,
+    /// which falls in the next year only when the date is 31 December).
     func isClearingDay(_ dayStart: Date) -> Bool {
-        clearing(ofYear: calendar.component(.year, from: dayStart) - 1) == dayStart
+        let year = calendar.component(.year, from: dayStart)
+        return clearing(ofYear: year) == dayStart || clearing(ofYear: year - 1) == dayStart
     }
 
     /// `YYYY-MM-DD` of the local day containing `instant`, for sweep names and job keys.

@@ -44,6 +44,8 @@ public struct ServiceConfiguration: Sendable {
     public var jwt: JWTSettings
     public var logLevel: Logger.Level
     public var logFormat: LogFormat
+    /// How long a graceful shutdown may take before the process exits anyway.
+    public var shutdownTimeoutSeconds: Int
 
     public init(service: ServiceIdentity, environment: [String: String], standardOutputIsTerminal: Bool = false) throws {
         let env = EnvironmentReader(environment)
@@ -70,6 +72,7 @@ public struct ServiceConfiguration: Sendable {
         )
         self.logLevel = try env.choice("LOG_LEVEL", default: LogLevelName.info).level
         self.logFormat = try env.choice("LOG_FORMAT", default: standardOutputIsTerminal ? LogFormat.text : .json)
+        self.shutdownTimeoutSeconds = try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 30, range: 1...3600)
     }
 }
 

@@ -1,0 +1,182 @@
+import AftercareRuntime
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// The membership service at the brand's scale: seeds members (default 1.5 million) with a
+/// purchase and a points lot each straight into a fresh database, starts the real
+/// `MembershipService` executable on it, and measures over HTTP: lookup by phone (p50/p99),
+/// purchase recording (per second), and how long the year-end clearing takes over everyone
+/// (the service is configured so that today is the day after the clearing date), sampling
+/// the service's resident memory while it runs.
+struct MembershipBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "membership", abstract: "Lookup p99, purchases/s and the clearing over N members.")
+
+    @Option(help: "Members to seed.") var members = 1_500_000
+    @Option(help: "Lookups to time.") var lookups = 5_000
+    @Option(help: "Purchases to record.") var purchases = 5_000
+    @Option(help: "Concurrent purchase requests.") var concurrency = 8
+    @Option(help: "Path of the MembershipService executable (release build).") var service: String
+
+    func run() async throws {
+        let zone = TimeZone(identifier: "Asia/Shanghai") ?? .gmt
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let today = calendar.startOfDay(for: Date())
+        let yesterday = calendar.dateComponents([.month, .day], from: today.addingTimeInterval(-86_400))
+        try await Bench.withDatabaseURL { client, url in
+            let secret = UUID().uuidString + UUID().uuidString
+            let port = 18_081
+            let process = try start(url: url, port: port, secret: secret, clearingDate: String(format: "%02d-%02d", yesterday.month ?? 12, yesterday.day ?? 31))
+            defer { process.terminate() }
+            let http = HTTPClient.shared
+            let base = "http://127.0.0.1:\(port)"
+            // The first start only migrates the schema. Its timers may already have run today's
+            // (empty) sweeps: they are reset, the members seeded, and the service started again,
+            // so today's clearing runs over everyone.
+            try await waitUntilReady(http, base)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            for reset in ["DELETE FROM sweeps", "DELETE FROM scheduled_jobs", "DELETE FROM outbox"] {
+                try await client.query(PostgresQuery(unsafeSQL: reset), logger: Bench.logger)
+            }
+            let seeded = try await seed(client, clearing: today)
+            let token = try await TokenAuthority(settings: JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+                .sign(subject: "bench", role: .hqAdmin, validFor: .seconds(7200))
+            let guideToken = try await TokenAuthority(settings: JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+                .sign(subject: "bench-g", role: .guide, dealerID: "bench-d", storeID: "bench-s", validFor: .seconds(7200))
+
+            let clearingStarted = ContinuousClock.now
+            let second = try start(url: url, port: port, secret: secret, clearingDate: String(format: "%02d-%02d", yesterday.month ?? 12, yesterday.day ?? 31))
+            defer { second.terminate() }
+            try await waitUntilReady(http, base)
+            var peakKiB = 0, startKiB = residentKiB(second.processIdentifier)
+            let label = String(format: "clearing-%04d-%02d-%02d", calendar.component(.year, from: today), calendar.component(.month, from: today), calendar.component(.day, from: today))
+            while try await Bench.count(client, "SELECT count(*) FROM sweeps WHERE name = '\(label)' AND finished_at IS NOT NULL") == 0 {
+                peakKiB = max(peakKiB, residentKiB(second.processIdentifier))
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            let clearing = ContinuousClock.now - clearingStarted
+            let expired = try await Bench.count(client, "SELECT count(*) FROM points_ledger WHERE kind = 'expire'")
+            let endKiB = residentKiB(second.processIdentifier)
+            if startKiB == 0 { startKiB = endKiB }
+
+            var latencies: [Duration] = []
+            for _ in 0..<lookups {
+                let phone = "%2B86139" + String(format: "%08d", Int.random(in: 0..<seeded))
+                let began = ContinuousClock.now
+                let response = try await get(http, "\(base)/api/v1/members?phone=\(phone)", token: token)
+                latencies.append(ContinuousClock.now - began)
+                guard response == 200 else { throw ValidationErrorMessage("lookup answered \(response)") }
+            }
+            latencies.sort()
+
+            let memberIDs = try await client.query("SELECT id FROM members ORDER BY id LIMIT \(purchases)", logger: Bench.logger).collect().map { try $0.decode(UUID.self) }
+            let purchaseStarted = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<concurrency {
+                    group.addTask {
+                        for index in stride(from: lane, to: memberIDs.count, by: concurrency) {
+                            let body = #"{"orderId": "bench-\#(index)", "amountCents": 129900, "items": [{"sku": "M-1", "category": "mattress", "quantity": 1, "amountCents": 129900}]}"#
+                            let status = try await post(http, "\(base)/api/v1/members/\(memberIDs[index])/purchases", token: guideToken, body: body)
+                            guard status == 201 else { throw ValidationErrorMessage("purchase answered \(status)") }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let purchasing = ContinuousClock.now - purchaseStarted
+
+            Bench.printTable("membership over \(seeded) members", [
+                ("lookup by phone p50", milliseconds(latencies[latencies.count / 2])),
+                ("lookup by phone p99", milliseconds(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])),
+                ("purchases recorded (\(concurrency) concurrent)", Bench.perSecond(memberIDs.count, purchasing)),
+                ("year-end clearing (\(expired) members expired)", Bench.seconds(clearing)),
+                ("service RSS start / peak / end (MiB)", "\(startKiB / 1024) / \(peakKiB / 1024) / \(endKiB / 1024)"),
+            ])
+        }
+    }
+
+    /// Members in one store of one dealer with one guide, each with a June purchase whose
+    /// points lot expires at this clearing; 1 in 12 has a birthday this month.
+    func seed(_ client: PostgresClient, clearing: Date) async throws -> Int {
+        let statements = [
+            "INSERT INTO dealers (id, name) VALUES ('bench-d', 'Bench dealer')",
+            "INSERT INTO stores (id, dealer_id, name, time_zone) VALUES ('bench-s', 'bench-d', 'Bench store', 'Asia/Shanghai')",
+            "INSERT INTO staff (id, dealer_id, store_id, role, name, phone, invite_code, joined_at) VALUES ('bench-g', 'bench-d', 'bench-s', 'guide', 'Guide', '+8613800000000', 'BENCHAAA', now())",
+            """
+            INSERT INTO members (id, phone, name, birthday_month, birthday_day, service_consent, marketing_consent, guide_id, store_id, dealer_id,
+                                 registered_via, tier, points_balance, registered_at, updated_at)
+            SELECT gen_random_uuid(), '+86139' || lpad(n::text, 8, '0'), 'Member ' || n, (n % 12 + 1)::smallint, (n % 28 + 1)::smallint, true, n % 3 = 0,
+                   'bench-g', 'bench-s', 'bench-d', 'invite_code', 'member', 1000, now() - interval '200 days', now() - interval '200 days'
+            FROM generate_series(0, \(members - 1)) AS n
+            """,
+            """
+            INSERT INTO purchases (order_id, member_id, store_id, guide_id, amount_cents, items, purchased_at, points_earned, recorded_at)
+            SELECT 'seed-' || id, id, 'bench-s', 'bench-g', 100000, '[]', now() - interval '200 days', 1000, now() - interval '200 days' FROM members
+            """,
+            """
+            INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
+            SELECT id, 'purchase:seed-' || id, 1000, 1000, now() - interval '200 days', '\(ISO8601DateFormatter().string(from: clearing))'::timestamptz FROM members
+            """,
+            "INSERT INTO points_ledger (member_id, kind, delta, balance_after, reference, at) SELECT id, 'earn', 1000, 1000, 'purchase:seed-' || id, now() - interval '200 days' FROM members",
+            "ANALYZE",
+        ]
+        let started = ContinuousClock.now
+        for statement in statements { try await client.query(PostgresQuery(unsafeSQL: statement), logger: Bench.logger) }
+        FileHandle.standardOutput.write(Data("seeded \(members) members in \(Bench.seconds(ContinuousClock.now - started))\n".utf8))
+        return members
+    }
+
+    func start(url: String, port: Int, secret: String, clearingDate: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: service)
+        process.environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "DATABASE_URL": url + (url.contains("?") ? "&" : "?") + "sslmode=disable", "AMQP_URL": try Bench.environment("AFTERCARE_TEST_AMQP_URL"),
+            "JWT_SECRET": secret, "HTTP_PORT": String(port), "LOG_LEVEL": "warning", "LOG_FORMAT": "json",
+            "MEMBERSHIP_POINTS_CLEARING_DATE": clearingDate, "DATABASE_POOL_SIZE": "10",
+        ]
+        try process.run()
+        return process
+    }
+
+    func waitUntilReady(_ http: HTTPClient, _ base: String) async throws {
+        for _ in 0..<300 {
+            if let status = try? await get(http, "\(base)/health/ready", token: nil), status == 200 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ValidationErrorMessage("the membership service did not become ready")
+    }
+
+    func get(_ http: HTTPClient, _ url: String, token: String?) async throws -> UInt {
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return response.status.code
+    }
+
+    func post(_ http: HTTPClient, _ url: String, token: String, body: String) async throws -> UInt {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return response.status.code
+    }
+
+    func residentKiB(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.2f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+    }
+}
