@@ -97,7 +97,8 @@ public struct ServicePlatform: Sendable {
         var background: [any Service] = [relay]
         if let consumer { background.append(consumer) }
         if !jobs.isEmpty { background.append(JobWorker(database: database, handlers: jobs, clock: clock, logger: logger)) }
-        let services: [any Service] = [database, publisher] + (background + backgroundServices).map { AfterMigrations(gate: gate, service: $0) }
+        let services: [any Service] = [Tracked(name: "database", service: database), Tracked(name: "publisher", service: publisher)]
+            + (background + backgroundServices).map { Tracked(name: String(describing: type(of: $0)), service: AfterMigrations(gate: gate, service: $0)) }
         var app = Application(
             router: router,
             configuration: .init(

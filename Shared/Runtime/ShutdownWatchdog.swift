@@ -20,7 +20,9 @@ public final class ShutdownWatchdog {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
                 DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                    logger.critical("graceful shutdown did not finish in time; exiting", metadata: ["limit_seconds": "\(Int(seconds))"])
+                    logger.critical("graceful shutdown did not finish in time; exiting", metadata: [
+                        "limit_seconds": "\(Int(seconds))", "still_running": "\(ServiceTracker.unfinished.joined(separator: ", "))",
+                    ])
                     exit(1)
                 }
             }
