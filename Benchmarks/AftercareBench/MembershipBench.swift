@@ -26,10 +26,11 @@ struct MembershipBench: AsyncParsableCommand {
         calendar.timeZone = zone
         let today = calendar.startOfDay(for: Date())
         let yesterday = calendar.dateComponents([.month, .day], from: today.addingTimeInterval(-86_400))
+        let clearingDate = String(format: "%02d-%02d", yesterday.month ?? 12, yesterday.day ?? 31)
         try await Bench.withDatabaseURL { client, url in
             let secret = UUID().uuidString + UUID().uuidString
             let port = 18_081
-            let process = try start(url: url, port: port, secret: secret, clearingDate: String(format: "%02d-%02d", yesterday.month ?? 12, yesterday.day ?? 31))
+            let process = try start(url: url, port: port, secret: secret, clearingDate: clearingDate)
             defer { process.terminate() }
             let http = HTTPClient.shared
             let base = "http://127.0.0.1:\(port)"
@@ -43,13 +44,12 @@ struct MembershipBench: AsyncParsableCommand {
                 try await client.query(PostgresQuery(unsafeSQL: reset), logger: Bench.logger)
             }
             let seeded = try await seed(client, clearing: today)
-            let token = try await TokenAuthority(settings: JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
-                .sign(subject: "bench", role: .hqAdmin, validFor: .seconds(7200))
-            let guideToken = try await TokenAuthority(settings: JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
-                .sign(subject: "bench-g", role: .guide, dealerID: "bench-d", storeID: "bench-s", validFor: .seconds(7200))
+            let tokens = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+            let token = try await tokens.sign(subject: "bench", role: .hqAdmin, validFor: .seconds(7200))
+            let guideToken = try await tokens.sign(subject: "bench-g", role: .guide, dealerID: "bench-d", storeID: "bench-s", validFor: .seconds(7200))
 
             let clearingStarted = ContinuousClock.now
-            let second = try start(url: url, port: port, secret: secret, clearingDate: String(format: "%02d-%02d", yesterday.month ?? 12, yesterday.day ?? 31))
+            let second = try start(url: url, port: port, secret: secret, clearingDate: clearingDate)
             defer { second.terminate() }
             try await waitUntilReady(http, base)
             var peakKiB = 0, startKiB = residentKiB(second.processIdentifier)

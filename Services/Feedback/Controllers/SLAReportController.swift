@@ -30,16 +30,11 @@ struct SLAReportController: Sendable {
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
         api.group("reports/callback-sla").add(middleware: RoleGate(.storeManager, .dealerAdmin, .hqAdmin)).get { request, context -> Report in
-            let query = request.uri.queryParameters
             var problems: [FieldProblem] = []
-            let from = query.get("from").flatMap { try? Date($0, strategy: .iso8601) }
-            let to = query.get("to").flatMap { try? Date($0, strategy: .iso8601) }
-            let groupBy = query.get("groupBy") ?? "store"
-            if from == nil { problems.append(.init(field: "from", message: "must be an ISO 8601 date-time")) }
-            if to == nil { problems.append(.init(field: "to", message: "must be an ISO 8601 date-time")) }
-            if let from, let to, to <= from { problems.append(.init(field: "to", message: "must be after from")) }
+            let period = request.period(problems: &problems)
+            let groupBy = request.uri.queryParameters.get("groupBy") ?? "store"
             if !["store", "dealer"].contains(groupBy) { problems.append(.init(field: "groupBy", message: "must be store or dealer")) }
-            guard problems.isEmpty, let from, let to else { throw ProblemDetails.validation(problems) }
+            guard problems.isEmpty, let (from, to) = period else { throw ProblemDetails.validation(problems) }
             return Report(from: from, to: to, groupBy: groupBy, rows: try await rows(from: from, to: to, groupBy: groupBy, caller: try context.requirePrincipal()))
         }
     }

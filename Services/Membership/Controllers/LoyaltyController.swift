@@ -57,15 +57,8 @@ struct LoyaltyController: Sendable {
             try await purchases.purchases(of: try memberID(context), by: try context.requirePrincipal())
         }
         own.get("{id}/points") { request, context -> PointsLedger.Statement in
-            let query = request.uri.queryParameters
-            let before = try query.get("before").map { raw in
-                guard let value = Int64(raw) else { throw ProblemDetails.validation(field: "before", "must be a ledger entry id") }
-                return value
-            }
-            let limit = try query.get("limit").map { raw in
-                guard let value = Int(raw) else { throw ProblemDetails.validation(field: "limit", "must be a whole number") }
-                return value
-            } ?? 50
+            let before = try request.integerQuery("before").map(Int64.init)
+            let limit = try request.integerQuery("limit") ?? 50
             return try await ledger.statement(try memberID(context), before: before, limit: limit, by: try context.requirePrincipal())
         }
         own.post("{id}/points/redemptions") { request, context -> PointsLedger.Redemption in

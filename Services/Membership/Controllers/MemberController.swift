@@ -24,10 +24,7 @@ struct MemberController: Sendable {
                 search.storeId = query.get("storeId")
                 search.tag = query.get("tag")
                 search.cursor = query.get("cursor")
-                if let raw = query.get("limit") {
-                    guard let limit = Int(raw) else { throw ProblemDetails.validation(field: "limit", "must be a whole number") }
-                    search.limit = limit
-                }
+                if let limit = try request.integerQuery("limit") { search.limit = limit }
                 return try await book.search(search, by: try context.requirePrincipal())
             }
         api.group("members").add(middleware: RoleGate(.service, .member, .guide, .storeManager, .dealerAdmin, .hqAdmin))

@@ -23,14 +23,8 @@ struct StoreStatisticsController: Sendable {
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
         api.group("stores").add(middleware: RoleGate(.storeManager, .dealerAdmin, .hqAdmin)).get("{id}/statistics") { request, requestContext -> Statistics in
             guard let storeId = requestContext.parameters.get("id") else { throw ProblemDetails.notFound("No such store.") }
-            let query = request.uri.queryParameters
             var problems: [FieldProblem] = []
-            let from = query.get("from").flatMap { try? Date($0, strategy: .iso8601) }
-            let to = query.get("to").flatMap { try? Date($0, strategy: .iso8601) }
-            if from == nil { problems.append(.init(field: "from", message: "must be an ISO 8601 date-time")) }
-            if to == nil { problems.append(.init(field: "to", message: "must be an ISO 8601 date-time")) }
-            guard let from, let to, problems.isEmpty else { throw ProblemDetails.validation(problems) }
-            if to <= from { throw ProblemDetails.validation(field: "to", "must be after from") }
+            guard let (from, to) = request.period(problems: &problems) else { throw ProblemDetails.validation(problems) }
             let caller = try requestContext.requirePrincipal()
             return try await context.transaction { connection in
                 var dealer: String?

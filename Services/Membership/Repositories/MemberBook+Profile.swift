@@ -24,8 +24,7 @@ extension MemberBook {
                 """,
                 logger: context.logger
             )
-            try await published(id, changedFields: change.changedFields, on: connection)
-            return try await visible(id, to: caller, on: connection).view(for: caller)
+            return try await published(id, changedFields: change.changedFields, on: connection).view(for: caller)
         }
     }
 
@@ -37,19 +36,20 @@ extension MemberBook {
             var seen = Set<String>()
             let tags = change.tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { seen.insert($0).inserted }
             try await connection.query("UPDATE members SET tags = \(tags), updated_at = \(context.clock.now()) WHERE id = \(id)", logger: context.logger)
-            try await published(id, changedFields: ["tags"], on: connection)
-            return try await visible(id, to: caller, on: connection).view(for: caller)
+            return try await published(id, changedFields: ["tags"], on: connection).view(for: caller)
         }
     }
 
-    private func published(_ id: UUID, changedFields: [String], on connection: PostgresConnection) async throws {
-        guard let row = try await member(where: "m.id = $1::uuid", id.uuidString, on: connection) else { return }
+    /// Publishes the member as they are now and returns the row read for it.
+    private func published(_ id: UUID, changedFields: [String], on connection: PostgresConnection) async throws -> Row {
+        guard let row = try await member(where: "m.id = $1::uuid", id.uuidString, on: connection) else { throw ProblemDetails.notFound("No such member.") }
         let view = row.view
         try await context.outbox.record(
             MemberUpdated(memberId: id.uuidString.lowercased(), phone: view.phone, name: view.name, serviceMessagesConsent: view.serviceMessagesConsent,
                           marketingConsent: view.marketingConsent, tags: view.tags, changedFields: changedFields),
             aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: context.clock.now(), on: connection
         )
+        return row
     }
 
     struct Search: Sendable {
