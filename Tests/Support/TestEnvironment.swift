@@ -110,7 +110,7 @@ public func withRunningClient<T: Sendable>(_ client: PostgresClient, _ body: (Po
 }
 
 /// Whether `task` ends within `limit`, without being stuck behind it if it never does.
-func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+public func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
     let done = Mutex(false)
     Task { await task.value; done.withLock { $0 = true } }
     let deadline = ContinuousClock.now + limit
