@@ -6,7 +6,7 @@ import Logging
 /// Wires the feedback service. Tests call this too, with their own configuration and a
 /// business clock they move by hand.
 func buildApplication(
-    configuration: ServiceConfiguration, clock: any BusinessClock = SystemBusinessClock(), policy: EscalationPolicy = .standard
+    configuration: ServiceConfiguration, settings: FeedbackSettings = FeedbackSettings(), clock: any BusinessClock = SystemBusinessClock()
 ) async -> some ApplicationProtocol {
     let logger = Logger(label: configuration.service.name)
     let directory = Directory(logger: logger)
@@ -14,11 +14,19 @@ func buildApplication(
         configuration: configuration, migrations: FeedbackMigrations.all,
         subscriptions: FeedbackSubscriptions.make(directory: directory), clock: clock, logger: logger
     )
-    let desk = ComplaintDesk(database: platform.database, outbox: platform.outbox, directory: directory, policy: policy, clock: clock, logger: logger)
+    let policies = DealerPolicies(defaults: settings.policy, logger: logger)
+    let desk = ComplaintDesk(
+        database: platform.database, outbox: platform.outbox, directory: directory, policies: policies, settings: settings, clock: clock, logger: logger
+    )
     let router = platform.makeRouter()
     let api = platform.api(router)
     ComplaintController(desk: desk).addRoutes(to: api)
     CallbackTaskController(desk: desk).addRoutes(to: api)
     SLAReportController(desk: desk).addRoutes(to: api)
-    return platform.makeApplication(router: router, jobs: [ComplaintDesk.escalationJob: desk.escalate])
+    DealerPolicyController(policies: policies, desk: desk).addRoutes(to: api)
+    return platform.makeApplication(router: router, jobs: [
+        ComplaintDesk.escalationJob: desk.escalate,
+        ComplaintDesk.retryJob: desk.remindRetry,
+        ComplaintDesk.closeJob: desk.closeAfterQuietPeriod,
+    ])
 }

@@ -5,7 +5,8 @@ import AftercareRuntime
 struct FeedbackMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .feedback)
-        let app = await buildApplication(configuration: configuration)
+        let settings = ServiceConfiguration.serviceSettings(service: .feedback, FeedbackSettings.read)
+        let app = await buildApplication(configuration: configuration, settings: settings)
         try await app.runService(configuration: configuration)
     }
 }

@@ -43,12 +43,12 @@ struct FeedbackFixture: Sendable {
         }
     }
 
-    func app() async -> some ApplicationProtocol {
-        await buildApplication(configuration: configuration, clock: clock)
+    func app(settings: FeedbackSettings = FeedbackSettings()) async -> some ApplicationProtocol {
+        await buildApplication(configuration: configuration, settings: settings, clock: clock)
     }
 
     /// Waits until the app is ready (its queue exists), then delivers the organisation.
-    func seedOrganisation(_ client: some TestClientProtocol, guideActive: Bool = true) async throws {
+    func seedOrganisation(_ client: some TestClientProtocol, guideActive: Bool = true, storeHours: BusinessHours? = nil) async throws {
         _ = try await eventually(timeout: .seconds(20)) {
             try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
         }
@@ -60,6 +60,7 @@ struct FeedbackFixture: Sendable {
                                          correlationID: UUID(), causationID: nil, aggregateID: aggregate, aggregateSequence: Int64(events.count + 1))
             events.append((P.eventType, metadata.eventID, aggregate, try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))))
         }
+        try add(StoreOpened(storeId: store, dealerId: dealer, name: "Flagship", timeZone: "Asia/Shanghai", businessHours: storeHours), aggregate: store)
         try add(StaffJoined(staffId: guide, role: .guide, dealerId: dealer, storeId: store), aggregate: guide)
         try add(StaffJoined(staffId: manager, role: .storeManager, dealerId: dealer, storeId: store), aggregate: manager)
         try add(StaffJoined(staffId: dealerAdmin, role: .dealerAdmin, dealerId: dealer, storeId: nil), aggregate: dealerAdmin)
@@ -81,6 +82,7 @@ struct FeedbackFixture: Sendable {
             // pass before the guide's own events (joined, then left) had arrived.
             guard try await count("SELECT count(*) FROM staff WHERE staff_id LIKE '\(prefix)%'") == 3,
                   try await count("SELECT count(*) FROM staff WHERE active AND staff_id LIKE '\(prefix)%'") == expectedActive else { return false }
+            guard try await count("SELECT count(*) FROM stores WHERE store_id = '\(store)'") == 1 else { return false }
             return try await count("SELECT count(*) FROM members WHERE member_id = '\(member)'") == 1
         }
         guard arrived else { throw FixtureError(message: "the membership events did not reach the feedback projections") }
@@ -117,6 +119,17 @@ struct FeedbackFixture: Sendable {
             guard response.status == .created else { throw FixtureError(message: "\(response.status): \(String(buffer: response.body))") }
             return try JSONDecoder.iso.decode(ComplaintDesk.Opened.self, from: Data(buffer: response.body))
         }
+    }
+
+    /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
+    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String, body: String? = nil) async throws -> (HTTPResponse.Status, Data) {
+        try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in
+            (response.status, Data(buffer: response.body))
+        }
+    }
+
+    func complaintStatus(_ id: UUID) async throws -> String {
+        try await database.query("SELECT status FROM complaints WHERE id = \(id)", logger: TestEnvironment.logger).collect().first?.decode(String.self) ?? "none"
     }
 
     func deleteQueues() async throws {

@@ -25,6 +25,10 @@ struct MemberRegistrationTests {
                                                   dealerId: fixture.dealer, serviceMessagesConsent: true, marketingConsent: false,
                                                   phone: "+8613811112222", name: "Li Lei", referredBy: nil, timeZone: "Asia/Shanghai"))
                 #expect(try await fixture.published(StaffJoined.eventType) == 5)
+                // Each store's clock and hours go to feedback, which starts complaints at the HQ desk while a store is closed.
+                let stores = try await fixture.payloads(StoreOpened.self)
+                #expect(Set(stores.map(\.storeId)) == [fixture.store1, fixture.store2])
+                #expect(stores.allSatisfy { $0.timeZone == "Asia/Shanghai" && $0.businessHours == nil })
             }
         }
     }

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 
 /// `GET /api/v1/callback-tasks/mine`: the caller's open tasks with seconds remaining (HQ
-/// admins also see the HQ desk's). `POST /api/v1/callback-tasks/{id}/calls` records a call.
+/// admins also see the HQ desk's). `GET /api/v1/callback-tasks/{id}` (staff in scope).
+/// `POST /api/v1/callback-tasks/{id}/calls` records a call.
 struct CallbackTaskController: Sendable {
     let desk: ComplaintDesk
 
@@ -20,6 +21,20 @@ struct CallbackTaskController: Sendable {
                     ? try await desk.tasks(where: "t.status = 'open' AND (t.assignee_id = $1 OR t.level = 'hq_desk')", bind: caller.subject, on: connection)
                     : try await desk.tasks(where: "t.status = 'open' AND t.assignee_id = $1", bind: caller.subject, on: connection)
                 return Mine(tasks: tasks)
+            }
+        }
+        group.get("{id}") { _, context -> CallbackTaskView in
+            let caller = try context.requirePrincipal()
+            guard let id = context.parameters.get("id", as: UUID.self) else { throw ProblemDetails.notFound("No such callback task.") }
+            return try await desk.transaction { connection in
+                let rows = try await connection.query(
+                    "SELECT c.store_id, c.dealer_id FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id WHERE t.id = \(id)",
+                    logger: desk.logger
+                )
+                for try await (storeId, dealerId) in rows.decode((String, String).self) where Access.covers(caller, storeId: storeId, dealerId: dealerId) {
+                    if let task = try await desk.task(id, on: connection) { return task }
+                }
+                throw ProblemDetails.notFound("No such callback task.")
             }
         }
         group.post("{id}/calls") { request, context -> CallbackTaskView in

@@ -9,6 +9,7 @@ enum FeedbackSubscriptions {
         subscriptions.on(MemberRegistered.self) { event, connection in try await directory.upsertMember(event.payload, on: connection) }
         subscriptions.on(MemberGuideReassigned.self) { event, connection in try await directory.reassignGuide(event.payload, on: connection) }
         subscriptions.on(StaffJoined.self) { event, connection in try await directory.upsertStaff(event.payload, on: connection) }
+        subscriptions.on(StoreOpened.self) { event, connection in try await directory.upsertStore(event.payload, on: connection) }
         subscriptions.on(StaffLeft.self) { event, connection in try await directory.staffLeft(event.payload, on: connection) }
         return subscriptions
     }

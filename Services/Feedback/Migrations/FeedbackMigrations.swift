@@ -86,5 +86,64 @@ enum FeedbackMigrations {
             """,
             "CREATE INDEX complaints_opened_at ON complaints (opened_at)"
         ),
+        Migration(
+            "feedback-003-lifecycle",
+            // Resolution, closing and reopening; a call that did not reach the member and
+            // when to try again.
+            """
+            ALTER TABLE complaints ADD COLUMN resolution text, ADD COLUMN resolved_at timestamptz, ADD COLUMN resolved_by text,
+                ADD COLUMN closed_at timestamptz, ADD COLUMN closure text, ADD COLUMN reopened_count integer NOT NULL DEFAULT 0
+            """,
+            "CREATE INDEX complaints_member ON complaints (member_id, opened_at DESC)",
+            "ALTER TABLE callback_tasks ADD COLUMN retry_at timestamptz, ADD COLUMN failed_attempts integer NOT NULL DEFAULT 0",
+            // Stores' clocks and hours (from membership), and per-dealer deadlines (set by HQ).
+            """
+            CREATE TABLE stores (
+                store_id text PRIMARY KEY,
+                dealer_id text NOT NULL,
+                time_zone text NOT NULL,
+                business_hours jsonb
+            )
+            """,
+            """
+            CREATE TABLE dealer_policies (
+                dealer_id text PRIMARY KEY,
+                guide_seconds integer NOT NULL,
+                store_manager_seconds integer NOT NULL,
+                dealer_admin_seconds integer NOT NULL,
+                updated_at timestamptz NOT NULL,
+                updated_by text NOT NULL
+            )
+            """
+        ),
+        Migration(
+            "feedback-004-reviews",
+            // One request per completed service order; the review itself, with a rating per
+            // technician; a low one links the complaint it opened.
+            """
+            CREATE TABLE review_requests (
+                id uuid PRIMARY KEY,
+                service_order_id text NOT NULL UNIQUE,
+                member_id text NOT NULL,
+                store_id text NOT NULL,
+                dealer_id text NOT NULL,
+                technician_ids text[] NOT NULL,
+                completed_at timestamptz NOT NULL,
+                expires_at timestamptz NOT NULL,
+                status text NOT NULL
+            )
+            """,
+            "CREATE INDEX review_requests_member ON review_requests (member_id, status)",
+            """
+            CREATE TABLE reviews (
+                request_id uuid PRIMARY KEY REFERENCES review_requests (id),
+                visit_rating smallint NOT NULL,
+                technician_ratings jsonb NOT NULL,
+                comment text,
+                submitted_at timestamptz NOT NULL,
+                complaint_id uuid REFERENCES complaints (id)
+            )
+            """
+        ),
     ]
 }

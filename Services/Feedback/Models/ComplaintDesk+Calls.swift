@@ -28,7 +28,7 @@ extension ComplaintDesk {
         let now = clock.now()
         let member = try await directory.member(memberId, on: connection) ?? MemberPlacement(memberId: memberId, guideId: nil, storeId: storeId, dealerId: dealerId)
         let (level, assignee) = try await directory.ladder(for: member, on: connection).firstStaffed(from: next)
-        let dueAt = policy.deadline(for: level).map { now.addingTimeInterval($0) }
+        let dueAt = try await policies.policy(for: dealerId, on: connection).deadline(for: level).map { now.addingTimeInterval($0) }
         try await connection.query(
             "UPDATE callback_tasks SET level = \(level.rawValue), assignee_id = \(assignee), due_at = \(dueAt) WHERE id = \(payload.taskId)",
             logger: logger
@@ -51,8 +51,15 @@ extension ComplaintDesk {
     struct CallRecord: ValidatedRequest {
         let reached: Bool
         let note: String?
+        /// Not reached: when to try again (the service's default when absent).
+        let retryInMinutes: Int?
+
         func validate() -> [FieldProblem] {
-            (note?.count ?? 0) > 1000 ? [.init(field: "note", message: "must be at most 1000 characters")] : []
+            var problems: [FieldProblem] = []
+            if (note?.count ?? 0) > 1000 { problems.append(.init(field: "note", message: "must be at most 1000 characters")) }
+            if let retryInMinutes, !(1...1440).contains(retryInMinutes) { problems.append(.init(field: "retryInMinutes", message: "must be 1 to 1440")) }
+            if reached, retryInMinutes != nil { problems.append(.init(field: "retryInMinutes", message: "only applies when the member was not reached")) }
+            return problems
         }
     }
 
@@ -77,7 +84,7 @@ extension ComplaintDesk {
             guard status == "open" else { throw ProblemDetails.conflict("This callback task is already completed.") }
             let now = clock.now()
             if call.reached {
-                let metPromise = now.timeIntervalSince(openedAt) <= policy.promise
+                let metPromise = now.timeIntervalSince(openedAt) <= settings.policy.promise
                 try await connection.query(
                     """
                     UPDATE callback_tasks SET status = 'completed', completed_at = \(now), completed_by = \(caller.subject), met_promise = \(metPromise)
@@ -95,11 +102,48 @@ extension ComplaintDesk {
                                       calledBackBy: caller.subject, calledBackAt: now, metPromise: metPromise),
                     aggregateID: "complaint-\(complaintId)", on: connection
                 )
+                try await JobScheduler.cancel(uniqueKey: Self.retryKey(taskId), on: connection, logger: logger)
             } else {
+                // The task stays open and the ladder keeps climbing; the assignee is reminded
+                // when the agreed retry time comes.
+                let retryAt = now.addingTimeInterval(call.retryInMinutes.map { TimeInterval($0 * 60) } ?? settings.retryAfter)
+                try await connection.query(
+                    "UPDATE callback_tasks SET retry_at = \(retryAt), failed_attempts = failed_attempts + 1 WHERE id = \(taskId)", logger: logger
+                )
+                try await JobScheduler.schedule(
+                    kind: Self.retryJob, dueAt: retryAt, payload: taskId.uuidString, uniqueKey: Self.retryKey(taskId), replacing: true,
+                    on: connection, logger: logger
+                )
                 try await timeline(complaintId, "call_not_reached", actor: caller.subject, detail: call.note, at: now, on: connection)
             }
             guard let task = try await task(taskId, on: connection) else { throw ProblemDetails.notFound("No such callback task.") }
             return task
+        }
+    }
+
+    static let retryJob = "feedback.callback.retry"
+
+    static func retryKey(_ taskId: UUID) -> String { "callback-retry-\(taskId)" }
+
+    /// The agreed retry time came for an open task: remind whoever holds it now.
+    func remindRetry(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
+        guard let taskId = UUID(uuidString: job.payload) else { throw FeedbackJobError(detail: "retry job payload is not a task id") }
+        let rows = try await connection.query(
+            """
+            SELECT t.level, t.assignee_id, t.status, t.failed_attempts, c.id, c.member_id, c.store_id, c.dealer_id
+            FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id WHERE t.id = \(taskId)
+            """,
+            logger: logger
+        )
+        for try await (level, assignee, status, attempts, complaintId, memberId, storeId, dealerId) in rows.decode(
+            (String, String?, String, Int, UUID, String, String, String).self
+        ) where status == "open" {
+            try await timeline(complaintId, "retry_due", actor: nil, detail: assignee, at: clock.now(), on: connection)
+            try await outbox.record(
+                CallbackRetryDue(taskId: taskId, complaintId: complaintId, memberId: memberId, storeId: storeId, dealerId: dealerId,
+                                 level: CallbackLevel(rawValue: level) ?? .hqDesk, assigneeId: assignee, attempts: attempts),
+                aggregateID: "complaint-\(complaintId)", on: connection
+            )
         }
     }
 }

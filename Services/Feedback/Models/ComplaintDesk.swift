@@ -19,6 +19,9 @@ struct CallbackTaskView: ResponseCodable, Sendable, Equatable {
     let status: String
     /// Business seconds until the current rung's deadline (negative when overdue).
     let secondsRemaining: Int?
+    /// When the assignee agreed to try again after a call that did not reach the member.
+    var retryAt: Date? = nil
+    var failedAttempts = 0
 }
 
 /// Opens complaints with their callback task and records calls. Every change, its events
@@ -29,7 +32,8 @@ struct ComplaintDesk: Sendable {
     let database: PostgresClient
     let outbox: Outbox
     let directory: Directory
-    let policy: EscalationPolicy
+    let policies: DealerPolicies
+    let settings: FeedbackSettings
     let clock: any BusinessClock
     let logger: Logger
 
@@ -70,11 +74,13 @@ struct ComplaintDesk: Sendable {
         }
     }
 
-    /// The callback task: at the first staffed rung from the guide up, due when that rung's
-    /// deadline passes, with its escalation timer.
-    private func createTask(complaintId: UUID, member: MemberPlacement, category: String, severity: String, at now: Date, on connection: PostgresConnection) async throws -> CallbackTaskView {
-        let (level, assignee) = try await directory.ladder(for: member, on: connection).firstStaffed(from: .guide)
-        let dueAt = policy.deadline(for: level).map { now.addingTimeInterval($0) }
+    /// The callback task: at the first staffed rung from the guide up (the HQ desk while the
+    /// store is closed), due when that rung's deadline passes, with its escalation timer.
+    func createTask(complaintId: UUID, member: MemberPlacement, category: String, severity: String, at now: Date, on connection: PostgresConnection) async throws -> CallbackTaskView {
+        let ladder = try await directory.ladder(for: member, on: connection)
+        let storeClosed = try await directory.storeIsClosed(member.storeId, at: now, on: connection)
+        let (level, assignee) = ladder.startingRung(storeClosed: storeClosed)
+        let dueAt = try await policies.policy(for: member.dealerId, on: connection).deadline(for: level).map { now.addingTimeInterval($0) }
         let taskId = UUID()
         try await connection.query(
             """
@@ -136,7 +142,7 @@ struct ComplaintDesk: Sendable {
         try bindings.append(value)
         let rows = try await connection.query(
             PostgresQuery(unsafeSQL: """
-                SELECT t.id, t.complaint_id, c.member_id, c.store_id, t.level, t.assignee_id, t.due_at, t.status
+                SELECT t.id, t.complaint_id, c.member_id, c.store_id, t.level, t.assignee_id, t.due_at, t.status, t.retry_at, t.failed_attempts
                 FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id
                 WHERE \(condition) ORDER BY t.due_at NULLS LAST, t.created_at
                 """, binds: bindings),
@@ -144,10 +150,13 @@ struct ComplaintDesk: Sendable {
         )
         let now = clock.now()
         var result: [CallbackTaskView] = []
-        for try await (id, complaintId, memberId, storeId, level, assignee, dueAt, status) in rows.decode((UUID, UUID, String, String, String, String?, Date?, String).self) {
+        for try await (id, complaintId, memberId, storeId, level, assignee, dueAt, status, retryAt, failedAttempts) in rows.decode(
+            (UUID, UUID, String, String, String, String?, Date?, String, Date?, Int).self
+        ) {
             result.append(CallbackTaskView(
                 id: id, complaintId: complaintId, memberId: memberId, storeId: storeId, level: CallbackLevel(rawValue: level) ?? .hqDesk,
-                assigneeId: assignee, dueAt: dueAt, status: status, secondsRemaining: dueAt.map { Int($0.timeIntervalSince(now).rounded()) }
+                assigneeId: assignee, dueAt: dueAt, status: status, secondsRemaining: dueAt.map { Int($0.timeIntervalSince(now).rounded()) },
+                retryAt: retryAt, failedAttempts: failedAttempts
             ))
         }
         return result

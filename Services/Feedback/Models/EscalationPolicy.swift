@@ -58,4 +58,10 @@ struct Ladder: Sendable, Equatable {
         }
         return (.hqDesk, nil)
     }
+
+    /// Where a new task starts: the first staffed rung from the guide up, or the HQ desk
+    /// while the store is closed (nobody there could call back within minutes).
+    func startingRung(storeClosed: Bool) -> (level: CallbackLevel, assignee: String?) {
+        storeClosed ? (.hqDesk, nil) : firstStaffed(from: .guide)
+    }
 }

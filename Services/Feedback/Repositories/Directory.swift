@@ -1,4 +1,5 @@
 import AftercareContracts
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -78,5 +79,30 @@ struct Directory: Sendable {
             }
         }
         return ladder
+    }
+
+    func upsertStore(_ event: StoreOpened, on connection: PostgresConnection) async throws {
+        let hours = try event.businessHours.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await connection.query(
+            """
+            INSERT INTO stores (store_id, dealer_id, time_zone, business_hours) VALUES (\(event.storeId), \(event.dealerId), \(event.timeZone), \(hours)::jsonb)
+            ON CONFLICT (store_id) DO UPDATE SET dealer_id = EXCLUDED.dealer_id, time_zone = EXCLUDED.time_zone, business_hours = EXCLUDED.business_hours
+            """,
+            logger: logger
+        )
+    }
+
+    /// Whether the member's store is closed at `instant` by its published hours. A store
+    /// without hours (or not yet known here) counts as open: the ladder starts at the guide.
+    func storeIsClosed(_ storeId: String, at instant: Date, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            "SELECT time_zone, business_hours::text FROM stores WHERE store_id = \(storeId)", logger: logger
+        )
+        for try await (zone, hours) in rows.decode((String, String?).self) {
+            guard let hours, let timeZone = TimeZone(identifier: zone) else { return false }
+            let businessHours = try JSONDecoder().decode(BusinessHours.self, from: Data(hours.utf8))
+            return !businessHours.isOpen(at: instant, in: timeZone)
+        }
+        return false
     }
 }

@@ -22,16 +22,9 @@ struct NewDealer: ResponseCodable, ValidatedRequest, Sendable {
     func validate() -> [FieldProblem] { validateCode(id, field: "id") + validateName(name, field: "name") }
 }
 
-/// Opening hours per weekday (1 = Monday … 7 = Sunday), local to the store, `HH:mm`.
-struct BusinessHours: Codable, Sendable, Equatable {
-    struct Day: Codable, Sendable, Equatable {
-        let weekday: Int
-        let opens: String
-        let closes: String
-    }
-
-    let days: [Day]
-
+/// Store hours arrive as `BusinessHours` (shared with feedback, which reads them from
+/// the store's event); membership checks them when a store is created.
+extension BusinessHours {
     func validate() -> [FieldProblem] {
         var problems: [FieldProblem] = []
         for (index, day) in days.enumerated() {
@@ -44,13 +37,6 @@ struct BusinessHours: Codable, Sendable, Equatable {
             }
         }
         return problems
-    }
-
-    static func minutes(_ value: String) -> Int? {
-        let parts = value.split(separator: ":")
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
-              (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
-        return hours * 60 + minutes
     }
 }
 

@@ -64,6 +64,12 @@ struct Organisation: Sendable {
             var created = false
             for try await _ in rows { created = true }
             if !created { throw ProblemDetails.conflict("A store with id \(request.id) exists.") }
+            // Feedback needs the store's clock and hours to start complaints at the HQ desk
+            // while the store is closed.
+            try await context.outbox.record(
+                StoreOpened(storeId: request.id, dealerId: request.dealerId, name: request.name, timeZone: request.timeZone, businessHours: request.businessHours),
+                aggregateID: "store-\(request.id)", occurredAt: context.clock.now(), on: connection
+            )
             return Store(id: request.id, dealerId: request.dealerId, name: request.name, address: request.address ?? "", timeZone: request.timeZone,
                          businessHours: request.businessHours, managerId: nil, dealerAdminIds: [])
         }
