@@ -121,6 +121,24 @@ struct FeedbackFixture: Sendable {
         }
     }
 
+    /// Publishes events as another service's outbox would (envelope, message id, aggregate
+    /// header), in order.
+    func publish<P: EventPayload>(_ payloads: [P], aggregate: String, producer: String) async throws {
+        let publisher = AMQPPublisher(settings: configuration.broker, name: "\(producer)-stand-in", logger: TestEnvironment.logger)
+        publisher.start()
+        _ = await eventually { publisher.isConnected }
+        for (index, payload) in payloads.enumerated() {
+            let metadata = EventMetadata(eventID: UUID(), type: P.eventType, schemaVersion: 1, occurredAt: Date(), producer: producer,
+                                         correlationID: UUID(), causationID: nil, aggregateID: aggregate, aggregateSequence: Int64(index + 1))
+            let body = try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))
+            _ = try await publisher.publish(AMQPOutgoingMessage(
+                exchange: EventBus.exchange, routingKey: P.eventType, body: Array(body), messageID: metadata.eventID.uuidString.lowercased(), type: P.eventType,
+                headers: [EventHeader.aggregateID: .string(aggregate)]
+            ))
+        }
+        await publisher.shutdown()
+    }
+
     /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
     func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String, body: String? = nil) async throws -> (HTTPResponse.Status, Data) {
         try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in

@@ -53,25 +53,31 @@ struct ComplaintDesk: Sendable {
             guard let member = try await directory.member(memberId, on: connection), Access.canAct(caller, storeId: member.storeId, dealerId: member.dealerId) else {
                 throw ProblemDetails.validation(field: "memberId", "is not a member this caller can open complaints for")
             }
-            let now = clock.now()
-            let complaintId = UUID()
-            try await connection.query(
-                """
-                INSERT INTO complaints (id, member_id, store_id, dealer_id, channel, category, severity, description, related_reference, status, opened_at, opened_by, idempotency_key)
-                VALUES (\(complaintId), \(member.memberId), \(member.storeId), \(member.dealerId), \(request.channel), \(request.category), \(request.severity),
-                        \(request.description), \(request.relatedReference), 'opened', \(now), \(caller.subject), \(idempotencyKey))
-                """,
-                logger: logger
-            )
-            try await timeline(complaintId, "opened", actor: caller.subject, detail: request.channel, at: now, on: connection)
-            try await outbox.record(
-                ComplaintOpened(complaintId: complaintId, memberId: member.memberId, storeId: member.storeId, dealerId: member.dealerId,
-                                channel: request.channel, category: request.category, severity: request.severity, openedAt: now),
-                aggregateID: "complaint-\(complaintId)", on: connection
-            )
-            let task = try await createTask(complaintId: complaintId, member: member, category: request.category, severity: request.severity, at: now, on: connection)
-            return Opened(complaintId: complaintId, callbackTask: task)
+            return try await open(request, for: member, openedBy: caller.subject, idempotencyKey: idempotencyKey, on: connection)
         }
+    }
+
+    /// Writes the complaint, its timeline entry, its event and its callback task inside the
+    /// caller's transaction (a low review opens one this way too).
+    func open(_ request: OpenComplaintRequest, for member: MemberPlacement, openedBy: String, idempotencyKey: String?, on connection: PostgresConnection) async throws -> Opened {
+        let now = clock.now()
+        let complaintId = UUID()
+        try await connection.query(
+            """
+            INSERT INTO complaints (id, member_id, store_id, dealer_id, channel, category, severity, description, related_reference, status, opened_at, opened_by, idempotency_key)
+            VALUES (\(complaintId), \(member.memberId), \(member.storeId), \(member.dealerId), \(request.channel), \(request.category), \(request.severity),
+                    \(request.description), \(request.relatedReference), 'opened', \(now), \(openedBy), \(idempotencyKey))
+            """,
+            logger: logger
+        )
+        try await timeline(complaintId, "opened", actor: openedBy, detail: request.channel, at: now, on: connection)
+        try await outbox.record(
+            ComplaintOpened(complaintId: complaintId, memberId: member.memberId, storeId: member.storeId, dealerId: member.dealerId,
+                            channel: request.channel, category: request.category, severity: request.severity, openedAt: now),
+            aggregateID: "complaint-\(complaintId)", on: connection
+        )
+        let task = try await createTask(complaintId: complaintId, member: member, category: request.category, severity: request.severity, at: now, on: connection)
+        return Opened(complaintId: complaintId, callbackTask: task)
     }
 
     /// The callback task: at the first staffed rung from the guide up (the HQ desk while the
