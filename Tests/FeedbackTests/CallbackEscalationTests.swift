@@ -50,7 +50,7 @@ struct CallbackEscalationTests {
                 #expect(try await eventually { try await fixture.taskLevel() == ("hq_desk", nil) })
                 try await fixture.advance(by: 3600)
                 #expect(try await fixture.published(CallbackEscalated.eventType) == 3)
-                #expect(try await fixture.count("SELECT count(*) FROM scheduled_jobs") == 0)
+                #expect(try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE kind = '\(ComplaintDesk.escalationJob)'") == 0)
             }
         }
     }

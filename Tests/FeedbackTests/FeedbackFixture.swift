@@ -66,16 +66,7 @@ struct FeedbackFixture: Sendable {
         try add(StaffJoined(staffId: dealerAdmin, role: .dealerAdmin, dealerId: dealer, storeId: nil), aggregate: dealerAdmin)
         try add(MemberRegistered(memberId: member, guideId: guide, storeId: store, dealerId: dealer, serviceMessagesConsent: true, marketingConsent: false), aggregate: member)
         if !guideActive { try add(StaffLeft(staffId: guide), aggregate: guide) }
-        let publisher = AMQPPublisher(settings: configuration.broker, name: "membership-stand-in", logger: TestEnvironment.logger)
-        publisher.start()
-        _ = await eventually { publisher.isConnected }
-        for (type, eventID, aggregate, body) in events {
-            _ = try await publisher.publish(AMQPOutgoingMessage(
-                exchange: EventBus.exchange, routingKey: type, body: Array(body), messageID: eventID.uuidString.lowercased(), type: type,
-                headers: [EventHeader.aggregateID: .string(aggregate)]
-            ))
-        }
-        await publisher.shutdown()
+        try await publishRetrying(events.map { (type: $0.0, id: $0.1, aggregate: $0.2, body: $0.3) }, producer: "membership")
         let expectedActive = guideActive ? 3 : 2
         let arrived = try await eventually(timeout: .seconds(20)) {
             // All three are known and the right number active: counting only active ones could
@@ -124,19 +115,37 @@ struct FeedbackFixture: Sendable {
     /// Publishes events as another service's outbox would (envelope, message id, aggregate
     /// header), in order.
     func publish<P: EventPayload>(_ payloads: [P], aggregate: String, producer: String) async throws {
-        let publisher = AMQPPublisher(settings: configuration.broker, name: "\(producer)-stand-in", logger: TestEnvironment.logger)
-        publisher.start()
-        _ = await eventually { publisher.isConnected }
+        var events: [(type: String, id: UUID, aggregate: String, body: Data)] = []
         for (index, payload) in payloads.enumerated() {
             let metadata = EventMetadata(eventID: UUID(), type: P.eventType, schemaVersion: 1, occurredAt: Date(), producer: producer,
                                          correlationID: UUID(), causationID: nil, aggregateID: aggregate, aggregateSequence: Int64(index + 1))
-            let body = try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))
-            _ = try await publisher.publish(AMQPOutgoingMessage(
-                exchange: EventBus.exchange, routingKey: P.eventType, body: Array(body), messageID: metadata.eventID.uuidString.lowercased(), type: P.eventType,
-                headers: [EventHeader.aggregateID: .string(aggregate)]
-            ))
+            events.append((P.eventType, metadata.eventID, aggregate, try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))))
+        }
+        try await publishRetrying(events, producer: producer)
+    }
+
+    /// Publishes in order, each message until the broker confirms it. RabbitMQ 3.10 closes a
+    /// publishing connection (541 INTERNAL_ERROR) when a quorum queue bound to the exchange is
+    /// deleted at that moment, as parallel tests do when they finish; the publisher
+    /// reconnects and the message goes again, as an outbox relay would send it (same id, so
+    /// the consumer's inbox absorbs a repeat).
+    func publishRetrying(_ events: [(type: String, id: UUID, aggregate: String, body: Data)], producer: String) async throws {
+        let publisher = AMQPPublisher(settings: configuration.broker, name: "\(producer)-stand-in", logger: TestEnvironment.logger)
+        publisher.start()
+        var unsent: String?
+        for event in events where unsent == nil {
+            let message = AMQPOutgoingMessage(
+                exchange: EventBus.exchange, routingKey: event.type, body: Array(event.body), messageID: event.id.uuidString.lowercased(), type: event.type,
+                headers: [EventHeader.aggregateID: .string(event.aggregate)]
+            )
+            let sent = await eventually(timeout: .seconds(20)) {
+                guard publisher.isConnected else { return false }
+                return (try? await publisher.publish(message)) != nil
+            }
+            if !sent { unsent = event.type }
         }
         await publisher.shutdown()
+        if let unsent { throw FixtureError(message: "could not publish \(unsent) to the broker") }
     }
 
     /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
