@@ -10,28 +10,38 @@ func buildApplication(
     configuration: ServiceConfiguration, settings: FeedbackSettings = FeedbackSettings(), clock: any BusinessClock = SystemBusinessClock()
 ) async -> some ApplicationProtocol {
     let logger = Logger(label: configuration.service.name)
-    let directory = Directory(logger: logger)
+    // Asking for reviews needs only the outbox, so the event handler exists before the platform.
     let invitations = ReviewInvitations(outbox: Outbox(producer: configuration.service.name, logger: logger), settings: settings, logger: logger)
     let platform = await ServicePlatform(
         configuration: configuration, migrations: FeedbackMigrations.all,
-        subscriptions: FeedbackSubscriptions.make(directory: directory, invitations: invitations), clock: clock, logger: logger
+        subscriptions: FeedbackSubscriptions.make(directory: Directory(logger: logger), invitations: invitations), clock: clock, logger: logger
     )
-    let policies = DealerPolicies(defaults: settings.policy, logger: logger)
-    let desk = ComplaintDesk(
-        database: platform.database, outbox: platform.outbox, directory: directory, policies: policies, settings: settings, clock: clock, logger: logger
-    )
-    let reviews = ReviewDesk(complaints: desk, settings: settings)
-    let router = platform.makeRouter()
-    let api = platform.api(router)
-    ComplaintController(desk: desk).addRoutes(to: api)
-    CallbackTaskController(desk: desk).addRoutes(to: api)
-    SLAReportController(desk: desk).addRoutes(to: api)
-    DealerPolicyController(policies: policies, desk: desk).addRoutes(to: api)
-    ReviewController(reviews: reviews).addRoutes(to: api)
+    let (router, desk) = buildRouter(platform: platform, settings: settings)
     return platform.makeApplication(router: router, jobs: [
         ComplaintDesk.escalationJob: desk.escalate,
         ComplaintDesk.retryJob: desk.remindRetry,
         ComplaintDesk.closeJob: desk.closeAfterQuietPeriod,
         ReviewInvitations.expiryJob: invitations.expire,
     ])
+}
+
+/// Every route of the service (the OpenAPI test compares them with the document), and the
+/// complaint desk the timers act through.
+func buildRouter(platform: ServicePlatform, settings: FeedbackSettings) -> (Router<AftercareRequestContext>, ComplaintDesk) {
+    let policies = DealerPolicies(defaults: settings.policy, logger: platform.logger)
+    let desk = ComplaintDesk(
+        database: platform.database, outbox: platform.outbox, directory: Directory(logger: platform.logger), policies: policies, settings: settings,
+        clock: platform.clock, logger: platform.logger
+    )
+    let router = platform.makeRouter()
+    router.get("/openapi.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: FeedbackOpenAPI.document)))
+    }
+    let api = platform.api(router)
+    ComplaintController(desk: desk).addRoutes(to: api)
+    CallbackTaskController(desk: desk).addRoutes(to: api)
+    SLAReportController(desk: desk).addRoutes(to: api)
+    DealerPolicyController(policies: policies, desk: desk).addRoutes(to: api)
+    ReviewController(reviews: ReviewDesk(complaints: desk, settings: settings)).addRoutes(to: api)
+    return (router, desk)
 }

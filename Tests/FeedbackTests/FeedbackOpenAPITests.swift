@@ -1,0 +1,59 @@
+import AftercareMessaging
+import AftercareRuntime
+import AftercareTestSupport
+import Foundation
+import Hummingbird
+@testable import FeedbackService
+import Testing
+
+@Suite("The feedback OpenAPI document matches the routes")
+struct FeedbackOpenAPITests {
+    struct Document: Decodable {
+        let openapi: String
+        let paths: [String: [String: Operation]]
+    }
+
+    struct Operation: Decodable {
+        let summary: String
+        let responses: [String: Reference]
+    }
+
+    struct Reference: Decodable {}
+
+    @Test("every registered route is documented, every documented route exists, and each says what it returns")
+    func documentMatchesRouter() async throws {
+        let configuration = try TestEnvironment.configuration(service: .feedback, databaseURL: "postgres://nobody@127.0.0.1:1/none")
+        // With the service's own subscriptions, so the dead-letter routes of its consumer exist.
+        let invitations = ReviewInvitations(outbox: Outbox(producer: "feedback", logger: TestEnvironment.logger), settings: FeedbackSettings(), logger: TestEnvironment.logger)
+        let subscriptions = FeedbackSubscriptions.make(directory: Directory(logger: TestEnvironment.logger), invitations: invitations)
+        let platform = await ServicePlatform(configuration: configuration, migrations: [], subscriptions: subscriptions)
+        let (router, _) = buildRouter(platform: platform, settings: FeedbackSettings())
+        let registered = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
+
+        let document = try JSONDecoder().decode(Document.self, from: Data(FeedbackOpenAPI.document.utf8))
+        #expect(document.openapi.hasPrefix("3.1"))
+        var documented = Set<String>()
+        for (path, operations) in document.paths {
+            for (method, operation) in operations {
+                documented.insert("\(method.uppercased()) \(path)")
+                #expect(!operation.summary.isEmpty && !operation.responses.isEmpty, "\(method) \(path) says nothing")
+            }
+        }
+        #expect(registered.subtracting(documented).sorted() == [], "routes missing from the document")
+        #expect(documented.subtracting(registered).sorted() == [], "documented routes the service does not have")
+        #expect(registered.count >= 20)
+    }
+
+    @Test("the service serves the document")
+    func served() async throws {
+        try await FeedbackFixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                try await client.execute(uri: "/openapi.json", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == "application/json")
+                    #expect(String(buffer: response.body) == FeedbackOpenAPI.document)
+                }
+            }
+        }
+    }
+}
