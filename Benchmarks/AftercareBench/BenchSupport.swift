@@ -1,6 +1,8 @@
 import AftercarePersistence
+import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 
@@ -88,6 +90,68 @@ enum Bench {
         print("\n\(title)")
         print(String(repeating: "-", count: width + 22))
         for (name, value) in rows { print(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value) }
+    }
+}
+
+/// Talking to a service process under benchmark over HTTP, and watching its memory.
+extension Bench {
+    /// Starts a service executable on `url` (the bench's database) and the test broker.
+    static func startService(_ path: String, url: String, port: Int, secret: String, extra: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "DATABASE_URL": url + (url.contains("?") ? "&" : "?") + "sslmode=disable", "AMQP_URL": try environment("AFTERCARE_TEST_AMQP_URL"),
+            "JWT_SECRET": secret, "HTTP_PORT": String(port), "LOG_LEVEL": "warning", "LOG_FORMAT": "json", "DATABASE_POOL_SIZE": "10",
+        ].merging(extra) { _, new in new }
+        try process.run()
+        return process
+    }
+
+    static func waitUntilReady(_ http: HTTPClient, _ base: String) async throws {
+        for _ in 0..<300 {
+            if let status = try? await get(http, "\(base)/health/ready", token: nil), status == 200 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ValidationErrorMessage("the service at \(base) did not become ready")
+    }
+
+    static func get(_ http: HTTPClient, _ url: String, token: String?) async throws -> UInt {
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return response.status.code
+    }
+
+    static func post(_ http: HTTPClient, _ url: String, token: String, body: String) async throws -> UInt {
+        try await postReading(http, url, token: token, body: body).status
+    }
+
+    static func postReading(_ http: HTTPClient, _ url: String, token: String, body: String) async throws -> (status: UInt, body: ByteBuffer) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        return (response.status.code, try await response.body.collect(upTo: 1 << 20))
+    }
+
+    /// The p-th percentile of sorted durations, in milliseconds.
+    static func percentile(_ sorted: [Duration], _ p: Int) -> String {
+        guard !sorted.isEmpty else { return "n/a" }
+        return milliseconds(sorted[min(sorted.count - 1, sorted.count * p / 100)])
+    }
+
+    static func residentKiB(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.2f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
     }
 }
 

@@ -37,7 +37,7 @@ struct MembershipBench: AsyncParsableCommand {
             // The first start only migrates the schema. Its timers may already have run today's
             // (empty) sweeps: they are reset, the members seeded, and the service started again,
             // so today's clearing runs over everyone.
-            try await waitUntilReady(http, base)
+            try await Bench.waitUntilReady(http, base)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             for reset in ["DELETE FROM sweeps", "DELETE FROM scheduled_jobs", "DELETE FROM outbox"] {
@@ -51,23 +51,23 @@ struct MembershipBench: AsyncParsableCommand {
             let clearingStarted = ContinuousClock.now
             let second = try start(url: url, port: port, secret: secret, clearingDate: clearingDate)
             defer { second.terminate() }
-            try await waitUntilReady(http, base)
-            var peakKiB = 0, startKiB = residentKiB(second.processIdentifier)
+            try await Bench.waitUntilReady(http, base)
+            var peakKiB = 0, startKiB = Bench.residentKiB(second.processIdentifier)
             let label = String(format: "clearing-%04d-%02d-%02d", calendar.component(.year, from: today), calendar.component(.month, from: today), calendar.component(.day, from: today))
             while try await Bench.count(client, "SELECT count(*) FROM sweeps WHERE name = '\(label)' AND finished_at IS NOT NULL") == 0 {
-                peakKiB = max(peakKiB, residentKiB(second.processIdentifier))
+                peakKiB = max(peakKiB, Bench.residentKiB(second.processIdentifier))
                 try await Task.sleep(for: .milliseconds(500))
             }
             let clearing = ContinuousClock.now - clearingStarted
             let expired = try await Bench.count(client, "SELECT count(*) FROM points_ledger WHERE kind = 'expire'")
-            let endKiB = residentKiB(second.processIdentifier)
+            let endKiB = Bench.residentKiB(second.processIdentifier)
             if startKiB == 0 { startKiB = endKiB }
 
             var latencies: [Duration] = []
             for _ in 0..<lookups {
                 let phone = "%2B86139" + String(format: "%08d", Int.random(in: 0..<seeded))
                 let began = ContinuousClock.now
-                let response = try await get(http, "\(base)/api/v1/members?phone=\(phone)", token: token)
+                let response = try await Bench.get(http, "\(base)/api/v1/members?phone=\(phone)", token: token)
                 latencies.append(ContinuousClock.now - began)
                 guard response == 200 else { throw ValidationErrorMessage("lookup answered \(response)") }
             }
@@ -80,7 +80,7 @@ struct MembershipBench: AsyncParsableCommand {
                     group.addTask {
                         for index in stride(from: lane, to: memberIDs.count, by: concurrency) {
                             let body = #"{"orderId": "bench-\#(index)", "amountCents": 129900, "items": [{"sku": "M-1", "category": "mattress", "quantity": 1, "amountCents": 129900}]}"#
-                            let status = try await post(http, "\(base)/api/v1/members/\(memberIDs[index])/purchases", token: guideToken, body: body)
+                            let status = try await Bench.post(http, "\(base)/api/v1/members/\(memberIDs[index])/purchases", token: guideToken, body: body)
                             guard status == 201 else { throw ValidationErrorMessage("purchase answered \(status)") }
                         }
                     }
@@ -90,8 +90,8 @@ struct MembershipBench: AsyncParsableCommand {
             let purchasing = ContinuousClock.now - purchaseStarted
 
             Bench.printTable("membership over \(seeded) members", [
-                ("lookup by phone p50", milliseconds(latencies[latencies.count / 2])),
-                ("lookup by phone p99", milliseconds(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])),
+                ("lookup by phone p50", Bench.milliseconds(latencies[latencies.count / 2])),
+                ("lookup by phone p99", Bench.milliseconds(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])),
                 ("purchases recorded (\(concurrency) concurrent)", Bench.perSecond(memberIDs.count, purchasing)),
                 ("year-end clearing (\(expired) members expired)", Bench.seconds(clearing)),
                 ("service RSS start / peak / end (MiB)", "\(startKiB / 1024) / \(peakKiB / 1024) / \(endKiB / 1024)"),
@@ -131,52 +131,6 @@ struct MembershipBench: AsyncParsableCommand {
     }
 
     func start(url: String, port: Int, secret: String, clearingDate: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: service)
-        process.environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
-            "DATABASE_URL": url + (url.contains("?") ? "&" : "?") + "sslmode=disable", "AMQP_URL": try Bench.environment("AFTERCARE_TEST_AMQP_URL"),
-            "JWT_SECRET": secret, "HTTP_PORT": String(port), "LOG_LEVEL": "warning", "LOG_FORMAT": "json",
-            "MEMBERSHIP_POINTS_CLEARING_DATE": clearingDate, "DATABASE_POOL_SIZE": "10",
-        ]
-        try process.run()
-        return process
-    }
-
-    func waitUntilReady(_ http: HTTPClient, _ base: String) async throws {
-        for _ in 0..<300 {
-            if let status = try? await get(http, "\(base)/health/ready", token: nil), status == 200 { return }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw ValidationErrorMessage("the membership service did not become ready")
-    }
-
-    func get(_ http: HTTPClient, _ url: String, token: String?) async throws -> UInt {
-        var request = HTTPClientRequest(url: url)
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let response = try await http.execute(request, timeout: .seconds(30))
-        _ = try await response.body.collect(upTo: 1 << 20)
-        return response.status.code
-    }
-
-    func post(_ http: HTTPClient, _ url: String, token: String, body: String) async throws -> UInt {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await http.execute(request, timeout: .seconds(30))
-        _ = try await response.body.collect(upTo: 1 << 20)
-        return response.status.code
-    }
-
-    func residentKiB(_ pid: Int32) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-    }
-
-    func milliseconds(_ duration: Duration) -> String {
-        String(format: "%.2f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+        try Bench.startService(service, url: url, port: port, secret: secret, extra: ["MEMBERSHIP_POINTS_CLEARING_DATE": clearingDate])
     }
 }

@@ -26,31 +26,34 @@ public struct Outbox: Sendable {
         correlationID: UUID? = nil, occurredAt: Date = Date(), on connection: PostgresConnection
     ) async throws -> EventMetadata {
         try payload.validate()
-        let sequenceRows = try await connection.query(
-            """
-            INSERT INTO outbox_aggregate_sequences (aggregate_id, last_sequence) VALUES (\(aggregateID), 1)
-            ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = outbox_aggregate_sequences.last_sequence + 1
-            RETURNING last_sequence
-            """,
-            logger: logger
-        )
-        var sequence: Int64 = 1
-        for try await value in sequenceRows.decode(Int64.self) { sequence = value }
-        let metadata = EventMetadata(
+        // The envelope is written with sequence 0 and gets the aggregate's next number in the
+        // same statement that takes it, together with the wake-up NOTIFY (delivered at
+        // commit, not at all on rollback): one round trip per event.
+        let draft = EventMetadata(
             eventID: UUID(), type: P.eventType, schemaVersion: P.schemaVersion, occurredAt: occurredAt,
             producer: producer, correlationID: correlationID ?? cause?.correlationID ?? UUID(),
-            causationID: cause?.eventID, aggregateID: aggregateID, aggregateSequence: sequence
+            causationID: cause?.eventID, aggregateID: aggregateID, aggregateSequence: 0
         )
-        let envelope = String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
-        try await connection.query(
+        let envelope = String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: draft, payload: payload)), as: UTF8.self)
+        let rows = try await connection.query(
             """
-            INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
-            VALUES (\(metadata.eventID), \(metadata.type), \(aggregateID), \(sequence), \(metadata.correlationID), \(envelope))
+            WITH next AS (
+                INSERT INTO outbox_aggregate_sequences (aggregate_id, last_sequence) VALUES (\(aggregateID), 1)
+                ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = outbox_aggregate_sequences.last_sequence + 1
+                RETURNING last_sequence
+            ), written AS (
+                INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
+                SELECT \(draft.eventID), \(draft.type), \(aggregateID), next.last_sequence, \(draft.correlationID),
+                       jsonb_set(\(envelope)::jsonb, '{aggregateSequence}', to_jsonb(next.last_sequence))::text
+                FROM next
+                RETURNING aggregate_sequence
+            )
+            SELECT written.aggregate_sequence FROM written, (SELECT pg_notify(\(Self.notificationChannel), '')) AS wake
             """,
             logger: logger
         )
-        // Delivered at commit, and not at all on rollback: exactly when there is news.
-        try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger)
+        var metadata = draft
+        for try await sequence in rows.decode(Int64.self) { metadata.aggregateSequence = sequence }
         return metadata
     }
 

@@ -46,29 +46,25 @@ public enum JobScheduler {
         kind: String, dueAt: Date, payload: String = "{}", uniqueKey: String? = nil, replacing: Bool = false,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> Bool {
-        let rows: PostgresRowSequence
-        if replacing {
-            rows = try await connection.query(
-                """
+        // The wake-up NOTIFY goes in the same statement (delivered at commit only).
+        let onConflict = replacing
+            ? """
+              DO UPDATE SET kind = EXCLUDED.kind, payload = EXCLUDED.payload, due_at = EXCLUDED.due_at,
+                  attempts = 0, leased_by = NULL, lease_expires_at = NULL, last_error = NULL
+              """
+            : "DO NOTHING"
+        let rows = try await connection.query(
+            """
+            WITH scheduled AS (
                 INSERT INTO scheduled_jobs (kind, unique_key, payload, due_at) VALUES (\(kind), \(uniqueKey), \(payload), \(dueAt))
-                ON CONFLICT (unique_key) DO UPDATE SET kind = EXCLUDED.kind, payload = EXCLUDED.payload, due_at = EXCLUDED.due_at,
-                    attempts = 0, leased_by = NULL, lease_expires_at = NULL, last_error = NULL
-                RETURNING 1
-                """,
-                logger: logger
+                ON CONFLICT (unique_key) \(unescaped: onConflict) RETURNING 1
             )
-        } else {
-            rows = try await connection.query(
-                """
-                INSERT INTO scheduled_jobs (kind, unique_key, payload, due_at) VALUES (\(kind), \(uniqueKey), \(payload), \(dueAt))
-                ON CONFLICT (unique_key) DO NOTHING RETURNING 1
-                """,
-                logger: logger
-            )
-        }
+            SELECT 1 FROM scheduled, (SELECT pg_notify(\(notificationChannel), '')) AS wake
+            """,
+            logger: logger
+        )
         var inserted = false
         for try await _ in rows { inserted = true }
-        if inserted { try await connection.query("SELECT pg_notify(\(notificationChannel), '')", logger: logger) }
         return inserted
     }
 
