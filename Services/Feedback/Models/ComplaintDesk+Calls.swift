@@ -11,35 +11,50 @@ extension ComplaintDesk {
     /// firing cannot escalate twice.
     func escalate(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
         let payload = try JSONDecoder().decode(EscalationPayload.self, from: Data(job.payload.utf8))
+        // The task (locked), who stands on each rung now and the dealer's deadlines, in one
+        // statement: escalations come in bursts, and each round trip counts.
         let rows = try await connection.query(
             """
-            SELECT t.level, t.status, c.id, c.member_id, c.store_id, c.dealer_id
-            FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id
+            SELECT t.level, t.status, c.id, c.member_id, c.store_id, c.dealer_id, g.staff_id, sm.staff_id, da.staff_id,
+                   p.guide_seconds, p.store_manager_seconds, p.dealer_admin_seconds
+            FROM callback_tasks t
+            JOIN complaints c ON c.id = t.complaint_id
+            LEFT JOIN members m ON m.member_id = c.member_id
+            LEFT JOIN dealer_policies p ON p.dealer_id = c.dealer_id
+            LEFT JOIN LATERAL (\(unescaped: Directory.rungSQL(.guide, of: "m.guide_id"))) g ON true
+            LEFT JOIN LATERAL (\(unescaped: Directory.rungSQL(.storeManager, of: "COALESCE(m.store_id, c.store_id)"))) sm ON true
+            LEFT JOIN LATERAL (\(unescaped: Directory.rungSQL(.dealerAdmin, of: "COALESCE(m.dealer_id, c.dealer_id)"))) da ON true
             WHERE t.id = \(payload.taskId) FOR UPDATE OF t
             """,
             logger: logger
         )
-        var found: (String, String, UUID, String, String, String)?
-        for try await row in rows.decode((String, String, UUID, String, String, String).self) { found = row }
-        guard let (levelName, status, complaintId, memberId, storeId, dealerId) = found,
+        typealias Row = (String, String, UUID, String, String, String, String?, String?, String?, Int?, Int?, Int?)
+        var found: Row?
+        for try await row in rows.decode(Row.self) { found = row }
+        guard let (levelName, status, complaintId, memberId, storeId, dealerId, guide, manager, admin, guideSeconds, managerSeconds, adminSeconds) = found,
               status == "open", levelName == payload.level.rawValue, let next = payload.level.next
         else { return }
 
         let now = clock.now()
-        let member = try await directory.member(memberId, on: connection) ?? MemberPlacement(memberId: memberId, guideId: nil, storeId: storeId, dealerId: dealerId)
-        let (level, assignee) = try await directory.ladder(for: member, on: connection).firstStaffed(from: next)
-        let dueAt = try await policies.policy(for: dealerId, on: connection).deadline(for: level).map { now.addingTimeInterval($0) }
-        try await connection.query(
-            "UPDATE callback_tasks SET level = \(level.rawValue), assignee_id = \(assignee), due_at = \(dueAt) WHERE id = \(payload.taskId)",
-            logger: logger
-        )
+        let (level, assignee) = Ladder(guide: guide, storeManager: manager, dealerAdmin: admin).firstStaffed(from: next)
+        let policy = policies.policy(guideSeconds: guideSeconds, storeManagerSeconds: managerSeconds, dealerAdminSeconds: adminSeconds)
+        let dueAt = policy.deadline(for: level).map { now.addingTimeInterval($0) }
+        // Move the task, record the rung climbed and put it on the timeline in one statement.
         // The primary key (task, from level) makes a second escalation of the same rung fail
         // and roll back, whatever happened to the timer.
         try await connection.query(
-            "INSERT INTO callback_escalations (task_id, from_level, to_level, at) VALUES (\(payload.taskId), \(payload.level.rawValue), \(level.rawValue), \(now))",
+            """
+            WITH moved AS (
+                UPDATE callback_tasks SET level = \(level.rawValue), assignee_id = \(assignee), due_at = \(dueAt) WHERE id = \(payload.taskId) RETURNING id
+            ), climbed AS (
+                INSERT INTO callback_escalations (task_id, from_level, to_level, at)
+                SELECT id, \(payload.level.rawValue), \(level.rawValue), \(now) FROM moved RETURNING task_id
+            )
+            INSERT INTO complaint_timeline (complaint_id, at, kind, actor, detail)
+            SELECT \(complaintId), \(now), 'escalated', NULL, \("\(payload.level.rawValue)→\(level.rawValue):\(assignee ?? "desk")") FROM climbed
+            """,
             logger: logger
         )
-        try await timeline(complaintId, "escalated", actor: nil, detail: "\(payload.level.rawValue)→\(level.rawValue):\(assignee ?? "desk")", at: now, on: connection)
         try await outbox.record(
             CallbackEscalated(taskId: payload.taskId, complaintId: complaintId, memberId: memberId, storeId: storeId, dealerId: dealerId,
                               fromLevel: payload.level, toLevel: level, assigneeId: assignee, dueAt: dueAt),

@@ -37,10 +37,17 @@ struct DealerPolicies: Sendable {
         )
         var policy = defaults
         for try await (guide, manager, admin) in rows.decode((Int, Int, Int).self) {
-            policy.guide = TimeInterval(guide)
-            policy.storeManager = TimeInterval(manager)
-            policy.dealerAdmin = TimeInterval(admin)
+            policy = self.policy(guideSeconds: guide, storeManagerSeconds: manager, dealerAdminSeconds: admin)
         }
+        return policy
+    }
+
+    /// The dealer's own deadlines where it has them (read along with other rows), else the defaults.
+    func policy(guideSeconds: Int?, storeManagerSeconds: Int?, dealerAdminSeconds: Int?) -> EscalationPolicy {
+        var policy = defaults
+        if let guideSeconds { policy.guide = TimeInterval(guideSeconds) }
+        if let storeManagerSeconds { policy.storeManager = TimeInterval(storeManagerSeconds) }
+        if let dealerAdminSeconds { policy.dealerAdmin = TimeInterval(dealerAdminSeconds) }
         return policy
     }
 

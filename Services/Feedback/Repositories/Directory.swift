@@ -57,28 +57,32 @@ struct Directory: Sendable {
 
     /// Who stands on each rung for this member right now: a guide who left is no rung.
     func ladder(for member: MemberPlacement, on connection: PostgresConnection) async throws -> Ladder {
+        var bindings = PostgresBindings()
+        bindings.append(member.guideId)
+        bindings.append(member.storeId)
+        bindings.append(member.dealerId)
         let rows = try await connection.query(
-            """
-            SELECT staff_id, role FROM staff
-            WHERE active AND (
-                (staff_id = \(member.guideId) AND role = 'guide')
-                OR (role = 'store_manager' AND store_id = \(member.storeId))
-                OR (role = 'dealer_admin' AND dealer_id = \(member.dealerId))
-            )
-            ORDER BY staff_id
-            """,
+            PostgresQuery(unsafeSQL: """
+                SELECT (\(Self.rungSQL(.guide, of: "$1::text"))), (\(Self.rungSQL(.storeManager, of: "$2::text"))), (\(Self.rungSQL(.dealerAdmin, of: "$3::text")))
+                """, binds: bindings),
             logger: logger
         )
-        var ladder = Ladder()
-        for try await (id, role) in rows.decode((String, String).self) {
-            switch StaffRole(rawValue: role) {
-            case .guide: ladder.guide = ladder.guide ?? id
-            case .storeManager: ladder.storeManager = ladder.storeManager ?? id
-            case .dealerAdmin: ladder.dealerAdmin = ladder.dealerAdmin ?? id
-            case nil: continue
-            }
+        for try await (guide, manager, admin) in rows.decode((String?, String?, String?).self) {
+            return Ladder(guide: guide, storeManager: manager, dealerAdmin: admin)
         }
-        return ladder
+        return Ladder()
+    }
+
+    /// The person on one rung, as a subquery over `expression` (the member's guide id, their
+    /// store id or their dealer id): an active staff member of that role, the first by id
+    /// when there are several. The one definition of a rung, for every query that needs one.
+    static func rungSQL(_ level: CallbackLevel, of expression: String) -> String {
+        switch level {
+        case .guide: "SELECT staff_id FROM staff WHERE active AND role = 'guide' AND staff_id = \(expression) LIMIT 1"
+        case .storeManager: "SELECT staff_id FROM staff WHERE active AND role = 'store_manager' AND store_id = \(expression) ORDER BY staff_id LIMIT 1"
+        case .dealerAdmin: "SELECT staff_id FROM staff WHERE active AND role = 'dealer_admin' AND dealer_id = \(expression) ORDER BY staff_id LIMIT 1"
+        case .hqDesk: "SELECT NULL::text AS staff_id"
+        }
     }
 
     func upsertStore(_ event: StoreOpened, on connection: PostgresConnection) async throws {
