@@ -1,5 +1,6 @@
 import AftercareAMQP
 import AftercareContracts
+import AftercarePersistence
 import Foundation
 import Logging
 import Metrics
@@ -174,7 +175,7 @@ public struct EventDeliveryProcessor: Sendable {
             "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         case DecodingError.dataCorrupted(let context):
             context.codingPath.isEmpty ? "not JSON" : "invalid value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case let error as PSQLError: "database error \(error.serverInfo?[.sqlState] ?? "\(error.code)")"
+        case is PSQLError: ErrorText.describe(error)
         default: String(describing: error)
         }
     }

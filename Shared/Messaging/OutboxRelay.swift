@@ -65,7 +65,7 @@ public final class OutboxRelay: Service, Sendable {
             } catch {
                 if Task.isCancelled { return }
                 failures.increment()
-                logger.warning("outbox relay could not publish, retrying", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+                logger.warning("outbox relay could not publish, retrying", metadata: ["error": "\(ErrorText.describe(error))", "retry_in": "\(backoff)"])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(10))
             }

@@ -64,7 +64,7 @@ public final class JobWorker: Service, Sendable {
                 await doorbell.wait(upTo: try await timeUntilNextDue())
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("job worker could not reach the database, retrying", metadata: ["error": "\(error)"])
+                logger.warning("job worker could not reach the database, retrying", metadata: ["error": "\(ErrorText.describe(error))"])
                 try? await Task.sleep(for: settings.pollInterval)
             }
         }
@@ -141,7 +141,7 @@ public final class JobWorker: Service, Sendable {
         Counter(label: "aftercare_jobs_failed_total", dimensions: [("kind", job.kind)]).increment()
         let delay = min(Double(settings.maxRetryDelay.components.seconds), pow(2, Double(min(job.attempts, 20))))
         let retryAt = clock.now().addingTimeInterval(delay)
-        let reason = String(String(describing: error).prefix(500))
+        let reason = String(ErrorText.describe(error).prefix(500))
         logger.warning("job failed, will retry", metadata: ["attempt": "\(job.attempts + 1)", "retry_in_seconds": "\(delay)", "error": "\(reason)"])
         _ = try? await database.query(
             """

@@ -20,7 +20,7 @@ public func listenForNotifications(
             }
         } catch {
             if Task.isCancelled { return }
-            logger.debug("LISTEN connection lost, polling until it is back", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            logger.debug("LISTEN connection lost, polling until it is back", metadata: ["channel": "\(channel)", "error": "\(ErrorText.describe(error))"])
         }
         try? await Task.sleep(for: delay)
         delay = min(delay * 2, .seconds(5))

@@ -82,6 +82,40 @@ struct PointsAndTiersTests {
         }
     }
 
+    @Test("staff adjust points with a reason, once per Idempotency-Key; a deduction never goes below zero; guides may not")
+    func adjustments() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let member = try await fixture.register(client, phone: "13811113333", code: try #require(codes["g1"]))
+                let manager = try await fixture.token(.storeManager, fixture.id("sm1"), store: fixture.store1)
+                let adjust = { (key: String, body: String, token: String) in
+                    try await fixture.call(client, .post, "/api/v1/members/\(member.id)/points/adjustments", token: token, body: body, headers: [.idempotencyKey: key])
+                }
+                let added = try await adjust("a-1", #"{"points": 500, "reason": "delivery was late"}"#, manager)
+                #expect(added.status == .ok)
+                #expect(try await adjust("a-1", #"{"points": 500, "reason": "delivery was late"}"#, manager).status == .ok)
+                #expect(try await balance(fixture, client, member.id) == 500)
+                let lot = try await fixture.database.query("SELECT source, remaining FROM points_lots WHERE member_id = \(member.id)", logger: TestEnvironment.logger)
+                    .collect().map { try $0.decode((String, Int64).self) }
+                #expect(lot.map(\.0) == ["adjust:a-1"] && lot.map(\.1) == [500])
+
+                let tooMuch = try await adjust("a-2", #"{"points": -501, "reason": "correction"}"#, manager)
+                #expect(tooMuch.status == .unprocessableContent)
+                #expect(tooMuch.problem?.errors?.first?.field == "points")
+                #expect(try await adjust("a-3", #"{"points": -200, "reason": "correction"}"#, manager).status == .ok)
+                #expect(try await balance(fixture, client, member.id) == 300)
+
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                #expect(try await adjust("a-4", #"{"points": 10, "reason": "friendly"}"#, g1).status == .forbidden)
+                let blank = try await adjust("a-5", #"{"points": 0, "reason": " "}"#, manager)
+                #expect(Set(blank.problem?.errors?.map(\.field) ?? []) == ["points", "reason"])
+                let kinds = try await fixture.payloads(PointsChanged.self).filter { $0.kind == .adjust }.map(\.delta)
+                #expect(kinds.sorted() == [-200, 500])
+            }
+        }
+    }
+
     @Test("a qualifying purchase lifts the tier at once; the yearly review moves it down, with the reason")
     func tiers() async throws {
         try await MembershipFixture.with { fixture in

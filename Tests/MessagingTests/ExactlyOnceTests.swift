@@ -171,7 +171,7 @@ struct ExactlyOnceTests {
             #expect(reasons.contains { $0.contains("n must not be negative") })
             #expect(reasons.contains { $0.contains("eventId") || $0.contains("missing") || $0.contains("invalid value") })
             // Listing leaves them in place (requeued messages count again a moment later).
-            #expect(try await eventually(timeout: .seconds(5)) { try await deadLetters.count() == 4 })
+            #expect(try await eventually { try await deadLetters.count() == 4 })
         }
     }
 

@@ -122,7 +122,9 @@ struct JobWorkerTests {
         try await withJobDatabase { client in
             try await schedule(client, count: 25, dueAt: Date().addingTimeInterval(-3600))
             let worker = JobWorker(database: client, handlers: ["remind": recordFiring(worker: "late", clock: SystemBusinessClock())], logger: logger)
-            #expect(try await running([worker], until: { try await firings(client).count == 25 }, timeout: .seconds(5)))
+            // No time limit beyond the helper's: how fast timers fire is the benchmark's
+            // question (scripts/run-bench timers), and a loaded test run must not fail it.
+            #expect(try await running([worker], until: { try await firings(client).count == 25 }))
         }
     }
 
@@ -140,7 +142,7 @@ struct JobWorkerTests {
                 await withCheckedContinuation { continuation in release.withLock { $0 = continuation } }
             }], settings: short, logger: logger)
             let hungFiring = Task { try await hung.fireDueJobs() }
-            #expect(await eventually(timeout: .seconds(5)) { entered.withLock { $0 } })
+            #expect(await eventually { entered.withLock { $0 } })
 
             let rescuer = JobWorker(database: client, handlers: ["remind": recordFiring(worker: "rescuer", clock: SystemBusinessClock())], settings: short, logger: logger)
             let started = ContinuousClock.now

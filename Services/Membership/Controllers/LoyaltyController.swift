@@ -68,6 +68,13 @@ struct LoyaltyController: Sendable {
             let body = try await request.decodeJSON(as: SpendRequest.self, context: context)
             return try await ledger.redeem(try memberID(context), points: body.points, reference: body.reference, idempotencyKey: key, by: try context.requirePrincipal())
         }
+        own.post("{id}/points/adjustments") { request, context -> PointsLedger.Redemption in
+            guard let key = request.headers[.idempotencyKey], (1...200).contains(key.count) else {
+                throw ProblemDetails.validation(field: "Idempotency-Key", "is required (1 to 200 characters): an adjustment must not happen twice")
+            }
+            let body = try await request.decodeJSON(as: AdjustRequest.self, context: context)
+            return try await ledger.adjust(try memberID(context), body, idempotencyKey: key, by: try context.requirePrincipal())
+        }
         own.get("{id}/tier") { _, context -> TierProgress in
             let id = try memberID(context)
             let caller = try context.requirePrincipal()

@@ -52,3 +52,19 @@ struct SpendRequest: ValidatedRequest, Sendable {
         return problems
     }
 }
+
+/// A correction by staff (a goodwill gesture, a mistake put right): signed, with a reason.
+struct AdjustRequest: ValidatedRequest, Sendable {
+    static let limit: Int64 = 1_000_000
+
+    let points: Int64
+    let reason: String
+
+    func validate() -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        if points == 0 || abs(points) > Self.limit { problems.append(.init(field: "points", message: "must be non-zero and at most \(Self.limit) either way")) }
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty || reason.count > 200 { problems.append(.init(field: "reason", message: "must be 1 to 200 characters")) }
+        return problems
+    }
+}

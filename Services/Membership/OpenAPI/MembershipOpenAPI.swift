@@ -63,6 +63,10 @@ enum MembershipOpenAPI {
           "parameters": [{"$ref": "#/components/parameters/id"}, {"name": "Idempotency-Key", "in": "header", "required": true, "schema": {"type": "string", "maxLength": 200}}],
           "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["points"], "properties": {"points": {"type": "integer", "minimum": 1}, "reference": {"type": "string"}}}}}},
           "responses": {"200": {"description": "points spent and the balance"}, "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
+        "/api/v1/members/{id}/points/adjustments": {"post": {"summary": "Add or take points with a reason (store_manager, dealer_admin, hq_admin); never below zero",
+          "parameters": [{"$ref": "#/components/parameters/id"}, {"name": "Idempotency-Key", "in": "header", "required": true, "schema": {"type": "string", "maxLength": 200}}],
+          "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["points", "reason"], "properties": {"points": {"type": "integer", "description": "signed, non-zero"}, "reason": {"type": "string", "maxLength": 200}}}}}},
+          "responses": {"200": {"description": "points moved and the balance"}, "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
         "/api/v1/members/{id}/tier": {"get": {"summary": "Tier, multiplier, rolling 12-month spend, what the next tier needs", "parameters": [{"$ref": "#/components/parameters/id"}],
           "responses": {"200": {"description": "tier progress"}, "404": {"$ref": "#/components/responses/Problem"}}}},
         "/api/v1/tiers": {

@@ -95,6 +95,42 @@ struct PointsLedger: Sendable {
         }
     }
 
+    /// Staff add or take points with a reason. Added points are a lot of their own that
+    /// expires like points earned today; taken points come from the earliest-expiring lots
+    /// and never below zero. A retried request with the same `Idempotency-Key` changes nothing.
+    func adjust(_ member: UUID, _ request: AdjustRequest, idempotencyKey: String, by caller: Principal) async throws -> Redemption {
+        guard [.storeManager, .dealerAdmin, .hqAdmin].contains(caller.role) else {
+            throw ProblemDetails.forbidden("Only store managers, dealer admins and HQ adjust points.")
+        }
+        return try await context.transaction { connection in
+            let row = try await MemberBook(context: context).visible(member, to: caller, lock: true, on: connection)
+            for try await (delta, balance) in try await connection.query(
+                "SELECT delta, balance_after FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)", logger: context.logger
+            ).decode((Int64, Int64).self) {
+                return Redemption(memberId: member, points: delta, balance: balance, reference: request.reason)
+            }
+            let reference = "adjust: \(request.reason)"
+            var delta = request.points
+            if delta > 0 {
+                let now = context.clock.now()
+                try await connection.query(
+                    """
+                    INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
+                    VALUES (\(member), \("adjust:\(idempotencyKey)"), \(delta), \(delta), \(now), \(context.calendar.expiry(ofPointsEarnedAt: now)))
+                    """,
+                    logger: context.logger
+                )
+            } else {
+                guard row.view.pointsBalance >= -delta else {
+                    throw ProblemDetails.validation(field: "points", "would take the balance of \(row.view.pointsBalance) below zero")
+                }
+                delta = -(try await draw(member, points: -delta, on: connection))
+            }
+            let balance = try await apply(member, .adjust, delta: delta, reference: String(reference.prefix(200)), idempotencyKey: idempotencyKey, on: connection)
+            return Redemption(memberId: member, points: delta, balance: balance, reference: request.reason)
+        }
+    }
+
     struct Entry: ResponseCodable, Sendable {
         let id: Int64
         let kind: String
