@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The membership database: the platform's messaging and timer tables, then the service's own.
 enum MembershipMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty]
+    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales]
 
     static let organisation = Migration(
         "membership-001-organisation",
@@ -137,6 +137,22 @@ enum MembershipMigrations {
             finished_at timestamptz,
             last_member_id uuid,
             processed bigint NOT NULL DEFAULT 0
+        )
+        """
+    )
+
+    /// Each store's total sales per local day, reported by its till or the dealer's ERP, so
+    /// that the share of sales made by members can be told (membership sees only members').
+    static let storeSales = Migration(
+        "membership-004-store-sales",
+        """
+        CREATE TABLE store_sales (
+            store_id text NOT NULL REFERENCES stores (id),
+            day date NOT NULL,
+            total_cents bigint NOT NULL CHECK (total_cents >= 0),
+            reported_at timestamptz NOT NULL,
+            reported_by text NOT NULL,
+            PRIMARY KEY (store_id, day)
         )
         """
     )
