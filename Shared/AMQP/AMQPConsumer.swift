@@ -77,7 +77,8 @@ public final class AMQPConsumer: Service, Sendable {
                 try connection.declare(topology)
                 try connection.startConsuming(queue: queue, prefetch: prefetch)
             },
-            idle: { [self] connection, generation in
+            idle: { [weak self] connection, generation in
+                guard let self else { return }
                 // Poll briefly while acknowledgements may be waiting to be sent.
                 let wait: Duration = unsettled.load(ordering: .relaxed) > 0 ? .milliseconds(2) : .milliseconds(200)
                 if let delivery = try connection.nextDelivery(timeout: wait, generation: generation) {

@@ -31,8 +31,8 @@ public final class AMQPPublisher: Service, Sendable {
                 try connection.declare(topology)
                 try connection.enablePublisherConfirms()
             },
-            idle: { [session] connection, _ in
-                session.worker.waitForWork(timeout: idleWait)
+            idle: { [weak session] connection, _ in
+                session?.worker.waitForWork(timeout: idleWait)
                 try connection.serviceHeartbeats()
             }
         )

@@ -43,7 +43,9 @@ final class AMQPSession: Sendable {
         setUp: @escaping @Sendable (AMQPConnection) throws -> Void,
         idle: @escaping @Sendable (AMQPConnection, Int) throws -> Void
     ) {
-        worker.start { [self] in
+        // Weak: the thread must not keep its session alive (see `AMQPWorker.start`).
+        worker.start { [weak self] in
+            guard let self else { return false }
             if let connection = state.value.connection {
                 do {
                     try idle(connection, state.value.generation)
@@ -53,6 +55,7 @@ final class AMQPSession: Sendable {
             } else {
                 connectIfDue(setUp: setUp)
             }
+            return true
         }
     }
 

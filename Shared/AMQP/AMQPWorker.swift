@@ -18,14 +18,22 @@ final class AMQPWorker: @unchecked Sendable {
     }
 
     /// Starts the thread; `idle` runs whenever no job is waiting and must return within a
-    /// fraction of a second so jobs and stop requests are seen promptly.
-    func start(idle: @escaping @Sendable () -> Void) {
+    /// fraction of a second so jobs and stop requests are seen promptly. `idle` returns false
+    /// when its owner is gone: the thread then runs what is queued and ends, so a connection
+    /// whose owner was released without stopping it cannot keep the process alive.
+    func start(idle: @escaping @Sendable () -> Bool) {
         condition.lock()
         defer { condition.unlock() }
         guard thread == nil, !isStopping else { return }
         let thread = Thread { [self] in
             while let job = nextJob() {
-                if let job { job() } else { idle() }
+                if let job {
+                    job()
+                } else if !idle() {
+                    condition.lock()
+                    isStopping = true
+                    condition.unlock()
+                }
             }
         }
         thread.name = name
