@@ -16,11 +16,16 @@ public enum ServiceTracker {
 }
 
 /// Runs `service` and records in `ServiceTracker` while it does.
-struct Tracked: Service {
+public struct Tracked: Service {
     let name: String
     let service: any Service
 
-    func run() async throws {
+    public init(name: String, service: any Service) {
+        self.name = name
+        self.service = service
+    }
+
+    public func run() async throws {
         ServiceTracker.started(name)
         defer { ServiceTracker.finished(name) }
         try await service.run()

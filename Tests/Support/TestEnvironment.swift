@@ -59,6 +59,7 @@ public struct TestDatabase: Sendable {
 
     /// Creates the database, runs `body` with it and drops it afterwards (also on failure).
     public static func with<T: Sendable>(_ body: (TestDatabase) async throws -> T) async throws -> T {
+        TestEnvironment.startStallReporter()
         let adminURL = try TestEnvironment.adminDatabaseURL()
         let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await admin(adminURL) { client in
