@@ -34,9 +34,7 @@ func buildRouter(platform: ServicePlatform, settings: FeedbackSettings) -> (Rout
         clock: platform.clock, logger: platform.logger
     )
     let router = platform.makeRouter()
-    router.get("/openapi.json") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: FeedbackOpenAPI.document)))
-    }
+    platform.serveOpenAPI(FeedbackOpenAPI.document, on: router)
     let api = platform.api(router)
     ComplaintController(desk: desk).addRoutes(to: api)
     CallbackTaskController(desk: desk).addRoutes(to: api)

@@ -51,9 +51,7 @@ func buildRouter(platform: ServicePlatform, loyalty: LoyaltySettings) -> (Router
     let context = MembershipContext(database: platform.database, outbox: platform.outbox, clock: platform.clock, calendar: loyalty.calendar,
                                     pointsPerUnit: loyalty.pointsPerUnit, logger: platform.logger)
     let router = platform.makeRouter()
-    router.get("/openapi.json") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: MembershipOpenAPI.document)))
-    }
+    platform.serveOpenAPI(MembershipOpenAPI.document, on: router)
     let api = platform.api(router)
     MemberController(book: MemberBook(context: context)).addRoutes(to: api)
     LoyaltyController(purchases: Purchases(context: context)).addRoutes(to: api)

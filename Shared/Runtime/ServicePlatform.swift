@@ -74,6 +74,13 @@ public struct ServicePlatform: Sendable {
         return router
     }
 
+    /// Serves the service's OpenAPI document at `GET /openapi.json`, without a token.
+    public func serveOpenAPI(_ document: String, on router: Router<AftercareRequestContext>) {
+        router.get("/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))
+        }
+    }
+
     /// The authenticated part of the API. Each route group under it names its roles with
     /// `RoleGate`.
     public func api(_ router: Router<AftercareRequestContext>) -> RouterGroup<AftercareRequestContext> {

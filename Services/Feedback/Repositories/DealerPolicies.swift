@@ -31,15 +31,24 @@ struct DealerPolicies: Sendable {
     }
 
     func policy(for dealerId: String, on connection: PostgresConnection) async throws -> EscalationPolicy {
+        try await stored(dealerId, on: connection) ?? defaults
+    }
+
+    func read(_ dealerId: String, on connection: PostgresConnection) async throws -> Stored {
+        let own = try await stored(dealerId, on: connection)
+        return Stored(dealerId: dealerId, deadlines: Self.deadlines(own ?? defaults), custom: own != nil)
+    }
+
+    /// The dealer's own deadlines, nil when it has none.
+    private func stored(_ dealerId: String, on connection: PostgresConnection) async throws -> EscalationPolicy? {
         let rows = try await connection.query(
             "SELECT guide_seconds, store_manager_seconds, dealer_admin_seconds FROM dealer_policies WHERE dealer_id = \(dealerId)",
             logger: logger
         )
-        var policy = defaults
         for try await (guide, manager, admin) in rows.decode((Int, Int, Int).self) {
-            policy = self.policy(guideSeconds: guide, storeManagerSeconds: manager, dealerAdminSeconds: admin)
+            return policy(guideSeconds: guide, storeManagerSeconds: manager, dealerAdminSeconds: admin)
         }
-        return policy
+        return nil
     }
 
     /// The dealer's own deadlines where it has them (read along with other rows), else the defaults.
@@ -49,12 +58,6 @@ struct DealerPolicies: Sendable {
         if let storeManagerSeconds { policy.storeManager = TimeInterval(storeManagerSeconds) }
         if let dealerAdminSeconds { policy.dealerAdmin = TimeInterval(dealerAdminSeconds) }
         return policy
-    }
-
-    func read(_ dealerId: String, on connection: PostgresConnection) async throws -> Stored {
-        let policy = try await policy(for: dealerId, on: connection)
-        let custom = try await connection.query("SELECT 1 FROM dealer_policies WHERE dealer_id = \(dealerId)", logger: logger).collect().count > 0
-        return Stored(dealerId: dealerId, deadlines: Self.deadlines(policy), custom: custom)
     }
 
     /// Applies to tasks created or escalated from now on; running deadlines stay as they were set.
