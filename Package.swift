@@ -8,10 +8,10 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 /// The five services share one shape: an executable built on the shared runtime.
-func service(_ name: String, path: String) -> Target {
+func service(_ name: String, path: String, extra: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
-        dependencies: ["AftercareRuntime", "AftercareMessaging", "AftercareContracts"],
+        dependencies: ["AftercareRuntime", "AftercareMessaging", "AftercareContracts"] + extra,
         path: "Services/\(path)",
         swiftSettings: swiftSettings
     )
@@ -107,7 +107,8 @@ let package = Package(
         service("MembershipService", path: "Membership"),
         service("DispatchService", path: "Dispatch"),
         service("CouponService", path: "Coupon"),
-        service("NotificationService", path: "Notification"),
+        // Reaches SMS gateways and the official-account API over HTTP.
+        service("NotificationService", path: "Notification", extra: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         service("FeedbackService", path: "Feedback"),
         .executableTarget(
             name: "AftercareToken",
@@ -194,6 +195,18 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/MembershipTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NotificationTests",
+            dependencies: [
+                "NotificationService", "AftercareTestSupport", "AftercareRuntime", "AftercareMessaging", "AftercareContracts", "AftercarePersistence",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/NotificationTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,9 +1,61 @@
+import AftercareContracts
+import AftercareMessaging
+import AftercarePersistence
 import AftercareRuntime
+import AsyncHTTPClient
 import Hummingbird
+import Logging
 
-/// Wires the notification service. Tests call this too, with their own configuration.
-func buildApplication(configuration: ServiceConfiguration) async -> some ApplicationProtocol {
-    let platform = await ServicePlatform(configuration: configuration, migrations: NotificationMigrations.all)
+/// Wires the notification service. Tests call this too, with their own configuration,
+/// providers pointed at a local HTTP server, and a business clock they move by hand.
+func buildApplication(
+    configuration: ServiceConfiguration, settings: NotificationSettings = NotificationSettings(), clock: any BusinessClock = SystemBusinessClock()
+) async -> some ApplicationProtocol {
+    let logger = Logger(label: configuration.service.name)
+    let recipients = Recipients(logger: logger)
+    let planner = DeliveryPlanner(recipients: recipients, rules: RuleBook(logger: logger), settings: settings, clock: clock, logger: logger)
+    let platform = await ServicePlatform(
+        configuration: configuration, migrations: NotificationMigrations.all,
+        subscriptions: NotificationSubscriptions.make(recipients: recipients, planner: planner), clock: clock, logger: logger
+    )
+    let (router, desk) = buildRouter(platform: platform, settings: settings)
+    return platform.makeApplication(router: router, jobs: [DeliveryPlanner.sendJob: desk.courier.send])
+}
+
+/// Every route of the service (the OpenAPI test compares them with the document), and the
+/// desk the send timer acts through.
+func buildRouter(platform: ServicePlatform, settings: NotificationSettings) -> (Router<AftercareRequestContext>, NotificationDesk) {
+    let logger = platform.logger
+    let courier = Courier(providers: providers(settings, logger: logger), outbox: platform.outbox, settings: settings, clock: platform.clock, logger: logger)
+    let desk = NotificationDesk(
+        database: platform.database, clock: platform.clock, rules: RuleBook(logger: logger), log: DeliveryLog(logger: logger),
+        preferences: Preferences(logger: logger), recipients: Recipients(logger: logger), courier: courier, logger: logger
+    )
     let router = platform.makeRouter()
-    return platform.makeApplication(router: router)
+    platform.serveOpenAPI(NotificationOpenAPI.document, on: router)
+    let api = platform.api(router)
+    ConfigurationController(desk: desk).addRoutes(to: api)
+    DeliveryController(desk: desk).addRoutes(to: api)
+    InboxController(desk: desk).addRoutes(to: api)
+    WebhookController(desk: desk).addRoutes(to: api)
+    return (router, desk)
+}
+
+/// Each channel's providers: the configured HTTP gateway and its failover, or the local
+/// recorder when none is configured; the in-app inbox always.
+func providers(_ settings: NotificationSettings, logger: Logger) -> ChannelProviders {
+    func chain(_ channel: MessageChannel, _ primary: ProviderEndpoint?, _ failover: ProviderEndpoint?) -> [any MessageProvider] {
+        let prefix = channel == .sms ? "sms" : "oa"
+        guard let primary else { return [RecordingProvider(name: "\(prefix)-recorder", logger: logger)] }
+        var chain: [any MessageProvider] = [HTTPGatewayProvider(name: "\(prefix)-primary", endpoint: primary, timeout: settings.providerTimeout, client: .shared)]
+        if let failover {
+            chain.append(HTTPGatewayProvider(name: "\(prefix)-failover", endpoint: failover, timeout: settings.providerTimeout, client: .shared))
+        }
+        return chain
+    }
+    return ChannelProviders(providers: [
+        .sms: chain(.sms, settings.sms, settings.smsFailover),
+        .officialAccount: chain(.officialAccount, settings.officialAccount, settings.officialAccountFailover),
+        .inApp: [InboxProvider()],
+    ])
 }

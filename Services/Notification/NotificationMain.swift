@@ -5,7 +5,8 @@ import AftercareRuntime
 struct NotificationMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .notification)
-        let app = await buildApplication(configuration: configuration)
+        let settings = ServiceConfiguration.serviceSettings(service: .notification, NotificationSettings.read)
+        let app = await buildApplication(configuration: configuration, settings: settings)
         try await app.runService(configuration: configuration)
     }
 }

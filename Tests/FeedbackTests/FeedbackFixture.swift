@@ -115,37 +115,12 @@ struct FeedbackFixture: Sendable {
     /// Publishes events as another service's outbox would (envelope, message id, aggregate
     /// header), in order.
     func publish<P: EventPayload>(_ payloads: [P], aggregate: String, producer: String) async throws {
-        var events: [(type: String, id: UUID, aggregate: String, body: Data)] = []
-        for (index, payload) in payloads.enumerated() {
-            let metadata = EventMetadata(eventID: UUID(), type: P.eventType, schemaVersion: 1, occurredAt: Date(), producer: producer,
-                                         correlationID: UUID(), causationID: nil, aggregateID: aggregate, aggregateSequence: Int64(index + 1))
-            events.append((P.eventType, metadata.eventID, aggregate, try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))))
-        }
-        try await publishRetrying(events, producer: producer)
+        try await BusStandIn(broker: configuration.broker).publish(payloads, aggregate: aggregate, producer: producer)
     }
 
-    /// Publishes in order, each message until the broker confirms it. RabbitMQ 3.10 closes a
-    /// publishing connection (541 INTERNAL_ERROR) when a quorum queue bound to the exchange is
-    /// deleted at that moment, as parallel tests do when they finish; the publisher
-    /// reconnects and the message goes again, as an outbox relay would send it (same id, so
-    /// the consumer's inbox absorbs a repeat).
     func publishRetrying(_ events: [(type: String, id: UUID, aggregate: String, body: Data)], producer: String) async throws {
-        let publisher = AMQPPublisher(settings: configuration.broker, name: "\(producer)-stand-in", logger: TestEnvironment.logger)
-        publisher.start()
-        var unsent: String?
-        for event in events where unsent == nil {
-            let message = AMQPOutgoingMessage(
-                exchange: EventBus.exchange, routingKey: event.type, body: Array(event.body), messageID: event.id.uuidString.lowercased(), type: event.type,
-                headers: [EventHeader.aggregateID: .string(event.aggregate)]
-            )
-            let sent = await eventually(timeout: .seconds(20)) {
-                guard publisher.isConnected else { return false }
-                return (try? await publisher.publish(message)) != nil
-            }
-            if !sent { unsent = event.type }
-        }
-        await publisher.shutdown()
-        if let unsent { throw FixtureError(message: "could not publish \(unsent) to the broker") }
+        let events = events.map { BusStandIn.Event(type: $0.type, id: $0.id, aggregate: $0.aggregate, body: $0.body) }
+        try await BusStandIn(broker: configuration.broker).publish(events, producer: producer)
     }
 
     /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
@@ -160,13 +135,7 @@ struct FeedbackFixture: Sendable {
     }
 
     func deleteQueues() async throws {
-        let cleaner = AMQPPublisher(settings: configuration.broker, name: "cleanup", logger: TestEnvironment.logger)
-        cleaner.start()
-        _ = await eventually { cleaner.isConnected }
-        for queue in EventBus.consumerTopology(service: configuration.service.name, eventTypes: [], retryDelays: EventConsumer.Settings().retryDelays).queues {
-            try? await cleaner.deleteQueue(queue.name)
-        }
-        await cleaner.shutdown()
+        await BusStandIn(broker: configuration.broker).deleteQueues(of: configuration.service.name)
     }
 }
 

@@ -1,0 +1,57 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// A real local HTTP server standing in for an SMS gateway or the official-account API:
+/// it records every request and answers with the statuses it was told to, in order (200
+/// once the script runs out).
+final class FakeGateway: Sendable {
+    struct Received: Sendable {
+        let path: String
+        let idempotencyKey: String?
+        let authorization: String?
+        let body: [String: String]
+    }
+
+    private let script: Mutex<[Int]>
+    private let log = Mutex<[Received]>([])
+    private let port = Mutex<Int?>(nil)
+
+    init(answers: [Int] = []) {
+        script = Mutex(answers)
+    }
+
+    var received: [Received] { log.withLock { $0 } }
+    var baseURL: String { "http://127.0.0.1:\(port.withLock { $0 } ?? 0)" }
+
+    /// Runs the server for the duration of `body`.
+    func running<T: Sendable>(_ body: @Sendable (FakeGateway) async throws -> T) async throws -> T {
+        let router = Router()
+        router.post("/messages") { request, _ -> Response in
+            var request = request
+            let data = try await request.collectBody(upTo: 1 << 20)
+            let fields = (try? JSONDecoder().decode([String: String].self, from: Data(buffer: data))) ?? [:]
+            self.log.withLock {
+                $0.append(Received(path: "/messages", idempotencyKey: request.headers[.idempotencyKey],
+                                   authorization: request.headers[.authorization], body: fields))
+            }
+            let status = self.script.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
+            let answer = status < 300 ? #"{"messageId": "gw-\#(UUID().uuidString.lowercased())"}"# : #"{"error": "scripted \#(status)"}"#
+            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+        }
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } }
+        )
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: app.logger))
+        let server = Task { try await group.run() }
+        defer { server.cancel() }
+        while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        let result = try await body(self)
+        await group.triggerGracefulShutdown()
+        _ = await server.result
+        return result
+    }
+}

@@ -1,0 +1,26 @@
+import AftercarePersistence
+import AftercareRuntime
+import AftercareTestSupport
+import Foundation
+import Hummingbird
+@testable import NotificationService
+import Testing
+
+@Suite("The notification OpenAPI document matches the routes")
+struct NotificationOpenAPITests {
+    @Test("every registered route is documented, every documented route exists, and each says what it returns")
+    func documentMatchesRouter() async throws {
+        let configuration = try TestEnvironment.configuration(service: .notification, databaseURL: "postgres://nobody@127.0.0.1:1/none")
+        let recipients = Recipients(logger: TestEnvironment.logger)
+        let planner = DeliveryPlanner(recipients: recipients, rules: RuleBook(logger: TestEnvironment.logger), settings: NotificationSettings(),
+                                      clock: SystemBusinessClock(), logger: TestEnvironment.logger)
+        let platform = await ServicePlatform(configuration: configuration, migrations: [], subscriptions: NotificationSubscriptions.make(recipients: recipients, planner: planner))
+        let (router, _) = buildRouter(platform: platform, settings: NotificationSettings())
+        let comparison = try OpenAPIComparison(document: NotificationOpenAPI.document, router: router)
+        #expect(comparison.version.hasPrefix("3.1"))
+        #expect(comparison.silent == [], "operations that say nothing")
+        #expect(comparison.missing == [], "routes missing from the document")
+        #expect(comparison.extra == [], "documented routes the service does not have")
+        #expect(comparison.registeredCount >= 20)
+    }
+}
