@@ -125,6 +125,7 @@ let package = Package(
                 "AftercareMessaging", "AftercarePersistence", "AftercareAMQP", "AftercareContracts", "AftercareRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

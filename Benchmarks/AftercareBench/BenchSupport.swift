@@ -1,3 +1,4 @@
+import AftercareAMQP
 import AftercarePersistence
 import AsyncHTTPClient
 import Foundation
@@ -152,6 +153,29 @@ extension Bench {
 
     static func milliseconds(_ duration: Duration) -> String {
         String(format: "%.2f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+    }
+}
+
+/// Waiting for what a service under benchmark does.
+extension Bench {
+    static func waitFor(_ what: String, timeout: Duration, _ done: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !done() {
+            guard ContinuousClock.now < deadline else { throw ValidationErrorMessage("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func cleanUp(broker: AMQPSettings, topology: AMQPTopology) async throws {
+        let cleaner = AMQPPublisher(settings: broker, name: "bench-cleanup", logger: Bench.logger)
+        cleaner.start()
+        for _ in 0..<50 where !cleaner.isConnected { try await Task.sleep(for: .milliseconds(100)) }
+        for queue in topology.queues { try? await cleaner.deleteQueue(queue.name) }
+        await cleaner.shutdown()
+    }
+
+    static func duration(_ seconds: TimeInterval) -> Duration {
+        .nanoseconds(Int64(max(0, seconds) * 1e9))
     }
 }
 

@@ -73,17 +73,17 @@ struct FeedbackBench: AsyncParsableCommand {
                     try await lanes.waitForAll()
                 }
                 let openingTime = ContinuousClock.now - opening
-                try await waitFor("callback-created events", timeout: .seconds(120)) { seen.created.withLock { $0.count } >= complaints }
-                let created = seen.sent.withLock { sent in seen.created.withLock { arrived in sent.compactMap { id, began in arrived[id].map { Self.duration($0.timeIntervalSince(began)) } } } }.sorted()
+                try await Bench.waitFor("callback-created events", timeout: .seconds(120)) { seen.created.withLock { $0.count } >= complaints }
+                let created = seen.sent.withLock { sent in seen.created.withLock { arrived in sent.compactMap { id, began in arrived[id].map { Bench.duration($0.timeIntervalSince(began)) } } } }.sorted()
 
                 // 2. Open tasks whose deadlines fall due over the next `spread` seconds.
                 let firstDue = Date().addingTimeInterval(15)
                 let dueByTask = try await seedOpenTasks(client, count: openTasks, firstDue: firstDue)
-                try await waitFor("escalations", timeout: .seconds(Int64(spread) + 180)) {
+                try await Bench.waitFor("escalations", timeout: .seconds(Int64(spread) + 180)) {
                     peakKiB = max(peakKiB, Bench.residentKiB(process.processIdentifier))
                     return seen.escalated.withLock { arrived in dueByTask.keys.allSatisfy { arrived[$0] != nil } }
                 }
-                let lags = seen.escalated.withLock { arrived in dueByTask.compactMap { task, due in arrived[task].map { Self.duration($0.timeIntervalSince(due)) } } }.sorted()
+                let lags = seen.escalated.withLock { arrived in dueByTask.compactMap { task, due in arrived[task].map { Bench.duration($0.timeIntervalSince(due)) } } }.sorted()
                 let endKiB = Bench.residentKiB(process.processIdentifier)
                 if startKiB == 0 { startKiB = endKiB }
 
@@ -98,7 +98,7 @@ struct FeedbackBench: AsyncParsableCommand {
                 ])
                 await group.triggerGracefulShutdown()
             }
-            try? await cleanUp(broker: broker, topology: topology)
+            try? await Bench.cleanUp(broker: broker, topology: topology)
         }
     }
 
@@ -151,26 +151,6 @@ struct FeedbackBench: AsyncParsableCommand {
             due[task] = at
         }
         return due
-    }
-
-    func waitFor(_ what: String, timeout: Duration, _ done: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !done() {
-            guard ContinuousClock.now < deadline else { throw ValidationErrorMessage("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
-    func cleanUp(broker: AMQPSettings, topology: AMQPTopology) async throws {
-        let cleaner = AMQPPublisher(settings: broker, name: "bench-cleanup", logger: Bench.logger)
-        cleaner.start()
-        for _ in 0..<50 where !cleaner.isConnected { try await Task.sleep(for: .milliseconds(100)) }
-        for queue in topology.queues { try? await cleaner.deleteQueue(queue.name) }
-        await cleaner.shutdown()
-    }
-
-    static func duration(_ seconds: TimeInterval) -> Duration {
-        .nanoseconds(Int64(max(0, seconds) * 1e9))
     }
 }
 
