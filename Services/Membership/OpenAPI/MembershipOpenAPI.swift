@@ -1,3 +1,5 @@
+import AftercareRuntime
+
 /// The membership API as OpenAPI 3.1, served at `GET /openapi.json`. `MembershipOpenAPITests`
 /// keeps it true: every route the service registers is documented and every documented
 /// route exists.
@@ -9,11 +11,7 @@ enum MembershipOpenAPI {
                "description": "Dealers, stores and staff; members bound to guides; purchases, points and tiers. Errors are application/problem+json (RFC 9457) with field-level `errors` on 422."},
       "security": [{"bearer": []}],
       "paths": {
-        "/health/live": {"get": {"summary": "Process is up", "security": [], "responses": {"200": {"description": "live"}}}},
-        "/health/ready": {"get": {"summary": "Database and broker answer", "security": [], "responses": {"200": {"description": "ready"}, "503": {"$ref": "#/components/responses/Problem"}}}},
-        "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {"200": {"description": "text exposition format"}}}},
-        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
-        "/api/v1/ops/messaging": {"get": {"summary": "Outbox, timers and queues (hq_admin, service)", "responses": {"200": {"description": "status"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+        \#(PlatformOpenAPI.paths(deadLetters: false))
         "/api/v1/dealers": {"post": {"summary": "Create a dealer (hq_admin)", "requestBody": {"$ref": "#/components/requestBodies/NewDealer"},
           "responses": {"201": {"description": "created"}, "409": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
         "/api/v1/stores": {"post": {"summary": "Create a store (hq_admin, the dealer's admin)", "requestBody": {"$ref": "#/components/requestBodies/NewStore"},

@@ -1,3 +1,5 @@
+import AftercareRuntime
+
 /// The notification API as OpenAPI 3.1, served at `GET /openapi.json`.
 /// `NotificationOpenAPITests` keeps it true: every route the service registers is documented
 /// and every documented route exists.
@@ -9,17 +11,7 @@ enum NotificationOpenAPI {
                "description": "Turns events into messages: routing rules from event type to template, recipient and channels (SMS, official account, in-app inbox); exactly one delivery per (event, recipient, channel); retries, failover, quiet hours, opt-outs and a daily marketing cap. Errors are application/problem+json (RFC 9457) with field-level `errors` on 422. Out-of-scope resources read as 404."},
       "security": [{"bearer": []}],
       "paths": {
-        "/health/live": {"get": {"summary": "Process is up", "security": [], "responses": {"200": {"description": "live"}}}},
-        "/health/ready": {"get": {"summary": "Database and broker answer", "security": [], "responses": {"200": {"description": "ready"}, "503": {"$ref": "#/components/responses/Problem"}}}},
-        "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {"200": {"description": "text exposition format"}}}},
-        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
-        "/api/v1/ops/messaging": {"get": {"summary": "Outbox, timers and queues (hq_admin, service)", "responses": {"200": {"description": "status"}, "403": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/ops/dead-letters": {"get": {"summary": "Dead letters with their reasons, oldest first, without removing them (hq_admin, service)",
-          "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
-          "responses": {"200": {"description": "dead letters"}, "403": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/ops/dead-letters/replay": {"post": {"summary": "Put dead letters back on the service's queue (hq_admin, service)",
-          "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
-          "responses": {"200": {"description": "how many were replayed"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+        \#(PlatformOpenAPI.paths(deadLetters: true))
         "/api/v1/templates": {"get": {"summary": "Every template with its bodies per locale (hq_admin)", "responses": {"200": {"description": "templates"}, "403": {"$ref": "#/components/responses/Problem"}}}},
         "/api/v1/templates/{key}": {
           "get": {"summary": "One template (hq_admin)", "parameters": [{"$ref": "#/components/parameters/key"}],
