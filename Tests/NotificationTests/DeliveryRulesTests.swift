@@ -21,9 +21,10 @@ struct DeliveryRulesTests {
                     let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
                     _ = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                     try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback", id: event)
-                    // The repeat has been consumed once the inbox's count of this service's events stops
-                    // changing; then nothing more may have appeared.
-                    try await Task.sleep(for: .seconds(2))
+                    // One aggregate's events are handled in order: once a later event of the same
+                    // complaint has its deliveries, the repeat before it has been handled too.
+                    let marker = try await fixture.publish(fixture.callbackCreated(), aggregate: task.complaintId.uuidString, producer: "feedback")
+                    #expect(try await fixture.waitForDeliveries(of: marker) { $0.count == 3 }.count == 3)
                     #expect(try await fixture.deliveries(of: event).count == 3)
                     #expect(sms.received.filter { $0.body["text"]?.contains(task.taskId.uuidString) == true }.count == 1)
                 }
@@ -34,7 +35,7 @@ struct DeliveryRulesTests {
     @Test("a gateway answering 500 then 200 sends the message once, after a retry with the same idempotency key")
     func retryAfterServerError() async throws {
         try await NotificationFixture.with { fixture in
-            try await FakeGateway(answers: [500]).running { sms in
+            try await FakeGateway(answers: [500], onlyTo: fixture.memberPhone).running { sms in
                 try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
                     try await fixture.seedOrganisation(client)
                     // The welcome SMS met the 500; it waits for its retry a second of business time later.
@@ -61,6 +62,32 @@ struct DeliveryRulesTests {
         }
     }
 
+    @Test("a gateway failing every attempt: the delivery fails after the last one and the failure is published")
+    func retriesRunOut() async throws {
+        try await NotificationFixture.with { fixture in
+            try await FakeGateway(answers: [503, 503, 503, 503], onlyTo: fixture.memberPhone).running { sms in
+                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
+                    try await fixture.seedOrganisation(client)
+                    let welcome = try #require(try await fixture.database.query(
+                        "SELECT event_id FROM deliveries WHERE recipient_id = \(fixture.member) AND channel = 'sms'", logger: TestEnvironment.logger
+                    ).collect().first?.decode(UUID.self))
+                    _ = try await fixture.waitForDeliveries(of: welcome) { $0.first { $0.channel == "sms" }?.attempts == 1 }
+                    try await fixture.advance(by: 2)  // the second attempt, one second after the first
+                    _ = try await fixture.waitForDeliveries(of: welcome) { $0.first { $0.channel == "sms" }?.attempts == 2 }
+                    try await fixture.advance(by: 3)  // the third and last (maxAttempts 3), two seconds later
+                    let rows = try await fixture.waitForDeliveries(of: welcome) { $0.first { $0.channel == "sms" }?.status == "failed" }
+                    let delivery = try #require(rows.first { $0.channel == "sms" })
+                    #expect(delivery.status == "failed" && delivery.attempts == 3)
+                    #expect(delivery.reason?.hasPrefix("gave up after 3 attempts") == true)
+                    #expect(sms.received.filter { $0.body["to"] == fixture.memberPhone }.count == 3)
+                    #expect(try await fixture.published(DeliveryFailed.self, about: welcome) == 1)
+                    try await fixture.advance(by: 60)
+                    #expect(sms.received.filter { $0.body["to"] == fixture.memberPhone }.count == 3)
+                }
+            }
+        }
+    }
+
     @Test("a gateway that is down fails over to the secondary at once")
     func failover() async throws {
         try await NotificationFixture.with { fixture in
@@ -73,8 +100,9 @@ struct DeliveryRulesTests {
                     let rows = try await fixture.waitForDeliveries(of: event) { $0.first { $0.channel == "sms" }?.status == "sent" }
                     let sms = try #require(rows.first { $0.channel == "sms" })
                     #expect(sms.provider == "sms-failover" && sms.attempts == 1)
-                    #expect(secondary.received.filter { $0.body["to"] == "+8613700000001" }.count == 1)
-                    #expect(secondary.received.first?.authorization == "Bearer test-key-2")
+                    let mine = secondary.received.filter { $0.body["text"]?.contains(task.taskId.uuidString) == true }
+                    #expect(mine.count == 1 && mine.first?.body["to"] == "+8613700000001")
+                    #expect(mine.first?.authorization == "Bearer test-key-2")
                     let providers = try await fixture.database.query(
                         "SELECT provider, outcome FROM delivery_attempts WHERE delivery_id = \(sms.id) ORDER BY id", logger: TestEnvironment.logger
                     ).collect().map { try $0.decode((String, String).self) }
@@ -88,7 +116,7 @@ struct DeliveryRulesTests {
     @Test("a 4xx is never retried: the delivery fails and the failure is published")
     func rejected() async throws {
         try await NotificationFixture.with { fixture in
-            try await FakeGateway(answers: [400]).running { sms in
+            try await FakeGateway(answers: [400], onlyTo: fixture.memberPhone).running { sms in
                 try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
                     try await fixture.seedOrganisation(client)
                     let failed = try await eventually(timeout: .seconds(20)) {
@@ -165,11 +193,13 @@ struct DeliveryRulesTests {
         try await NotificationFixture.with { fixture in
             try await fixture.app(settings: NotificationFixture.settings(cap: 1)).test(.live) { client in
                 try await fixture.seedOrganisation(client)
-                let first = try await fixture.publish(BirthdayToday(memberId: fixture.member, year: 2030, month: 3, day: 5), aggregate: fixture.member, producer: "membership")
-                #expect(try await fixture.waitForDeliveries(of: first) { $0.count == 2 && $0.allSatisfy { $0.status == "sent" } }.allSatisfy { $0.status == "sent" })
-                let second = try await fixture.publish(BirthdayMonthStarted(memberId: fixture.member, year: 2030, month: 3, day: 5), aggregate: fixture.member, producer: "membership")
-                let rows = try await fixture.waitForDeliveries(of: second) { $0.count == 4 }
-                #expect(rows.count == 4 && rows.allSatisfy { $0.status == "skipped" && $0.reason == "daily_cap" })
+                // One event's own messages (greeting now, reminder at month end) count once.
+                let first = try await fixture.publish(BirthdayMonthStarted(memberId: fixture.member, year: 2030, month: 3, day: 5), aggregate: fixture.member, producer: "membership")
+                let firstRows = try await fixture.waitForDeliveries(of: first) { $0.count == 4 && $0.filter { $0.status == "sent" }.count == 2 }
+                #expect(firstRows.filter { $0.status == "sent" }.count == 2 && firstRows.filter { $0.status == "deferred" }.count == 2)
+                let second = try await fixture.publish(BirthdayToday(memberId: fixture.member, year: 2030, month: 3, day: 5), aggregate: fixture.member, producer: "membership")
+                let rows = try await fixture.waitForDeliveries(of: second) { $0.count == 2 }
+                #expect(rows.count == 2 && rows.allSatisfy { $0.status == "skipped" && $0.reason == "daily_cap" })
                 // The next day on the member's clock, the cap starts again.
                 try await fixture.advance(by: 86400)
                 let third = try await fixture.publish(BirthdayToday(memberId: fixture.member, year: 2031, month: 3, day: 6), aggregate: fixture.member, producer: "membership")

@@ -6,7 +6,8 @@ import Synchronization
 
 /// A real local HTTP server standing in for an SMS gateway or the official-account API:
 /// it records every request and answers with the statuses it was told to, in order (200
-/// once the script runs out).
+/// once the script runs out). Every test's queue sees every test's events, so other tests'
+/// members are messaged too: `onlyTo` keeps the script for one phone.
 final class FakeGateway: Sendable {
     struct Received: Sendable {
         let path: String
@@ -16,11 +17,13 @@ final class FakeGateway: Sendable {
     }
 
     private let script: Mutex<[Int]>
+    private let onlyTo: String?
     private let log = Mutex<[Received]>([])
     private let port = Mutex<Int?>(nil)
 
-    init(answers: [Int] = []) {
+    init(answers: [Int] = [], onlyTo: String? = nil) {
         script = Mutex(answers)
+        self.onlyTo = onlyTo
     }
 
     var received: [Received] { log.withLock { $0 } }
@@ -37,7 +40,8 @@ final class FakeGateway: Sendable {
                 $0.append(Received(path: "/messages", idempotencyKey: request.headers[.idempotencyKey],
                                    authorization: request.headers[.authorization], body: fields))
             }
-            let status = self.script.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
+            let scripted = self.onlyTo == nil || fields["to"] == self.onlyTo
+            let status = self.script.withLock { $0.isEmpty || !scripted ? 200 : $0.removeFirst() }
             let answer = status < 300 ? #"{"messageId": "gw-\#(UUID().uuidString.lowercased())"}"# : #"{"error": "scripted \#(status)"}"#
             return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
         }

@@ -28,6 +28,12 @@ struct NotificationAPITests {
                 #expect(status == .ok)
                 let guide = try await fixture.token(.guide, fixture.guide)
                 #expect(try await fixture.send(client, .put, "/api/v1/templates/callback_task", token: guide, body: good).0 == .forbidden)
+                let (all, allData) = try await fixture.send(client, .get, "/api/v1/templates", token: hq)
+                #expect(all == .ok)
+                #expect(try JSONDecoder.iso.decode(ConfigurationController.Templates.self, from: allData).templates.count == OutOfTheBox.templates.count)
+                let (rules, rulesData) = try await fixture.send(client, .get, "/api/v1/rules", token: hq)
+                #expect(rules == .ok)
+                #expect(try JSONDecoder.iso.decode(ConfigurationController.Rules.self, from: rulesData).rules.count == OutOfTheBox.rules.count)
                 let (listed, data) = try await fixture.send(client, .get, "/api/v1/templates/callback_task", token: hq)
                 #expect(listed == .ok)
                 #expect(try JSONDecoder.iso.decode(MessageTemplate.self, from: data).bodies["zh-CN"] == "请回电 {{taskId}}")
@@ -119,7 +125,7 @@ struct NotificationAPITests {
                 let failed = #"{"reference": "\#(oa.id)", "status": "failed", "detail": "user unfollowed"}"#
                 #expect(try await fixture.send(client, .post, "/api/v1/webhooks/delivery-receipts", token: service, body: failed).0 == .noContent)
                 #expect(try await fixture.deliveries(of: event).first { $0.channel == "official_account" }?.status == "failed")
-                #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE event_type = 'notification.delivery.failed'") == 1)
+                #expect(try await fixture.published(DeliveryFailed.self, about: event) == 1)
                 let unknown = #"{"reference": "\#(UUID())", "status": "delivered"}"#
                 #expect(try await fixture.send(client, .post, "/api/v1/webhooks/delivery-receipts", token: service, body: unknown).0 == .notFound)
                 let (invalid, problem) = try await fixture.send(client, .post, "/api/v1/webhooks/delivery-receipts", token: service, body: #"{"reference": "x", "status": "lost"}"#)

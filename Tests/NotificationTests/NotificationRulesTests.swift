@@ -98,6 +98,8 @@ struct NotificationRulesTests {
         #expect(ProviderOutcome.classify(statusCode: 503, messageId: nil, body: "down") == .retryable(statusCode: 503, detail: "provider error: down"))
         #expect(ProviderOutcome.classify(statusCode: 429, messageId: nil, body: "") == .retryable(statusCode: 429, detail: "provider busy: "))
         #expect(ProviderOutcome.classify(statusCode: 400, messageId: nil, body: "bad number") == .rejected(statusCode: 400, detail: "bad number"))
+        // Gateways echo the number; what is kept of their answer never holds it.
+        #expect(ProviderOutcome.classify(statusCode: 400, messageId: nil, body: "invalid to +8613812345678") == .rejected(statusCode: 400, detail: "invalid to **********5678"))
     }
 
     @Test("who may receive what: critical always; service and marketing by consent and opt-out")
@@ -119,7 +121,8 @@ struct NotificationRulesTests {
         #expect(read.sms == ProviderEndpoint(baseURL: "http://gw.local:8080", apiKey: nil) && read.officialAccount == nil)
         #expect(read.quietHours == QuietHours(start: 22 * 60, end: 8 * 60))
         for (variable, value) in [("NOTIFICATION_SMS_URL", "gw.local"), ("NOTIFICATION_QUIET_HOURS", "late"), ("NOTIFICATION_DEFAULT_TIME_ZONE", "Mars/Base"),
-                                  ("NOTIFICATION_DEFAULT_LOCALE", "fr"), ("NOTIFICATION_MAX_ATTEMPTS", "0")] {
+                                  ("NOTIFICATION_DEFAULT_LOCALE", "fr"), ("NOTIFICATION_MAX_ATTEMPTS", "0"),
+                                  ("NOTIFICATION_SMS_FAILOVER_URL", "http://gw2.local"), ("NOTIFICATION_PROVIDER_TIMEOUT_MS", "60000")] {
             #expect(throws: ConfigurationError.self) { try NotificationSettings.read(EnvironmentReader([variable: value])) }
             do { _ = try NotificationSettings.read(EnvironmentReader([variable: value])) } catch let error as ConfigurationError { #expect(error.variable == variable) } catch {}
         }

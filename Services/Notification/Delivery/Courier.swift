@@ -30,6 +30,9 @@ struct Courier: Sendable {
         let attempts: Int
         let phone: String?
         let allowed: Bool
+        /// The recipient's wall clock and own quiet hours, for retries of non-critical messages.
+        let timeZone: String?
+        let quietHours: QuietHours?
     }
 
     func send(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
@@ -71,7 +74,12 @@ struct Courier: Sendable {
             try await fail(delivery, attempts: attempt, reason: "gave up after \(attempt) attempts; last: \(lastProblem)", on: connection)
             return
         }
-        let retryAt = clock.now().addingTimeInterval(settings.retryDelay(after: attempt))
+        var retryAt = clock.now().addingTimeInterval(settings.retryDelay(after: attempt))
+        if delivery.category != .critical, delivery.channel != .inApp {
+            // A retry is a new ring on the member's phone: it waits out the night too.
+            let zone = delivery.timeZone.flatMap(TimeZone.init(identifier:)) ?? settings.defaultTimeZone
+            retryAt = (delivery.quietHours ?? settings.quietHours).release(of: retryAt, in: zone)
+        }
         try await connection.query(
             "UPDATE deliveries SET attempts = \(attempt), status = 'pending', reason = \(String(lastProblem.prefix(300))), due_at = \(retryAt) WHERE id = \(delivery.id)",
             logger: logger
@@ -88,24 +96,27 @@ struct Courier: Sendable {
                    coalesce(m.phone, s.phone),
                    CASE d.category WHEN 'service' THEN coalesce(m.service_consent AND NOT coalesce(p.service_opt_out, false), true)
                                    WHEN 'marketing' THEN coalesce(m.marketing_consent AND NOT coalesce(p.marketing_opt_out, false), true)
-                                   ELSE true END
+                                   ELSE true END,
+                   coalesce(m.time_zone, st.time_zone), p.quiet_start, p.quiet_end
             FROM deliveries d
             LEFT JOIN members m ON d.recipient_kind = 'member' AND m.member_id = d.recipient_id
             LEFT JOIN preferences p ON d.recipient_kind = 'member' AND p.member_id = d.recipient_id
             LEFT JOIN staff s ON d.recipient_kind <> 'member' AND s.staff_id = d.recipient_id
+            LEFT JOIN stores st ON st.store_id = d.store_id
             WHERE d.id = \(id) AND d.status IN ('pending', 'deferred')
             FOR UPDATE OF d
             """,
             logger: logger
         )
         for try await row in rows {
-            let (id, eventId, eventType, recipientId, kind, channel, category, template, body, attempts, phone, allowed) =
-                try row.decode((UUID, UUID, String, String, String, String, String, String, String, Int, String?, Bool).self)
+            let (id, eventId, eventType, recipientId, kind, channel, category, template, body, attempts, phone, allowed, zone, quietStart, quietEnd) =
+                try row.decode((UUID, UUID, String, String, String, String, String, String, String, Int, String?, Bool, String?, Int?, Int?).self)
             guard let kind = RecipientKind(rawValue: kind), let channel = MessageChannel(rawValue: channel), let category = MessageCategory(rawValue: category) else {
                 return nil
             }
             return Pending(id: id, eventId: eventId, eventType: eventType, recipientId: recipientId, recipientKind: kind, channel: channel,
-                           category: category, templateKey: template, body: body, attempts: attempts, phone: phone, allowed: allowed)
+                           category: category, templateKey: template, body: body, attempts: attempts, phone: phone, allowed: allowed, timeZone: zone,
+                           quietHours: quietStart.flatMap { start in quietEnd.map { QuietHours(start: start, end: $0) } })
         }
         return nil
     }

@@ -28,7 +28,7 @@ struct DeliveryPlanner: Sendable {
     func plan(_ facts: EventCatalog.Facts, on connection: PostgresConnection) async throws {
         for (rule, template) in try await rules.enabled(for: facts.metadata.type, on: connection) {
             guard let recipient = try await recipients.resolve(rule.recipient, for: facts, on: connection) else {
-                if let id = Self.namedRecipient(rule.recipient, in: facts) { throw RecipientUnknown(kind: rule.recipient, id: id) }
+                if let id = try await namedRecipient(rule.recipient, in: facts, on: connection) { throw RecipientUnknown(kind: rule.recipient, id: id) }
                 logger.info("rule has no recipient for this event", metadata: ["rule": "\(rule.id)", "event_id": "\(facts.metadata.eventID)"])
                 continue
             }
@@ -36,12 +36,19 @@ struct DeliveryPlanner: Sendable {
         }
     }
 
-    /// The id the event itself names for a recipient kind, if any (an assignee, a member).
-    static func namedRecipient(_ kind: RecipientKind, in facts: EventCatalog.Facts) -> String? {
+    /// The person the event names for a recipient kind, if any: a member, an assignee, or the
+    /// guide the member is bound to. A store without a manager names nobody.
+    private func namedRecipient(_ kind: RecipientKind, in facts: EventCatalog.Facts, on connection: PostgresConnection) async throws -> String? {
         switch kind {
-        case .member: facts["memberId"]
-        case .assignee: facts["assigneeId"]
-        case .guide, .storeManager: nil
+        case .member:
+            return facts["memberId"]
+        case .assignee:
+            return facts["assigneeId"]
+        case .guide:
+            guard let memberId = facts["memberId"] else { return nil }
+            return try await recipients.member(memberId, on: connection)?.guideId
+        case .storeManager:
+            return nil
         }
     }
 
@@ -51,7 +58,7 @@ struct DeliveryPlanner: Sendable {
         let locale = recipient.locale ?? settings.defaultLocale
         let text = TemplateText.render(template.body(for: locale), with: MessageText.values(facts, recipient: recipient, timeZone: timeZone))
         var refusal = Self.refusal(rule.category, recipient)
-        if refusal == nil, rule.category == .marketing, try await overDailyCap(recipient, timeZone: timeZone, now: now, on: connection) {
+        if refusal == nil, rule.category == .marketing, try await overDailyCap(recipient, besides: facts.metadata.eventID, timeZone: timeZone, now: now, on: connection) {
             refusal = "daily_cap"
         }
         let planned = rule.timing == .monthEnd ? MessageText.monthEnd(of: facts, in: timeZone, fallback: now) : now
@@ -102,15 +109,15 @@ struct DeliveryPlanner: Sendable {
     }
 
     /// Whether the member already has their day's share of marketing messages (counted per
-    /// event, on their own calendar day).
-    private func overDailyCap(_ recipient: Recipient, timeZone: TimeZone, now: Date, on connection: PostgresConnection) async throws -> Bool {
+    /// event, on their own calendar day), not counting this event's own other messages.
+    private func overDailyCap(_ recipient: Recipient, besides event: UUID, timeZone: TimeZone, now: Date, on connection: PostgresConnection) async throws -> Bool {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let dayStart = calendar.startOfDay(for: now)
         let rows = try await connection.query(
             """
             SELECT count(DISTINCT event_id) FROM deliveries
-            WHERE recipient_id = \(recipient.id) AND category = 'marketing' AND status <> 'skipped' AND created_at >= \(dayStart)
+            WHERE recipient_id = \(recipient.id) AND category = 'marketing' AND status <> 'skipped' AND created_at >= \(dayStart) AND event_id <> \(event)
             """,
             logger: logger
         )

@@ -1,4 +1,5 @@
 import AftercareContracts
+import AftercareRuntime
 import Foundation
 import Logging
 
@@ -19,12 +20,15 @@ enum ProviderOutcome: Sendable, Equatable {
     case retryable(statusCode: Int?, detail: String)
     case rejected(statusCode: Int, detail: String)
 
+    /// What a provider answered is kept (attempt rows, failure events) with anything shaped
+    /// like a phone number masked: gateways often echo the number they were given.
     static func classify(statusCode: Int, messageId: String?, body: String) -> ProviderOutcome {
-        switch statusCode {
+        let body = LogRedaction.redact(String(body.prefix(200)))
+        return switch statusCode {
         case 200..<300: .accepted(messageId: messageId)
-        case 408, 429: .retryable(statusCode: statusCode, detail: "provider busy: \(body.prefix(200))")
-        case 400..<500: .rejected(statusCode: statusCode, detail: String(body.prefix(200)))
-        default: .retryable(statusCode: statusCode, detail: "provider error: \(body.prefix(200))")
+        case 408, 429: .retryable(statusCode: statusCode, detail: "provider busy: \(body)")
+        case 400..<500: .rejected(statusCode: statusCode, detail: body)
+        default: .retryable(statusCode: statusCode, detail: "provider error: \(body)")
         }
     }
 }

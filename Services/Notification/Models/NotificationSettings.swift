@@ -16,7 +16,8 @@ struct NotificationSettings: Sendable, Equatable {
     /// Nil: the local recording provider stands in for the official-account API.
     var officialAccount: ProviderEndpoint?
     var officialAccountFailover: ProviderEndpoint?
-    /// One provider call may take this long before it counts as a timeout (retried).
+    /// One provider call may take this long before it counts as a timeout (retried). At most
+    /// 6 s: a send tries two providers inside one job, whose 15 s lease must not lapse.
     var providerTimeout: Duration = .seconds(5)
     /// Sends tried before a delivery is given up as failed.
     var maxAttempts = 5
@@ -45,7 +46,13 @@ struct NotificationSettings: Sendable, Equatable {
         settings.officialAccountFailover = try endpoint(
             "NOTIFICATION_OA_FAILOVER_URL", reader.optional("NOTIFICATION_OA_FAILOVER_URL"), key: reader.optional("NOTIFICATION_OA_FAILOVER_API_KEY")
         )
-        settings.providerTimeout = .milliseconds(try reader.int("NOTIFICATION_PROVIDER_TIMEOUT_MS", default: 5000, range: 100...60000))
+        if settings.sms == nil, settings.smsFailover != nil {
+            throw ConfigurationError(variable: "NOTIFICATION_SMS_FAILOVER_URL", problem: "needs NOTIFICATION_SMS_URL: a failover stands behind a primary")
+        }
+        if settings.officialAccount == nil, settings.officialAccountFailover != nil {
+            throw ConfigurationError(variable: "NOTIFICATION_OA_FAILOVER_URL", problem: "needs NOTIFICATION_OA_URL: a failover stands behind a primary")
+        }
+        settings.providerTimeout = .milliseconds(try reader.int("NOTIFICATION_PROVIDER_TIMEOUT_MS", default: 5000, range: 100...6000))
         settings.maxAttempts = try reader.int("NOTIFICATION_MAX_ATTEMPTS", default: 5, range: 1...20)
         settings.retryBaseSeconds = TimeInterval(try reader.int("NOTIFICATION_RETRY_BASE_SECONDS", default: 30, range: 1...3600))
         let quiet = reader.string("NOTIFICATION_QUIET_HOURS", default: QuietHours.standard.description)

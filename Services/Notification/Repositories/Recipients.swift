@@ -180,6 +180,6 @@ struct Recipients: Sendable {
 
     /// "TD" (退订) is the mainland convention; the English words are accepted too.
     static func isUnsubscribe(_ text: String) -> Bool {
-        ["TD", "T", "退订", "STOP", "UNSUBSCRIBE"].contains(text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased())
+        ["TD", "退订", "STOP", "UNSUBSCRIBE"].contains(text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased())
     }
 }

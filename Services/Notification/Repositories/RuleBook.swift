@@ -71,7 +71,7 @@ struct RuleBook: Sendable {
 
     private func templates(where key: String?, on connection: PostgresConnection) async throws -> [MessageTemplate] {
         let rows = try await connection.query(
-            "SELECT key, event_type, bodies::text, updated_at FROM templates WHERE \(key) IS NULL OR key = \(key) ORDER BY key", logger: logger
+            "SELECT key, event_type, bodies::text, updated_at FROM templates WHERE \(key)::text IS NULL OR key = \(key) ORDER BY key", logger: logger
         )
         var result: [MessageTemplate] = []
         for try await (key, eventType, bodies, updatedAt) in rows.decode((String, String, String, Date).self) {
