@@ -61,9 +61,14 @@ struct ReadinessTests {
         try await TestDatabase.with { database in
             let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url, extra: ["AMQP_URL": "amqp://nobody:nothing@127.0.0.1:1/aftercare"])
             try await app.test(.live) { client in
-                let (status, checks) = try await ready(client)
-                #expect(status == .serviceUnavailable)
-                #expect(checks == ["database": "up", "broker": "down"])
+                // Polled: under a full run's load the database check (2 s budget) can miss once
+                // while the fresh database takes its first connections.
+                let held = try await eventually {
+                    let (status, checks) = try await ready(client)
+                    return status == .serviceUnavailable && checks == ["database": "up", "broker": "down"]
+                }
+                #expect(held)
+                #expect(try await ready(client).1["broker"] == "down")
             }
         }
     }
