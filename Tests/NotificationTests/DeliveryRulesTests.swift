@@ -15,7 +15,7 @@ struct DeliveryRulesTests {
     func duplicates() async throws {
         try await NotificationFixture.with { fixture in
             try await FakeGateway().running { sms in
-                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
+                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     let task = fixture.callbackCreated()
                     let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
@@ -36,7 +36,7 @@ struct DeliveryRulesTests {
     func retryAfterServerError() async throws {
         try await NotificationFixture.with { fixture in
             try await FakeGateway(answers: [500], onlyTo: fixture.memberPhone).running { sms in
-                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
+                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     // The welcome SMS met the 500; it waits for its retry a second of business time later.
                     let welcome = try #require(try await fixture.database.query(
@@ -66,7 +66,7 @@ struct DeliveryRulesTests {
     func retriesRunOut() async throws {
         try await NotificationFixture.with { fixture in
             try await FakeGateway(answers: [503, 503, 503, 503], onlyTo: fixture.memberPhone).running { sms in
-                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
+                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     let welcome = try #require(try await fixture.database.query(
                         "SELECT event_id FROM deliveries WHERE recipient_id = \(fixture.member) AND channel = 'sms'", logger: TestEnvironment.logger
@@ -93,7 +93,7 @@ struct DeliveryRulesTests {
         try await NotificationFixture.with { fixture in
             try await FakeGateway().running { secondary in
                 let settings = NotificationFixture.settings(sms: "http://127.0.0.1:9", smsFailover: secondary.baseURL)
-                try await fixture.app(settings: settings).test(.live) { client in
+                try await fixture.app(settings: settings).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     let task = fixture.callbackCreated()
                     let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
@@ -117,7 +117,7 @@ struct DeliveryRulesTests {
     func rejected() async throws {
         try await NotificationFixture.with { fixture in
             try await FakeGateway(answers: [400], onlyTo: fixture.memberPhone).running { sms in
-                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
+                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     let failed = try await eventually(timeout: .seconds(20)) {
                         try await fixture.count("SELECT count(*) FROM deliveries WHERE recipient_id = '\(fixture.member)' AND channel = 'sms' AND status = 'failed'") == 1
@@ -138,7 +138,7 @@ struct DeliveryRulesTests {
     @Test("quiet hours defer a member's message to 09:00 while a critical staff alert goes at once")
     func quietHours() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 fixture.clock.advance(by: 12.5 * 3600)  // 22:30 in Shanghai
                 let expiring = try await fixture.publish(PointsExpiring(memberId: fixture.member, points: 50, expiresAt: NotificationFixture.morning.addingTimeInterval(7 * 86400), daysBefore: 7),
@@ -163,7 +163,7 @@ struct DeliveryRulesTests {
     @Test("opt-outs and an unsubscribe reply are respected; critical staff alerts are not affected")
     func optOuts() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let member = try await fixture.token(.member, fixture.member)
                 let (status, _) = try await fixture.send(client, .put, "/api/v1/preferences", token: member, body: #"{"marketingOptOut": false, "serviceOptOut": true}"#)
@@ -191,7 +191,7 @@ struct DeliveryRulesTests {
     @Test("the daily marketing cap holds back the messages over it")
     func dailyCap() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app(settings: NotificationFixture.settings(cap: 1)).test(.live) { client in
+            try await fixture.app(settings: NotificationFixture.settings(cap: 1)).test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 // One event's own messages (greeting now, reminder at month end) count once.
                 let first = try await fixture.publish(BirthdayMonthStarted(memberId: fixture.member, year: 2030, month: 3, day: 5), aggregate: fixture.member, producer: "membership")

@@ -44,7 +44,7 @@ struct NotificationAPITests {
     @Test("a rule added through the API sends a message for an event no rule covered: configuration, not code")
     func configuredRule() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let hq = try await fixture.token(.hqAdmin, "hq-1")
                 let template = #"{"eventType": "dispatch.order.completed", "bodies": {"zh-CN": "{{recipientName}}，订单 {{orderId}} 的{{serviceType}}服务已完成。"}}"#
@@ -70,7 +70,7 @@ struct NotificationAPITests {
     @Test("staff search deliveries within their scope; everyone reads and marks their own inbox")
     func searchAndInbox() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let task = fixture.callbackCreated()
                 let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
@@ -111,7 +111,7 @@ struct NotificationAPITests {
     @Test("provider receipts mark a delivery delivered, or failed with the failure published")
     func receipts() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let task = fixture.callbackCreated()
                 let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")

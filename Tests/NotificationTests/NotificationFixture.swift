@@ -56,7 +56,9 @@ struct NotificationFixture: Sendable {
         settings.officialAccount = oa.map { ProviderEndpoint(baseURL: $0, apiKey: nil) }
         settings.retryBaseSeconds = 1
         settings.maxAttempts = 3
-        settings.providerTimeout = .seconds(2)
+        // The most allowed: under a full run's load a shorter one can time out a healthy local
+        // gateway, and the retry would then wait for business time these tests do not move.
+        settings.providerTimeout = .seconds(6)
         settings.marketingDailyCap = cap
         return settings
     }
@@ -125,7 +127,7 @@ struct NotificationFixture: Sendable {
     }
 
     /// Waits until the event's deliveries satisfy `condition`; returns them either way.
-    func waitForDeliveries(of eventId: UUID, timeout: Duration = .seconds(20), _ condition: @Sendable ([Row]) -> Bool) async throws -> [Row] {
+    func waitForDeliveries(of eventId: UUID, timeout: Duration = .seconds(45), _ condition: @Sendable ([Row]) -> Bool) async throws -> [Row] {
         _ = try await eventually(timeout: timeout) { condition(try await deliveries(of: eventId)) }
         return try await deliveries(of: eventId)
     }

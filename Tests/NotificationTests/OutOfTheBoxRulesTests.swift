@@ -16,7 +16,7 @@ struct OutOfTheBoxRulesTests {
         try await NotificationFixture.with { fixture in
             try await FakeGateway().running { sms in
                 try await FakeGateway().running { oa in
-                    try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL, oa: oa.baseURL)).test(.live) { client in
+                    try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL, oa: oa.baseURL)).test(.router) { client in
                         try await fixture.seedOrganisation(client)
                         let task = fixture.callbackCreated()
                         let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
@@ -41,7 +41,7 @@ struct OutOfTheBoxRulesTests {
     @Test("an escalated task reaches the store manager it now sits with")
     func escalated() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let escalated = CallbackEscalated(taskId: UUID(), complaintId: UUID(), memberId: fixture.member, storeId: fixture.store, dealerId: fixture.dealer,
                                                   fromLevel: .guide, toLevel: .storeManager, assigneeId: fixture.manager, dueAt: nil)
@@ -58,7 +58,7 @@ struct OutOfTheBoxRulesTests {
     func memberRules() async throws {
         try await NotificationFixture.with { fixture in
             try await FakeGateway().running { sms in
-                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.live) { client in
+                try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     let welcome = try await eventually {
                         try await fixture.count(
@@ -93,7 +93,7 @@ struct OutOfTheBoxRulesTests {
     @Test("the birthday month greets at once and warns before the gift lapses on the month's last day")
     func birthdayMonth() async throws {
         try await NotificationFixture.with { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let event = try await fixture.publish(BirthdayMonthStarted(memberId: fixture.member, year: 2030, month: 3, day: 20), aggregate: fixture.member, producer: "membership")
                 let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 4 && $0.filter { $0.status == "sent" }.count == 2 }

@@ -30,7 +30,7 @@ struct ReadinessTests {
         let adminURL = try TestEnvironment.adminDatabaseURL()
         try await TestDatabase.with { database in
             let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url)
-            try await app.test(.live) { client in
+            try await app.test(.router) { client in
                 let becameReady = try await eventually { try await ready(client).0 == .ok }
                 #expect(becameReady)
                 #expect(try await ready(client).1 == ["database": "up", "broker": "up"])
@@ -60,7 +60,7 @@ struct ReadinessTests {
     func brokerDown() async throws {
         try await TestDatabase.with { database in
             let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url, extra: ["AMQP_URL": "amqp://nobody:nothing@127.0.0.1:1/aftercare"])
-            try await app.test(.live) { client in
+            try await app.test(.router) { client in
                 // Polled: under a full run's load the database check (2 s budget) can miss once
                 // while the fresh database takes its first connections.
                 let held = try await eventually {
@@ -77,7 +77,7 @@ struct ReadinessTests {
     func metrics() async throws {
         try await TestDatabase.with { database in
             let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url)
-            try await app.test(.live) { client in
+            try await app.test(.router) { client in
                 _ = try await eventually { try await ready(client).0 == .ok }
                 let text = try await client.execute(uri: "/metrics", method: .get) { $0.text }
                 #expect(text.contains("hb_requests"))
