@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// One dependency that must answer before the service takes traffic.
 public struct ReadinessCheck: Sendable {
@@ -26,23 +27,35 @@ public struct ReadinessCheck: Sendable {
     }
 }
 
-/// True when `body` finished without error before the timeout.
+/// True when `body` finished without error before the timeout. The answer comes at the
+/// timeout even if `body` never returns: it is cancelled and left behind rather than awaited,
+/// because a database client that has lost its database (PostgresNIO 1.33 while it
+/// reconnects) may not end a cancelled query, and a readiness probe must not hang with it.
 func withTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            do {
-                try await body()
-                return true
-            } catch {
-                return false
+    let answer = FirstAnswer()
+    return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        let work = Task {
+            let succeeded = (try? await body()) != nil
+            if answer.claim() { continuation.resume(returning: succeeded) }
+        }
+        Task {
+            try? await Task.sleep(for: timeout)
+            if answer.claim() {
+                work.cancel()
+                continuation.resume(returning: false)
             }
         }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return false
+    }
+}
+
+/// Lets exactly one of several racers give the answer.
+private final class FirstAnswer: Sendable {
+    private let given = Mutex(false)
+
+    func claim() -> Bool {
+        given.withLock { given in
+            defer { given = true }
+            return !given
         }
-        let first = await group.next() ?? false
-        group.cancelAll()
-        return first
     }
 }
