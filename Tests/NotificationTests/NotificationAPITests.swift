@@ -108,6 +108,32 @@ struct NotificationAPITests {
         }
     }
 
+    @Test("the contact projection keeps the newest: a late, older registration does not undo an update")
+    func projectionOrder() async throws {
+        try await NotificationFixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                try await fixture.seedOrganisation(client)  // registration, sequence 1
+                let newPhone = "+8613911110000"
+                let aggregate = "member-\(fixture.member)"
+                try await fixture.bus.publish([
+                    try BusStandIn.event(MemberUpdated(memberId: fixture.member, phone: newPhone, name: "Zhang San", serviceMessagesConsent: true, marketingConsent: false,
+                                                       tags: [], changedFields: ["phone"]), aggregate: aggregate, producer: "membership", sequence: 3),
+                    // The registration again, as a retry would bring it late: older than the update.
+                    try BusStandIn.event(MemberRegistered(memberId: fixture.member, guideId: fixture.guide, storeId: fixture.store, dealerId: fixture.dealer,
+                                                          serviceMessagesConsent: true, marketingConsent: true, phone: fixture.memberPhone, name: "Zhang San"),
+                                         aggregate: aggregate, producer: "membership", sequence: 1),
+                    try BusStandIn.event(MemberGuideReassigned(memberId: fixture.member, fromGuideId: fixture.guide, toGuideId: "\(fixture.prefix)g-2", storeId: fixture.store),
+                                         aggregate: aggregate, producer: "membership", sequence: 4),
+                ], producer: "membership")
+                // The reassignment is the last of the member's events: once it shows, all three were handled.
+                #expect(try await eventually(timeout: .seconds(30)) {
+                    try await fixture.count("SELECT count(*) FROM members WHERE member_id = '\(fixture.member)' AND guide_id = '\(fixture.prefix)g-2'") == 1
+                })
+                #expect(try await fixture.count("SELECT count(*) FROM members WHERE member_id = '\(fixture.member)' AND phone = '\(newPhone)' AND NOT marketing_consent") == 1)
+            }
+        }
+    }
+
     @Test("provider receipts mark a delivery delivered, or failed with the failure published")
     func receipts() async throws {
         try await NotificationFixture.with { fixture in

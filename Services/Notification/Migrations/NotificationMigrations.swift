@@ -118,5 +118,11 @@ enum NotificationMigrations {
             "CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id, id)"
         ),
         Migration("notification-004-standard-rules", OutOfTheBox.templatesSQL, OutOfTheBox.rulesSQL),
+        Migration(
+            "notification-005-member-sequences",
+            // The member's event sequence each group of fields was last set from: a retried
+            // (older) event must not overwrite what a newer one wrote.
+            "ALTER TABLE members ADD COLUMN contact_seq bigint NOT NULL DEFAULT 0, ADD COLUMN placement_seq bigint NOT NULL DEFAULT 0"
+        ),
     ]
 }

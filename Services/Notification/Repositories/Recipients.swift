@@ -25,35 +25,52 @@ struct Recipient: Sendable, Equatable {
 struct Recipients: Sendable {
     let logger: Logger
 
-    func upsertMember(_ event: MemberRegistered, on connection: PostgresConnection) async throws {
+    /// Registration sets both the contact and the placement, each only over what an older
+    /// event of this member wrote (`seq` is the member's event sequence): a retried
+    /// registration arriving after an update keeps the update's phone and consents.
+    func upsertMember(_ event: MemberRegistered, seq: Int64, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
-            INSERT INTO members (member_id, phone, name, guide_id, store_id, dealer_id, time_zone, service_consent, marketing_consent)
+            INSERT INTO members (member_id, phone, name, guide_id, store_id, dealer_id, time_zone, service_consent, marketing_consent, contact_seq, placement_seq)
             VALUES (\(event.memberId), \(event.phone), \(event.name), \(event.guideId), \(event.storeId), \(event.dealerId), \(event.timeZone),
-                    \(event.serviceMessagesConsent), \(event.marketingConsent))
-            ON CONFLICT (member_id) DO UPDATE SET phone = EXCLUDED.phone, name = EXCLUDED.name, guide_id = EXCLUDED.guide_id,
-                store_id = EXCLUDED.store_id, dealer_id = EXCLUDED.dealer_id, time_zone = EXCLUDED.time_zone,
-                service_consent = EXCLUDED.service_consent, marketing_consent = EXCLUDED.marketing_consent
+                    \(event.serviceMessagesConsent), \(event.marketingConsent), \(seq), \(seq))
+            ON CONFLICT (member_id) DO UPDATE SET
+                phone = CASE WHEN members.contact_seq < EXCLUDED.contact_seq THEN EXCLUDED.phone ELSE members.phone END,
+                name = CASE WHEN members.contact_seq < EXCLUDED.contact_seq THEN EXCLUDED.name ELSE members.name END,
+                service_consent = CASE WHEN members.contact_seq < EXCLUDED.contact_seq THEN EXCLUDED.service_consent ELSE members.service_consent END,
+                marketing_consent = CASE WHEN members.contact_seq < EXCLUDED.contact_seq THEN EXCLUDED.marketing_consent ELSE members.marketing_consent END,
+                contact_seq = greatest(members.contact_seq, EXCLUDED.contact_seq),
+                guide_id = CASE WHEN members.placement_seq < EXCLUDED.placement_seq THEN EXCLUDED.guide_id ELSE members.guide_id END,
+                store_id = CASE WHEN members.placement_seq < EXCLUDED.placement_seq THEN EXCLUDED.store_id ELSE members.store_id END,
+                dealer_id = coalesce(members.dealer_id, EXCLUDED.dealer_id),
+                time_zone = coalesce(EXCLUDED.time_zone, members.time_zone),
+                placement_seq = greatest(members.placement_seq, EXCLUDED.placement_seq)
             """,
             logger: logger
         )
     }
 
-    func updateMember(_ event: MemberUpdated, on connection: PostgresConnection) async throws {
+    func updateMember(_ event: MemberUpdated, seq: Int64, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
-            INSERT INTO members (member_id, phone, name, service_consent, marketing_consent)
-            VALUES (\(event.memberId), \(event.phone), \(event.name), \(event.serviceMessagesConsent), \(event.marketingConsent))
+            INSERT INTO members (member_id, phone, name, service_consent, marketing_consent, contact_seq)
+            VALUES (\(event.memberId), \(event.phone), \(event.name), \(event.serviceMessagesConsent), \(event.marketingConsent), \(seq))
             ON CONFLICT (member_id) DO UPDATE SET phone = EXCLUDED.phone, name = EXCLUDED.name,
-                service_consent = EXCLUDED.service_consent, marketing_consent = EXCLUDED.marketing_consent
+                service_consent = EXCLUDED.service_consent, marketing_consent = EXCLUDED.marketing_consent, contact_seq = EXCLUDED.contact_seq
+            WHERE members.contact_seq < EXCLUDED.contact_seq
             """,
             logger: logger
         )
     }
 
-    func reassignGuide(_ event: MemberGuideReassigned, on connection: PostgresConnection) async throws {
+    func reassignGuide(_ event: MemberGuideReassigned, seq: Int64, on connection: PostgresConnection) async throws {
         try await connection.query(
-            "UPDATE members SET guide_id = \(event.toGuideId), store_id = \(event.storeId) WHERE member_id = \(event.memberId)", logger: logger
+            """
+            INSERT INTO members (member_id, guide_id, store_id, placement_seq) VALUES (\(event.memberId), \(event.toGuideId), \(event.storeId), \(seq))
+            ON CONFLICT (member_id) DO UPDATE SET guide_id = EXCLUDED.guide_id, store_id = EXCLUDED.store_id, placement_seq = EXCLUDED.placement_seq
+            WHERE members.placement_seq < EXCLUDED.placement_seq
+            """,
+            logger: logger
         )
     }
 
