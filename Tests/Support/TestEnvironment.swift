@@ -78,9 +78,17 @@ public struct TestDatabase: Sendable {
         }
     }
 
+    /// Tried three times: a drop can meet a backend it may not end at that moment (before
+    /// `pg_signal_backend` was granted, an autovacuum worker made one CI run fail here).
     private static func drop(_ name: String, adminURL: String) async throws {
-        try await admin(adminURL) { client in
-            _ = try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: TestEnvironment.logger)
+        for attempt in 1...3 {
+            do {
+                return try await admin(adminURL) { client in
+                    _ = try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: TestEnvironment.logger)
+                }
+            } catch where attempt < 3 {
+                try await Task.sleep(for: .seconds(1))
+            }
         }
     }
 

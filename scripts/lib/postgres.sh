@@ -73,6 +73,9 @@ pg_provision() {
   sql="$(
     echo "SET client_min_messages = warning;"
     pg_role_sql aftercare_admin "$PG_ADMIN_PASSWORD" "CREATEDB CREATEROLE"
+    # Tests drop their databases WITH (FORCE), which must also end an autovacuum worker
+    # that happens to be in one; only members of pg_signal_backend may.
+    echo "GRANT pg_signal_backend TO aftercare_admin;"
     for s in "${SERVICES[@]}"; do
       role="aftercare_$s"
       pg_role_sql "$role" "$(pg_password_of "$s")" "NOCREATEDB NOCREATEROLE"
