@@ -63,7 +63,7 @@ struct Courier: Sendable {
                 try await markSent(delivery, attempt: attempt, provider: provider.name, messageId: messageId, on: connection)
                 return
             case .rejected(let code, let detail):
-                try await fail(delivery, attempts: attempt, reason: "rejected by \(provider.name) (\(code)): \(detail)", on: connection)
+                try await fail(deliveryId: delivery.id, reason: "rejected by \(provider.name) (\(code)): \(detail)", attempts: attempt, on: connection)
                 return
             case .retryable(_, let detail):
                 lastProblem = "\(provider.name): \(detail)"
@@ -71,7 +71,7 @@ struct Courier: Sendable {
             }
         }
         guard attempt < settings.maxAttempts else {
-            try await fail(delivery, attempts: attempt, reason: "gave up after \(attempt) attempts; last: \(lastProblem)", on: connection)
+            try await fail(deliveryId: delivery.id, reason: "gave up after \(attempt) attempts; last: \(lastProblem)", attempts: attempt, on: connection)
             return
         }
         var retryAt = clock.now().addingTimeInterval(settings.retryDelay(after: attempt))
@@ -154,10 +154,13 @@ struct Courier: Sendable {
         )
     }
 
-    func fail(deliveryId: UUID, reason: String, on connection: PostgresConnection) async throws {
+    /// Marks a delivery failed (with its attempt count when a send just made one) and
+    /// publishes the failure.
+    func fail(deliveryId: UUID, reason: String, attempts: Int? = nil, on connection: PostgresConnection) async throws {
         let rows = try await connection.query(
             """
-            UPDATE deliveries SET status = 'failed', reason = \(reason) WHERE id = \(deliveryId) AND status IN ('sent', 'pending', 'deferred')
+            UPDATE deliveries SET status = 'failed', reason = \(reason), attempts = coalesce(\(attempts), attempts)
+            WHERE id = \(deliveryId) AND status IN ('sent', 'pending', 'deferred')
             RETURNING event_id, event_type, recipient_id, channel, attempts
             """,
             logger: logger
@@ -166,11 +169,6 @@ struct Courier: Sendable {
             try await publishFailure(deliveryId, eventId: eventId, eventType: eventType, recipientId: recipientId,
                                      channel: MessageChannel(rawValue: channel) ?? .sms, reason: reason, attempts: attempts, on: connection)
         }
-    }
-
-    private func fail(_ delivery: Pending, attempts: Int, reason: String, on connection: PostgresConnection) async throws {
-        try await connection.query("UPDATE deliveries SET attempts = \(attempts) WHERE id = \(delivery.id)", logger: logger)
-        try await fail(deliveryId: delivery.id, reason: reason, on: connection)
     }
 
     private func publishFailure(

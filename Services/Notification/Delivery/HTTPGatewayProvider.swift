@@ -36,7 +36,7 @@ struct HTTPGatewayProvider: MessageProvider {
             default: try JSONEncoder().encode(TemplateBody(recipientId: message.address, templateKey: message.templateKey, text: message.text, reference: reference))
             }
             request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            let response = try await client.execute(request, timeout: TimeAmount(timeout))
             let answer = try await response.body.collect(upTo: 64 * 1024)
             let messageId = try? JSONDecoder().decode(Answer.self, from: Data(buffer: answer)).messageId
             return .classify(statusCode: Int(response.status.code), messageId: messageId, body: String(buffer: answer))

@@ -10,12 +10,12 @@ enum NotificationSubscriptions {
         // Registration both fills the projection and may welcome the member, in that order.
         subscriptions.on(MemberRegistered.self) { event, connection in
             try await recipients.upsertMember(event.payload, seq: event.metadata.aggregateSequence, on: connection)
-            try await planner.plan(EventCatalog.Facts(metadata: event.metadata, fields: try EventCatalog.fields(of: event.payload)), on: connection)
+            try await planner.plan(try EventCatalog.facts(event), on: connection)
         }
         subscriptions.on(MemberUpdated.self) { event, connection in try await recipients.updateMember(event.payload, seq: event.metadata.aggregateSequence, on: connection) }
         subscriptions.on(MemberGuideReassigned.self) { event, connection in
             try await recipients.reassignGuide(event.payload, seq: event.metadata.aggregateSequence, on: connection)
-            try await planner.plan(EventCatalog.Facts(metadata: event.metadata, fields: try EventCatalog.fields(of: event.payload)), on: connection)
+            try await planner.plan(try EventCatalog.facts(event), on: connection)
         }
         subscriptions.on(StaffJoined.self) { event, connection in try await recipients.upsertStaff(event.payload, on: connection) }
         subscriptions.on(StaffLeft.self) { event, connection in try await recipients.staffLeft(event.payload, on: connection) }

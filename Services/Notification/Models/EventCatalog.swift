@@ -42,11 +42,15 @@ enum EventCatalog {
         subscript(_ name: String) -> String? { fields[name].flatMap { $0.isEmpty ? nil : $0 } }
     }
 
+    static func facts<P: EventPayload>(_ event: EventEnvelope<P>) throws -> Facts {
+        Facts(metadata: event.metadata, fields: try fields(of: event.payload))
+    }
+
     /// Subscribes `handle` to every catalogued event type.
     static func subscribe(_ subscriptions: inout EventSubscriptions, _ handle: @escaping @Sendable (Facts, PostgresConnection) async throws -> Void) {
         func on<P: EventPayload>(_ type: P.Type) {
             subscriptions.on(type) { event, connection in
-                try await handle(Facts(metadata: event.metadata, fields: try fields(of: event.payload)), connection)
+                try await handle(try facts(event), connection)
             }
         }
         on(PurchaseRecorded.self); on(PointsChanged.self); on(PointsExpiring.self)

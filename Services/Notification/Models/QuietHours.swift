@@ -1,3 +1,4 @@
+import AftercareContracts
 import Foundation
 
 /// A nightly window on the recipient's wall clock in which non-critical messages wait,
@@ -12,20 +13,13 @@ struct QuietHours: Codable, Sendable, Equatable {
     /// `HH:mm-HH:mm`, as configured; nil when it is not one.
     init?(_ text: String) {
         let parts = text.split(separator: "-")
-        guard parts.count == 2, let start = Self.minutes(String(parts[0])), let end = Self.minutes(String(parts[1])) else { return nil }
+        guard parts.count == 2, let start = BusinessHours.minutes(String(parts[0])), let end = BusinessHours.minutes(String(parts[1])) else { return nil }
         self.init(start: start, end: end)
     }
 
     init(start: Int, end: Int) {
         self.start = start
         self.end = end
-    }
-
-    static func minutes(_ text: String) -> Int? {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
-              (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
-        return hours * 60 + minutes
     }
 
     static func text(_ minutes: Int) -> String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }

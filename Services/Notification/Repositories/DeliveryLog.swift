@@ -71,11 +71,7 @@ struct DeliveryLog: Sendable {
             """,
             logger: logger
         )
-        var page: [(Int64, DeliveryView)] = []
-        for try await row in rows { page.append(try Self.decode(row)) }
-        let more = page.count > filter.limit
-        let shown = Array(page.prefix(filter.limit))
-        return DeliveryPage(deliveries: shown.map(\.1), nextCursor: more ? shown.last.map { String($0.0) } : nil)
+        return try await Self.page(rows, limit: filter.limit)
     }
 
     /// A recipient's in-app messages that have been handed over, newest first.
@@ -89,11 +85,7 @@ struct DeliveryLog: Sendable {
             """,
             logger: logger
         )
-        var page: [(Int64, DeliveryView)] = []
-        for try await row in rows { page.append(try Self.decode(row)) }
-        let more = page.count > limit
-        let shown = Array(page.prefix(limit))
-        return DeliveryPage(deliveries: shown.map(\.1), nextCursor: more ? shown.last.map { String($0.0) } : nil)
+        return try await Self.page(rows, limit: limit)
     }
 
     /// Marks one of the recipient's own inbox messages read (again is harmless); false when
@@ -148,6 +140,15 @@ struct DeliveryLog: Sendable {
             return (try Self.decode(row).1, dealer)
         }
         return nil
+    }
+
+    /// Up to `limit` deliveries from rows fetched with one extra, which tells whether a next
+    /// page exists; its cursor is the last shown row's sequence number.
+    private static func page(_ rows: PostgresRowSequence, limit: Int) async throws -> DeliveryPage {
+        var fetched: [(Int64, DeliveryView)] = []
+        for try await row in rows { fetched.append(try decode(row)) }
+        let shown = fetched.prefix(limit)
+        return DeliveryPage(deliveries: shown.map(\.1), nextCursor: fetched.count > limit ? shown.last.map { String($0.0) } : nil)
     }
 
     private static func decode(_ row: PostgresRow) throws -> (Int64, DeliveryView) {
