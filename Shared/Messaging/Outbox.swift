@@ -57,47 +57,69 @@ public struct Outbox: Sendable {
         return metadata
     }
 
-    /// Appends one event per aggregate in three statements, for sweeps that publish to many
-    /// aggregates at once (a year-end clearing over a million members). Aggregate ids must be
-    /// distinct; each event gets its aggregate's next sequence number as with `record`.
-    public func record<P: EventPayload>(
-        batch: [(payload: P, aggregateID: String)], occurredAt: Date = Date(), on connection: PostgresConnection
-    ) async throws {
+    /// One event of a batch: its payload and the aggregate it belongs to.
+    public struct Entry: Sendable {
+        public let payload: any EventPayload
+        public let aggregateID: String
+
+        public init(_ payload: any EventPayload, aggregateID: String) {
+            self.payload = payload
+            self.aggregateID = aggregateID
+        }
+    }
+
+    /// Appends many events in three statements, for sweeps that publish to many aggregates at
+    /// once (a year-end clearing over a million members). An aggregate may have several
+    /// events in a batch: they get its next sequence numbers in the order given, as
+    /// consecutive `record` calls would, from one counter update per aggregate.
+    public func record(batch: [Entry], occurredAt: Date = Date(), on connection: PostgresConnection) async throws {
         guard !batch.isEmpty else { return }
-        for item in batch { try item.payload.validate() }
-        let aggregates = batch.map(\.aggregateID)
-        precondition(Set(aggregates).count == aggregates.count, "one event per aggregate in a batch")
-        var sequences: [String: Int64] = [:]
+        for entry in batch { try entry.payload.validate() }
+        var counts: [String: Int64] = [:]
+        for entry in batch { counts[entry.aggregateID, default: 0] += 1 }
+        let aggregates = Array(counts.keys)
+        // The counter moves by the aggregate's count; its events take the numbers up to it.
+        var next: [String: Int64] = [:]
         let rows = try await connection.query(
             """
-            INSERT INTO outbox_aggregate_sequences (aggregate_id, last_sequence) SELECT a, 1 FROM unnest(\(aggregates)::text[]) AS a
-            ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = outbox_aggregate_sequences.last_sequence + 1
+            INSERT INTO outbox_aggregate_sequences (aggregate_id, last_sequence)
+            SELECT a, n FROM unnest(\(aggregates)::text[], \(aggregates.map { counts[$0] ?? 1 })::int8[]) AS x(a, n)
+            ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = outbox_aggregate_sequences.last_sequence + EXCLUDED.last_sequence
             RETURNING aggregate_id, last_sequence
             """,
             logger: logger
         )
-        for try await (aggregate, sequence) in rows.decode((String, Int64).self) { sequences[aggregate] = sequence }
-        var ids: [UUID] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
+        for try await (aggregate, last) in rows.decode((String, Int64).self) { next[aggregate] = last - (counts[aggregate] ?? 1) + 1 }
+        var ids: [UUID] = [], types: [String] = [], owners: [String] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
         let encoder = EventCoding.encoder()
-        for item in batch {
+        for entry in batch {
+            let sequence = next[entry.aggregateID] ?? 1
+            next[entry.aggregateID] = sequence + 1
             let metadata = EventMetadata(
-                eventID: UUID(), type: P.eventType, schemaVersion: P.schemaVersion, occurredAt: occurredAt, producer: producer,
-                correlationID: UUID(), causationID: nil, aggregateID: item.aggregateID, aggregateSequence: sequences[item.aggregateID] ?? 1
+                eventID: UUID(), type: type(of: entry.payload).eventType, schemaVersion: type(of: entry.payload).schemaVersion,
+                occurredAt: occurredAt, producer: producer, correlationID: UUID(), causationID: nil,
+                aggregateID: entry.aggregateID, aggregateSequence: sequence
             )
             ids.append(metadata.eventID)
+            types.append(metadata.type)
+            owners.append(entry.aggregateID)
             correlations.append(metadata.correlationID)
-            numbers.append(metadata.aggregateSequence)
-            envelopes.append(String(decoding: try encoder.encode(EventEnvelope(metadata: metadata, payload: item.payload)), as: UTF8.self))
+            numbers.append(sequence)
+            envelopes.append(try Self.envelope(metadata, entry.payload, encoder: encoder))
         }
         try await connection.query(
             """
             INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
-            SELECT e.id, \(P.eventType), e.aggregate, e.sequence, e.correlation, e.envelope
-            FROM unnest(\(ids)::uuid[], \(aggregates)::text[], \(numbers)::int8[], \(correlations)::uuid[], \(envelopes)::text[])
-                AS e(id, aggregate, sequence, correlation, envelope)
+            SELECT e.id, e.type, e.aggregate, e.sequence, e.correlation, e.envelope
+            FROM unnest(\(ids)::uuid[], \(types)::text[], \(owners)::text[], \(numbers)::int8[], \(correlations)::uuid[], \(envelopes)::text[])
+                AS e(id, type, aggregate, sequence, correlation, envelope)
             """,
             logger: logger
         )
         try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger)
+    }
+
+    private static func envelope<P: EventPayload>(_ metadata: EventMetadata, _ payload: P, encoder: JSONEncoder) throws -> String {
+        String(decoding: try encoder.encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
     }
 }

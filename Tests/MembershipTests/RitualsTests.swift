@@ -77,6 +77,19 @@ struct RitualsTests {
                 #expect(try await fixture.count("SELECT count(*) FROM members WHERE points_balance <> 0") == 0)
                 #expect(try await fixture.count("SELECT count(*) FROM points_ledger WHERE kind = 'expire'") == 5)
                 #expect(try await fixture.count("SELECT sum(delta)::int FROM points_ledger") == 0)
+                // Each member's events are numbered 1, 2, … without a gap or a repeat (the
+                // clearing's two come from one counter update), the envelope says the same,
+                // and the expiry comes right after its points change.
+                #expect(try await fixture.count("""
+                    SELECT count(*) FROM (SELECT aggregate_id FROM outbox GROUP BY aggregate_id
+                                          HAVING count(*) <> max(aggregate_sequence) OR count(DISTINCT aggregate_sequence) <> count(*)) AS gaps
+                    """) == 0)
+                #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE (envelope::jsonb ->> 'aggregateSequence')::int8 <> aggregate_sequence") == 0)
+                #expect(try await fixture.count("""
+                    SELECT count(*) FROM outbox e JOIN outbox c ON c.aggregate_id = e.aggregate_id AND c.event_type = 'membership.points.changed'
+                                                               AND c.envelope::jsonb -> 'payload' ->> 'kind' = 'expire'
+                    WHERE e.event_type = 'membership.points.expired' AND e.aggregate_sequence = c.aggregate_sequence + 1
+                    """) == 5)
                 // A firing after the sweep finished changes nothing.
                 #expect(try await fixture.context.transaction { try await rituals.sweep(step, on: $0) })
                 #expect(try await fixture.payloads(PointsExpired.self).count == 5)

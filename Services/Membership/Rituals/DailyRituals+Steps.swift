@@ -1,4 +1,5 @@
 import AftercareContracts
+import AftercareMessaging
 import Foundation
 import PostgresNIO
 
@@ -99,8 +100,7 @@ extension DailyRituals {
         let expired = zip(members, zip(amounts, after)).map { member, values in
             PointsExpired(memberId: member.uuidString.lowercased(), points: values.0, balance: values.1, clearedAt: clearing)
         }
-        try await publish(changed, for: members, on: connection)
-        try await publish(expired, for: members, on: connection)
+        try await publish(changed, for: members, and: expired, on: connection)
         return (last, ids.count)
     }
 
@@ -128,11 +128,12 @@ extension DailyRituals {
         return rows.last.map { ($0.0, rows.count) }
     }
 
-    /// One event per member, recorded together.
-    func publish<P: EventPayload>(_ payloads: [P], for members: [UUID], on connection: PostgresConnection) async throws {
-        try await context.outbox.record(
-            batch: zip(payloads, members).map { ($0, "member-\($1.uuidString.lowercased())") }, occurredAt: context.clock.now(), on: connection
-        )
+    /// One event per member (or two: `and` follows `payloads` in each member's sequence),
+    /// recorded together.
+    func publish(_ payloads: [some EventPayload], for members: [UUID], and more: [any EventPayload] = [], on connection: PostgresConnection) async throws {
+        let aggregates = members.map { "member-\($0.uuidString.lowercased())" }
+        let entries = zip(payloads, aggregates).map { Outbox.Entry($0, aggregateID: $1) } + zip(more, aggregates).map { Outbox.Entry($0, aggregateID: $1) }
+        try await context.outbox.record(batch: entries, occurredAt: context.clock.now(), on: connection)
     }
 
     func memberIDs(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [UUID] {
