@@ -96,6 +96,14 @@ enum Bench {
 
 /// Talking to a service process under benchmark over HTTP, and watching its memory.
 extension Bench {
+    /// Stops a service and waits for it to exit, so its database is dropped only after it
+    /// let go (a database dropped under a stopping service keeps it retrying until its
+    /// shutdown watchdog ends it, 30 s later).
+    static func stop(_ process: Process) {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
     /// Starts a service executable on `url` (the bench's database) and the test broker.
     static func startService(_ path: String, url: String, port: Int, secret: String, extra: [String: String]) throws -> Process {
         let process = Process()

@@ -31,7 +31,7 @@ struct FeedbackBench: AsyncParsableCommand {
             let port = 18_085
             // The HTTP-opened complaints must not escalate while their events are timed.
             let process = try Bench.startService(service, url: url, port: port, secret: secret, extra: ["FEEDBACK_GUIDE_MINUTES": "600"])
-            defer { process.terminate() }
+            defer { Bench.stop(process) }
             let http = HTTPClient.shared
             let base = "http://127.0.0.1:\(port)"
             try await Bench.waitUntilReady(http, base)

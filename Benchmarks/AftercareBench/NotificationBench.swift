@@ -32,7 +32,7 @@ struct NotificationBench: AsyncParsableCommand {
                 let process = try Bench.startService(service, url: url, port: port, secret: UUID().uuidString + UUID().uuidString, extra: [
                     "NOTIFICATION_SMS_URL": gateway.baseURL + "/sms", "NOTIFICATION_OA_URL": gateway.baseURL + "/oa", "DATABASE_POOL_SIZE": "20",
                 ])
-                defer { process.terminate() }
+                defer { Bench.stop(process) }
                 try await Bench.waitUntilReady(HTTPClient.shared, "http://127.0.0.1:\(port)")
                 try await client.query(PostgresQuery(unsafeSQL: """
                     INSERT INTO staff (staff_id, role, dealer_id, store_id, phone, name)

@@ -117,8 +117,10 @@ public struct ServicePlatform: Sendable {
         )
         let runner = MigrationRunner(migrations: migrations, logger: logger)
         let database = self.database, logger = self.logger
+        let limit = Duration.seconds(configuration.databaseStartupTimeoutSeconds)
         app.beforeServerStarts {
-            try await Self.retryingWhileDatabaseStarts(logger: logger) {
+            try await Self.firstConnection(to: database, within: limit, logger: logger)
+            try await Self.retryingWhileDatabaseStarts(for: limit, logger: logger) {
                 try await runner.run(on: database)
             }
             gate.open()
@@ -126,10 +128,27 @@ public struct ServicePlatform: Sendable {
         return app
     }
 
-    /// In containers the database may still be starting: retry connection failures for up
-    /// to a minute, but fail at once on anything else (a broken migration must stop start-up).
-    static func retryingWhileDatabaseStarts(logger: Logger, _ body: @Sendable () async throws -> Void) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
+    /// A service that gets no database connection within `limit` stops with an error instead
+    /// of waiting, unready, for ever: PostgresNIO 1.33 keeps a query waiting while it cannot
+    /// connect (a wrong host, a database that is not there), and was seen, rarely, never to
+    /// open a first connection at all. Exiting lets the supervisor start it afresh and says why.
+    static func firstConnection(to database: PostgresClient, within limit: Duration, logger: Logger) async throws {
+        guard await withTimeout(limit, { _ = try await database.query("SELECT 1", logger: logger) }) else {
+            throw DatabaseUnreachable(limit: limit)
+        }
+    }
+
+    struct DatabaseUnreachable: Error, CustomStringConvertible {
+        let limit: Duration
+        var description: String {
+            "could not query the database (waited up to \(limit.components.seconds) s, DATABASE_STARTUP_TIMEOUT_SECONDS); check DATABASE_URL, the credentials and that the database is up"
+        }
+    }
+
+    /// In containers the database may still be starting: retry connection failures up to
+    /// `limit`, but fail at once on anything else (a broken migration must stop start-up).
+    static func retryingWhileDatabaseStarts(for limit: Duration = .seconds(60), logger: Logger, _ body: @Sendable () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + limit
         var delay = Duration.milliseconds(250)
         while true {
             do {

@@ -1,3 +1,4 @@
+import AftercarePersistence
 import Dispatch
 import Foundation
 import Hummingbird
@@ -33,10 +34,18 @@ public final class ShutdownWatchdog {
 }
 
 extension ApplicationProtocol {
-    /// Runs the application until SIGTERM or SIGINT, with a bounded graceful shutdown.
+    /// Runs the application until SIGTERM or SIGINT, with a bounded graceful shutdown. A
+    /// failure (start-up could not reach the database, a migration failed) is logged as
+    /// critical with its reason and ends the process with status 1.
     public func runService(configuration: ServiceConfiguration) async throws {
-        let watchdog = ShutdownWatchdog(limit: .seconds(Int64(configuration.shutdownTimeoutSeconds)), logger: Logger(label: configuration.service.name))
-        try await runService()
+        let logger = Logger(label: configuration.service.name)
+        let watchdog = ShutdownWatchdog(limit: .seconds(Int64(configuration.shutdownTimeoutSeconds)), logger: logger)
+        do {
+            try await runService()
+        } catch {
+            logger.critical("the service stopped on an error", metadata: ["error": "\(ErrorText.describe(error))"])
+            exit(1)
+        }
         withExtendedLifetime(watchdog) {}
     }
 }

@@ -62,4 +62,16 @@ struct ServiceProcessTests {
         #expect(process.log.contains("configuration error: \(variable):"), "\(process.log)")
         #expect(!process.log.contains("too-short"))
     }
+
+    @Test("a service whose database cannot be reached exits with status 1 and the reason instead of waiting unready")
+    func databaseUnreachable() async throws {
+        let process = try ServiceProcess(executable: "CouponService", service: "coupon", port: try freePort(), overrides: [
+            "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/nothing", "DATABASE_STARTUP_TIMEOUT_SECONDS": "2",
+        ])
+        try process.start()
+        let status = await process.waitForExit(timeout: .seconds(30))
+        #expect(status == 1, "\(process.log)")
+        #expect(process.log.contains("the service stopped on an error") && process.log.contains("DATABASE_STARTUP_TIMEOUT_SECONDS"), "\(process.log)")
+        #expect(!process.log.contains("nothing@"), "the password is not logged")
+    }
 }

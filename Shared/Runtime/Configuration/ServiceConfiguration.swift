@@ -46,6 +46,8 @@ public struct ServiceConfiguration: Sendable {
     public var logFormat: LogFormat
     /// How long a graceful shutdown may take before the process exits anyway.
     public var shutdownTimeoutSeconds: Int
+    /// How long start-up waits for a first database connection before the service exits.
+    public var databaseStartupTimeoutSeconds: Int
 
     public init(service: ServiceIdentity, environment: [String: String], standardOutputIsTerminal: Bool = false) throws {
         let env = EnvironmentReader(environment)
@@ -73,6 +75,7 @@ public struct ServiceConfiguration: Sendable {
         self.logLevel = try env.choice("LOG_LEVEL", default: LogLevelName.info).level
         self.logFormat = try env.choice("LOG_FORMAT", default: standardOutputIsTerminal ? LogFormat.text : .json)
         self.shutdownTimeoutSeconds = try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 30, range: 1...3600)
+        self.databaseStartupTimeoutSeconds = try env.int("DATABASE_STARTUP_TIMEOUT_SECONDS", default: 60, range: 1...3600)
     }
 }
 
