@@ -1,6 +1,7 @@
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// LISTENs on a channel with one leased connection and rings `doorbell` on each notification.
 /// Notifications are hints only: callers keep polling, so a dropped connection (re-established
@@ -33,11 +34,35 @@ public func runWokenByNotifications(
     channel: String, client: PostgresClient, doorbell: Doorbell, logger: Logger,
     loop: @escaping @Sendable () async -> Void
 ) async {
-    await withDiscardingTaskGroup { group in
-        group.addTask {
-            await listenForNotifications(on: channel, client: client, doorbell: doorbell, logger: logger)
+    let worker = Task {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await listenForNotifications(on: channel, client: client, doorbell: doorbell, logger: logger)
+            }
+            await loop()
+            group.cancelAll()
         }
-        await cancelWhenGracefulShutdown { await loop() }
-        group.cancelAll()
     }
+    try? await gracefulShutdown()
+    worker.cancel()
+    // Not awaited past a grace period: after the database was dropped and recreated under
+    // a running service, a cancelled PostgresClient query was seen never to return
+    // (PostgresNIO 1.33.2), holding the service's shutdown for ever. What the worker was
+    // doing is safe to abandon: an uncommitted batch or job is simply done again later.
+    let ended = Ended()
+    Task { await worker.value; ended.mark() }
+    let deadline = ContinuousClock.now + .seconds(5)
+    while !ended.isMarked, ContinuousClock.now < deadline {
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    if !ended.isMarked {
+        logger.warning("a database worker did not stop within 5 s of shutdown; leaving it behind", metadata: ["channel": "\(channel)"])
+    }
+}
+
+/// Whether a task has ended, readable without awaiting it.
+private final class Ended: Sendable {
+    private let state = Mutex(false)
+    func mark() { state.withLock { $0 = true } }
+    var isMarked: Bool { state.withLock { $0 } }
 }

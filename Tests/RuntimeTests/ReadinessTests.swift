@@ -31,34 +31,28 @@ struct ReadinessTests {
         try await TestDatabase.with { database in
             let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url)
             try await app.test(.router) { client in
-                TestEnvironment.logger.warning("readiness test: waiting for ready", metadata: ["database": "\(database.name)"])
                 let becameReady = try await eventually { try await ready(client).0 == .ok }
                 #expect(becameReady)
                 #expect(try await ready(client).1 == ["database": "up", "broker": "up"])
 
                 // Take the database away under the running service.
-                TestEnvironment.logger.warning("readiness test: dropping the database", metadata: ["database": "\(database.name)"])
-                try await TestDatabase.admin(adminURL) { admin in
+                try await withRunningClient(try makeClient(url: adminURL)) { admin in
                     _ = try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database.name) WITH (FORCE)"), logger: TestEnvironment.logger)
                 }
-                TestEnvironment.logger.warning("readiness test: dropped; asking", metadata: ["database": "\(database.name)"])
                 let (status, checks) = try await ready(client)
                 #expect(status == .serviceUnavailable)
                 #expect(checks == ["database": "down", "broker": "up"])
                 try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
 
-                TestEnvironment.logger.warning("readiness test: recreating", metadata: ["database": "\(database.name)"])
                 // Bring an (empty) database back before the application stops: PostgresNIO
                 // 1.33 can keep a shutting-down client retrying a database that is gone
                 // (vapor/postgres-nio#599, fixed in a later release than this mirror has),
                 // which held this test's teardown for ever in about one full run in three.
-                try await TestDatabase.admin(adminURL) { admin in
+                try await withRunningClient(try makeClient(url: adminURL)) { admin in
                     _ = try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database.name)"), logger: TestEnvironment.logger)
                 }
                 #expect(try await eventually { try await ready(client).1["database"] == "up" })
-                TestEnvironment.logger.warning("readiness test: stopping the application", metadata: ["database": "\(database.name)"])
             }
-            TestEnvironment.logger.warning("readiness test: application stopped", metadata: ["database": "\(database.name)"])
         }
     }
 

@@ -62,8 +62,8 @@ public struct TestDatabase: Sendable {
         TestEnvironment.startStallReporter()
         let adminURL = try TestEnvironment.adminDatabaseURL()
         let name = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await admin(adminURL) { connection in
-            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestEnvironment.logger)
+        try await admin(adminURL) { client in
+            _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestEnvironment.logger)
         }
         guard var components = URLComponents(string: adminURL) else { throw TestEnvironment.Missing(variable: "AFTERCARE_TEST_DATABASE_URL") }
         components.path = "/\(name)"
@@ -83,8 +83,8 @@ public struct TestDatabase: Sendable {
     private static func drop(_ name: String, adminURL: String) async throws {
         for attempt in 1...3 {
             do {
-                return try await admin(adminURL) { connection in
-                    _ = try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: TestEnvironment.logger)
+                return try await admin(adminURL) { client in
+                    _ = try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: TestEnvironment.logger)
                 }
             } catch where attempt < 3 {
                 try await Task.sleep(for: .seconds(1))
@@ -92,50 +92,8 @@ public struct TestDatabase: Sendable {
         }
     }
 
-    /// Runs `body` on one connection of a short-lived client for `url` (creating and dropping
-    /// databases).
-    ///
-    /// In about one full run in five, a fresh PostgresClient (PostgresNIO 1.33.2) never handed
-    /// out its first connection: no socket was opened, every thread was idle, and the test
-    /// waited for ever (seen four times, always right after "Trying to lease connection …
-    /// before run()"). So the wait for that first connection is bounded: a client that has
-    /// not connected within 15 s is abandoned and a new one tried. Nothing has reached the
-    /// database at that point, so trying again is safe.
-    public static func admin(_ url: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Void) async throws {
-        for attempt in 1...3 {
-            let connected = Flag()
-            let finished: Bool = try await withRunningClient(try makeClient(url: url)) { client in
-                let work = Task {
-                    try await client.withConnection { connection in
-                        connected.raise()
-                        try await body(connection)
-                    }
-                }
-                let deadline = ContinuousClock.now + .seconds(15)
-                while !connected.isRaised, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                guard connected.isRaised else {
-                    work.cancel()
-                    return false
-                }
-                try await work.value
-                return true
-            }
-            if finished { return }
-            TestEnvironment.logger.warning("a PostgresClient did not connect within 15 s; trying a new one", metadata: ["attempt": "\(attempt)"])
-        }
-        throw NoConnection()
-    }
-
-    final class Flag: Sendable {
-        private let state = Mutex(false)
-        func raise() { state.withLock { $0 = true } }
-        var isRaised: Bool { state.withLock { $0 } }
-    }
-
-    struct NoConnection: Error, CustomStringConvertible {
-        var description: String { "three PostgresClients in a row did not connect within 15 s" }
+    static func admin(_ url: String, _ body: (PostgresClient) async throws -> Void) async throws {
+        try await withRunningClient(try makeClient(url: url)) { try await body($0) }
     }
 }
 
