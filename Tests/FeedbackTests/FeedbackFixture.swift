@@ -37,7 +37,13 @@ struct FeedbackFixture: Sendable {
                     configuration: configuration, clock: ManualBusinessClock(Date(timeIntervalSince1970: 1_900_000_000)),
                     database: client, tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix
                 )
-                try await body(fixture)
+                do {
+                    try await body(fixture)
+                } catch {
+                    // A failed test leaves no queue behind to collect every later event.
+                    try? await fixture.deleteQueues()
+                    throw error
+                }
                 try await fixture.deleteQueues()
             }
         }

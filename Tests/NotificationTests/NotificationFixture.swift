@@ -42,7 +42,13 @@ struct NotificationFixture: Sendable {
                     configuration: configuration, clock: ManualBusinessClock(morning), database: client,
                     tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix
                 )
-                try await body(fixture)
+                do {
+                    try await body(fixture)
+                } catch {
+                    // A failed test leaves no queue behind to collect every later event.
+                    await fixture.bus.deleteQueues(of: configuration.service.name)
+                    throw error
+                }
                 await fixture.bus.deleteQueues(of: configuration.service.name)
             }
         }
