@@ -90,7 +90,7 @@ public struct Outbox: Sendable {
             logger: logger
         )
         for try await (aggregate, last) in rows.decode((String, Int64).self) { next[aggregate] = last - (counts[aggregate] ?? 1) + 1 }
-        var ids: [UUID] = [], types: [String] = [], owners: [String] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
+        var ids: [UUID] = [], types: [String] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
         let encoder = EventCoding.encoder()
         for entry in batch {
             let sequence = next[entry.aggregateID] ?? 1
@@ -102,7 +102,6 @@ public struct Outbox: Sendable {
             )
             ids.append(metadata.eventID)
             types.append(metadata.type)
-            owners.append(entry.aggregateID)
             correlations.append(metadata.correlationID)
             numbers.append(sequence)
             envelopes.append(try Self.envelope(metadata, entry.payload, encoder: encoder))
@@ -111,7 +110,7 @@ public struct Outbox: Sendable {
             """
             INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
             SELECT e.id, e.type, e.aggregate, e.sequence, e.correlation, e.envelope
-            FROM unnest(\(ids)::uuid[], \(types)::text[], \(owners)::text[], \(numbers)::int8[], \(correlations)::uuid[], \(envelopes)::text[])
+            FROM unnest(\(ids)::uuid[], \(types)::text[], \(batch.map(\.aggregateID))::text[], \(numbers)::int8[], \(correlations)::uuid[], \(envelopes)::text[])
                 AS e(id, type, aggregate, sequence, correlation, envelope)
             """,
             logger: logger

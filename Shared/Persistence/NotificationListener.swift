@@ -49,20 +49,19 @@ public func runWokenByNotifications(
     // a running service, a cancelled PostgresClient query was seen never to return
     // (PostgresNIO 1.33.2), holding the service's shutdown for ever. What the worker was
     // doing is safe to abandon: an uncommitted batch or job is simply done again later.
-    let ended = Ended()
-    Task { await worker.value; ended.mark() }
-    let deadline = ContinuousClock.now + .seconds(5)
-    while !ended.isMarked, ContinuousClock.now < deadline {
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    if !ended.isMarked {
+    if !(await finishes(worker, within: .seconds(5))) {
         logger.warning("a database worker did not stop within 5 s of shutdown; leaving it behind", metadata: ["channel": "\(channel)"])
     }
 }
 
-/// Whether a task has ended, readable without awaiting it.
-private final class Ended: Sendable {
-    private let state = Mutex(false)
-    func mark() { state.withLock { $0 = true } }
-    var isMarked: Bool { state.withLock { $0 } }
+/// Whether `task` ends within `limit`, without being stuck behind it if it never does.
+public func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+    let done = Mutex(false)
+    Task { await task.value; done.withLock { $0 = true } }
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if done.withLock({ $0 }) { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return done.withLock { $0 }
 }

@@ -130,8 +130,8 @@ public struct ServicePlatform: Sendable {
 
     /// A service that gets no database connection within `limit` stops with an error instead
     /// of waiting, unready, for ever: PostgresNIO 1.33 keeps a query waiting while it cannot
-    /// connect (a wrong host, a database that is not there), and was seen, rarely, never to
-    /// open a first connection at all. Exiting lets the supervisor start it afresh and says why.
+    /// connect (a wrong host, a database that is not there). Exiting lets the supervisor start
+    /// it afresh and says why.
     static func firstConnection(to database: PostgresClient, within limit: Duration, logger: Logger) async throws {
         guard await withTimeout(limit, { _ = try await database.query("SELECT 1", logger: logger) }) else {
             throw DatabaseUnreachable(limit: limit)
@@ -147,7 +147,7 @@ public struct ServicePlatform: Sendable {
 
     /// In containers the database may still be starting: retry connection failures up to
     /// `limit`, but fail at once on anything else (a broken migration must stop start-up).
-    static func retryingWhileDatabaseStarts(for limit: Duration = .seconds(60), logger: Logger, _ body: @Sendable () async throws -> Void) async throws {
+    static func retryingWhileDatabaseStarts(for limit: Duration, logger: Logger, _ body: @Sendable () async throws -> Void) async throws {
         let deadline = ContinuousClock.now + limit
         var delay = Duration.milliseconds(250)
         while true {

@@ -118,18 +118,6 @@ public func withRunningClient<T: Sendable>(_ client: PostgresClient, _ body: (Po
     return try result.get()
 }
 
-/// Whether `task` ends within `limit`, without being stuck behind it if it never does.
-public func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
-    let done = Mutex(false)
-    Task { await task.value; done.withLock { $0 = true } }
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if done.withLock({ $0 }) { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return done.withLock { $0 }
-}
-
 /// A client for a test database with the given URL.
 public func makeClient(url: String) throws -> PostgresClient {
     var configuration = try DatabaseURL.configuration(from: url, maximumConnections: 4)

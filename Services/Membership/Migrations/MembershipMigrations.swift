@@ -158,8 +158,8 @@ enum MembershipMigrations {
     )
 
     /// What the year-end clearing over every member writes, made cheaper. Members keep a
-    /// fifth of each page free, so a balance update stays on its page and touches none of the
-    /// seven indexes (a HOT update); tables migrated with rows in them get that as pages are
+    /// fifth of each page free, so a balance update stays on its page and touches none of its
+    /// indexes (a HOT update); tables migrated with rows in them get that as pages are
     /// rewritten (VACUUM FULL members does it at once). The ledger's idempotency keys are
     /// unique where they exist; rows without one (purchases, clearings) no longer go into
     /// that index at all.
