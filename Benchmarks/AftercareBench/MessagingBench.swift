@@ -28,14 +28,12 @@ struct MessagingBench: AsyncParsableCommand {
         let id = UUID().uuidString.lowercased().prefix(8)
         let (publishRate, consumeRate) = try await raw(broker: broker, queue: "bench.raw.\(id)")
         let pipelineRate = try await rawPipeline(broker: broker, queue: "bench.pipe.\(id)")
-        let (e2eRate, e2eTime) = try await endToEnd(broker: broker, service: "bench\(id)")
+        let endToEndRows = try await endToEnd(broker: broker, service: "bench\(id)")
         Bench.printTable("Messaging (\(ProcessInfo.processInfo.activeProcessorCount) cores, persistent ~500-byte JSON messages)", [
             ("raw publish, confirms per 500 (msg/s)", publishRate),
             ("raw consume, ack each (msg/s)", consumeRate),
             ("raw pipeline, publish + consume at once (msg/s)", pipelineRate),
-            ("end-to-end outbox→inbox (events/s)", e2eRate),
-            ("end-to-end \(events) events took", e2eTime),
-        ])
+        ] + endToEndRows)
     }
 
     static let body = Array(String(repeating: "x", count: 420).utf8)
@@ -108,24 +106,49 @@ struct MessagingBench: AsyncParsableCommand {
         return Bench.perSecond(rawMessages, elapsed)
     }
 
-    func endToEnd(broker: AMQPSettings, service: String) async throws -> (String, String) {
+    /// Writes `range` of bench events to the outbox, 500 per transaction, over 1,000 aggregates.
+    func recordEvents(_ range: Range<Int>, client: PostgresClient, outbox: Outbox) async throws {
+        let padding = String(repeating: "p", count: 200)
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: 500) {
+            let batch = (start..<min(start + 500, range.upperBound)).map { n in
+                Outbox.Entry(BenchEvent(n: n, padding: padding), aggregateID: "member-\(n % 1000)")
+            }
+            try await client.withTransaction(logger: Bench.logger) { connection in
+                try await outbox.record(batch: batch, on: connection)
+            }
+        }
+    }
+
+    /// What one pipeline run measured.
+    struct PipelineRates {
+        let together: Duration, relayAlone: Duration, consumerAlone: Duration
+    }
+
+    /// Relay and consumer running together, then each stage alone on a second set of events
+    /// (relay: outbox → broker; consumer: broker → inbox), so the slower stage shows itself.
+    /// With `handlerWrites` each event's handler also inserts a row of its own, as a service's
+    /// handler would; without, the consumer's work is the inbox record alone.
+    func pipeline(broker: AMQPSettings, service: String, handlerWrites: Bool) async throws -> PipelineRates {
         try await Bench.withDatabase { client in
             try await MigrationRunner(
                 migrations: PlatformSchema.migrations + [Migration("bench-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
                 logger: Bench.logger
             ).run(on: client)
             let outbox = Outbox(producer: service, logger: Bench.logger)
-            let padding = String(repeating: "p", count: 200)
-            for start in stride(from: 0, to: events, by: 100) {
-                try await client.withTransaction(logger: Bench.logger) { connection in
-                    for n in start..<min(start + 100, events) {
-                        try await outbox.record(BenchEvent(n: n, padding: padding), aggregateID: "member-\(n % 1000)", on: connection)
-                    }
-                }
-            }
+            try await recordEvents(0..<events, client: client, outbox: outbox)
+            // Handler runs are counted in memory so that watching for the end costs the
+            // database nothing; the inbox is counted only once they say all may be done.
+            let handled = Tally()
             var subscriptions = EventSubscriptions()
             subscriptions.on(BenchEvent.self) { envelope, connection in
-                try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))", logger: Bench.logger)
+                if handlerWrites {
+                    try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))", logger: Bench.logger)
+                }
+                handled.add()
+            }
+            let inboxHolds = { @Sendable (count: Int) async throws -> Bool in
+                guard handled.count >= count else { return false }
+                return try await Bench.count(client, "SELECT count(*) FROM inbox") >= count
             }
             let publisher = AMQPPublisher(settings: broker, name: "\(service)-publisher", topology: EventBus.publisherTopology, logger: Bench.logger)
             var settings = EventConsumer.Settings()
@@ -135,16 +158,38 @@ struct MessagingBench: AsyncParsableCommand {
             publisher.start()
             while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
             try await publisher.declare(topology)
-            let relay = OutboxRelay(database: client, publisher: publisher, producer: service, logger: Bench.logger)
-            let consumer = EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: settings, logger: Bench.logger)
-            let elapsed = try await Bench.measure([relay, consumer]) {
-                try await Bench.count(client, "SELECT count(*) FROM inbox") >= events
+            let makeRelay = { OutboxRelay(database: client, publisher: publisher, producer: service, logger: Bench.logger) }
+            let makeConsumer = {
+                EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: settings, logger: Bench.logger)
             }
+            let total = events
+            let together = try await Bench.measure([makeRelay(), makeConsumer()]) { try await inboxHolds(total) }
+            try await recordEvents(events..<2 * events, client: client, outbox: outbox)
+            let relayAlone = try await Bench.measure([makeRelay()]) {
+                try await Bench.count(client, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+            }
+            let consumerAlone = try await Bench.measure([makeConsumer()]) { try await inboxHolds(2 * total) }
+            // Exactly once: every event in the inbox once, and its effect written once.
+            let inbox = try await Bench.count(client, "SELECT count(DISTINCT event_id) FROM inbox")
             let effects = try await Bench.count(client, "SELECT count(*) FROM effects")
-            guard effects == events else { throw ValidationErrorMessage("expected \(events) effects, found \(effects)") }
+            guard inbox == 2 * events, effects == (handlerWrites ? 2 * events : 0) else {
+                throw ValidationErrorMessage("expected \(2 * events) inbox rows and their effects, found \(inbox) and \(effects)")
+            }
             for queue in topology.queues.map(\.name) { try? await publisher.deleteQueue(queue) }
             await publisher.shutdown()
-            return (Bench.perSecond(events, elapsed), Bench.seconds(elapsed))
+            return PipelineRates(together: together, relayAlone: relayAlone, consumerAlone: consumerAlone)
         }
+    }
+
+    func endToEnd(broker: AMQPSettings, service: String) async throws -> [(String, String)] {
+        let bare = try await pipeline(broker: broker, service: service, handlerWrites: false)
+        let writing = try await pipeline(broker: broker, service: service + "w", handlerWrites: true)
+        return [
+            ("end-to-end outbox→inbox (events/s)", Bench.perSecond(events, bare.together)),
+            ("  relay alone, outbox→broker (events/s)", Bench.perSecond(events, bare.relayAlone)),
+            ("  consumer alone, broker→inbox (events/s)", Bench.perSecond(events, bare.consumerAlone)),
+            ("end-to-end, handler writes a row (events/s)", Bench.perSecond(events, writing.together)),
+            ("  consumer alone, handler writes a row (events/s)", Bench.perSecond(events, writing.consumerAlone)),
+        ]
     }
 }

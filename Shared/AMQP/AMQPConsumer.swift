@@ -110,6 +110,12 @@ public final class AMQPConsumer: Service, Sendable {
         await session.stop()
     }
 
+    /// Closes the connection without waiting for the lanes, for a shutdown that a handler
+    /// holds up: the broker puts every unacknowledged delivery back on the queue.
+    public func closeConnection() async {
+        await session.stop()
+    }
+
     private func lane(for delivery: AMQPDelivery) -> Int {
         guard lanes > 1 else { return 0 }
         guard let key = laneKey(delivery) else { return Int(delivery.deliveryTag % UInt64(lanes)) }

@@ -26,10 +26,14 @@ public final class EventConsumer: Service, Sendable {
         public var lanes = 4
         /// Deliveries waiting on a lane are handled together, in one transaction, up to this many.
         public var maxBatch = 50
+        /// After shutdown begins, how long the lanes get to finish the deliveries in hand.
+        public var stopGrace: Duration = .seconds(10)
         public init() {}
     }
 
     private let consumer: AMQPConsumer
+    private let stopGrace: Duration
+    private let logger: Logger
 
     public init(
         service: String, subscriptions: EventSubscriptions, database: PostgresClient, publisher: AMQPPublisher,
@@ -37,6 +41,8 @@ public final class EventConsumer: Service, Sendable {
     ) {
         let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
         let processor = EventDeliveryProcessor(service: service, subscriptions: subscriptions, database: database, publisher: publisher, settings: settings, logger: logger)
+        self.stopGrace = settings.stopGrace
+        self.logger = logger
         self.consumer = AMQPConsumer(
             settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
             topology: topology, lanes: settings.lanes, laneKey: { $0.headers[EventHeader.aggregateID]?.stringValue },
@@ -47,7 +53,17 @@ public final class EventConsumer: Service, Sendable {
     public var isConnected: Bool { consumer.isConnected }
 
     public func run() async throws {
-        try await consumer.run()
+        let consuming = Task { [consumer] in _ = try? await consumer.run() }
+        do { try await gracefulShutdown() } catch { consuming.cancel() }
+        // Bounded: a lane inside a PostgresClient transaction that never returns (seen with
+        // PostgresNIO 1.33.2 once the client had stopped under it) must not hold the service's
+        // shutdown. Closing the connection hands its unacknowledged deliveries back to the
+        // broker; should the stuck transaction still commit, the inbox absorbs the repeat.
+        if !(await finishes(consuming, within: stopGrace)) {
+            logger.warning("a consumer lane did not finish within \(stopGrace) of shutdown; closing the connection, its deliveries go back to the queue")
+            consuming.cancel()
+            await consumer.closeConnection()
+        }
     }
 }
 
