@@ -20,8 +20,11 @@ struct MessagingBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "messaging", abstract: "End-to-end events/s against the raw broker limit.")
 
     @Option(help: "Messages for the raw broker measurement.") var rawMessages = 50_000
-    @Option(help: "Events for the end-to-end measurement.") var events = 20_000
+    @Option(help: "Events for the end-to-end measurement.") var events = 50_000
     @Option(help: "Consumer lanes (concurrent handlers).") var lanes = 4
+    @Option(help: "Deliveries handled in one consumer transaction, at most.") var maxBatch = EventConsumer.Settings().maxBatch
+    @Option(help: "Consumer prefetch.") var prefetch = EventConsumer.Settings().prefetch
+    @Option(help: "Outbox rows the relay publishes per batch.") var relayBatch = OutboxRelay.Settings().batchSize
 
     func run() async throws {
         let broker = try AMQPSettings(url: try Bench.environment("AFTERCARE_TEST_AMQP_URL"))
@@ -153,12 +156,15 @@ struct MessagingBench: AsyncParsableCommand {
             let publisher = AMQPPublisher(settings: broker, name: "\(service)-publisher", topology: EventBus.publisherTopology, logger: Bench.logger)
             var settings = EventConsumer.Settings()
             settings.lanes = lanes
-            settings.prefetch = 500
+            settings.prefetch = prefetch
+            settings.maxBatch = maxBatch
             let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
             publisher.start()
             while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
             try await publisher.declare(topology)
-            let makeRelay = { OutboxRelay(database: client, publisher: publisher, producer: service, logger: Bench.logger) }
+            var relaySettings = OutboxRelay.Settings()
+            relaySettings.batchSize = relayBatch
+            let makeRelay = { OutboxRelay(database: client, publisher: publisher, producer: service, settings: relaySettings, logger: Bench.logger) }
             let makeConsumer = {
                 EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: settings, logger: Bench.logger)
             }

@@ -21,11 +21,15 @@ public final class EventConsumer: Service, Sendable {
     public struct Settings: Sendable {
         /// Delays before the 2nd, 3rd, … attempt; attempts = delays + 1.
         public var retryDelays: [Duration] = [.seconds(1), .seconds(10), .seconds(60), .seconds(300)]
-        public var prefetch: UInt16 = 100
+        /// Deliveries in hand, unacknowledged: enough for every lane to fill a batch. With 100
+        /// (and batches of 50) the benchmark's consumer stage ran at 5,000 events/s, with
+        /// 1,000 (and 200) at 12,000.
+        public var prefetch: UInt16 = 1000
         /// Deliveries handled at once; one aggregate's events always share a lane.
         public var lanes = 4
-        /// Deliveries waiting on a lane are handled together, in one transaction, up to this many.
-        public var maxBatch = 50
+        /// Deliveries waiting on a lane are handled together, in one transaction, up to this
+        /// many: each transaction costs a BEGIN, an inbox statement and a COMMIT.
+        public var maxBatch = 200
         /// After shutdown begins, how long the lanes get to finish the deliveries in hand.
         public var stopGrace: Duration = .seconds(10)
         public init() {}

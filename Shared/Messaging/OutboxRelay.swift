@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// inboxes absorb the repeat). Woken by NOTIFY, with polling as the truth.
 public final class OutboxRelay: Service, Sendable {
     public struct Settings: Sendable {
-        public var batchSize = 500
+        /// Rows per claim, publish, confirm and mark round.
+        public var batchSize = 1000
         public var pollInterval: Duration = .seconds(1)
         /// Sent rows are kept this long (for audit and re-publishing), then pruned.
         public var retention: Duration = .seconds(7 * 24 * 3600)
