@@ -88,6 +88,18 @@ pg_provision() {
   pg_superuser_psql <<<"$sql"
 }
 
+# Drops databases whose names start with $1 (a test or benchmark run's throw-away
+# databases) that an interrupted run left behind. Never forced: one still in use by a run
+# going on at the same time keeps its connections and is skipped.
+pg_drop_leftover_databases() {
+  local prefix="$1" names name dropped=0
+  names="$(pg_superuser_psql -At -c "SELECT datname FROM pg_database WHERE starts_with(datname, '${prefix}')")"
+  for name in $names; do
+    if pg_superuser_psql -c "DROP DATABASE \"$name\"" >/dev/null 2>&1; then dropped=$((dropped + 1)); fi
+  done
+  (( dropped == 0 )) || log "removed $dropped databases left by earlier runs (${prefix}*)"
+}
+
 pg_role_sql() {  # name password attributes
   echo "SELECT 'CREATE ROLE $1' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') \\gexec"
   echo "ALTER ROLE $1 WITH LOGIN NOSUPERUSER $3 PASSWORD '$2';"
