@@ -213,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "SuiteTests",
             dependencies: [
-                "AftercareTestSupport", "AftercareMessaging",
+                "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 "MembershipService", "DispatchService", "CouponService",
                 "NotificationService", "FeedbackService", "AftercareToken",

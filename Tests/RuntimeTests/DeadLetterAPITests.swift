@@ -59,13 +59,7 @@ struct DeadLetterAPITests {
                 #expect(try await eventually { try await deadLetters.count() == 1 })
             }
             // The platform's own publisher stopped with the application: clean up with another.
-            let cleaner = AMQPPublisher(settings: configuration.broker, name: "cleanup", logger: TestEnvironment.logger)
-            cleaner.start()
-            _ = await eventually { cleaner.isConnected }
-            for queue in EventBus.consumerTopology(service: service, eventTypes: [], retryDelays: EventConsumer.Settings().retryDelays).queues {
-                try await cleaner.deleteQueue(queue.name)
-            }
-            await cleaner.shutdown()
+            await deleteServiceQueues(of: service, broker: configuration.broker)
         }
     }
 }

@@ -1,3 +1,4 @@
+import AftercareAMQP
 import AftercareMessaging
 import AftercareTestSupport
 import Foundation
@@ -36,6 +37,14 @@ struct ServiceProcessTests {
             #expect(status == 0, "\(process.executable) exit status \(String(describing: status)):\n\(process.log)")
             #expect(process.log.contains("\"msg\":\"Server started and listening on 127.0.0.1:\(process.port)\""), "\(process.executable) log")
         }
+        try await Self.deleteQueues(of: Self.services.map(\.1))
+    }
+
+    /// The real services declare their real queues on the test broker; removed after each
+    /// test, or every later test and benchmark would copy events into them.
+    static func deleteQueues(of services: [String]) async throws {
+        let broker = try AMQPSettings(url: try TestEnvironment.amqpURL())
+        for service in services { await deleteServiceQueues(of: service, broker: broker) }
     }
 
     @Test("a second start finds the schema current and applies nothing")
@@ -49,6 +58,7 @@ struct ServiceProcessTests {
         #expect(await eventually(timeout: .seconds(60)) { await second.get("/health/ready")?.status == 200 }, "\(second.log)")
         #expect(await second.terminate() == 0)
         #expect(!second.log.contains("applied migration"), "\(second.log)")
+        try await Self.deleteQueues(of: ["coupon"])
     }
 
     @Test("a bad variable stops start-up with a message naming it", arguments: [
