@@ -122,8 +122,8 @@ struct MessagingBench: AsyncParsableCommand {
         }
     }
 
-    /// What one pipeline run measured.
-    struct PipelineRates {
+    /// How long each stage took over `events` events.
+    struct PipelineTimes {
         let together: Duration, relayAlone: Duration, consumerAlone: Duration
     }
 
@@ -131,7 +131,7 @@ struct MessagingBench: AsyncParsableCommand {
     /// (relay: outbox → broker; consumer: broker → inbox), so the slower stage shows itself.
     /// With `handlerWrites` each event's handler also inserts a row of its own, as a service's
     /// handler would; without, the consumer's work is the inbox record alone.
-    func pipeline(broker: AMQPSettings, service: String, handlerWrites: Bool) async throws -> PipelineRates {
+    func pipeline(broker: AMQPSettings, service: String, handlerWrites: Bool) async throws -> PipelineTimes {
         try await Bench.withDatabase { client in
             try await MigrationRunner(
                 migrations: PlatformSchema.migrations + [Migration("bench-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
@@ -183,7 +183,7 @@ struct MessagingBench: AsyncParsableCommand {
             }
             for queue in topology.queues.map(\.name) { try? await publisher.deleteQueue(queue) }
             await publisher.shutdown()
-            return PipelineRates(together: together, relayAlone: relayAlone, consumerAlone: consumerAlone)
+            return PipelineTimes(together: together, relayAlone: relayAlone, consumerAlone: consumerAlone)
         }
     }
 
