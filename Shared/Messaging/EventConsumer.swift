@@ -57,15 +57,12 @@ public final class EventConsumer: Service, Sendable {
     public var isConnected: Bool { consumer.isConnected }
 
     public func run() async throws {
-        let consuming = Task { [consumer] in _ = try? await consumer.run() }
-        do { try await gracefulShutdown() } catch { consuming.cancel() }
-        // Bounded: a lane inside a PostgresClient transaction that never returns (seen with
-        // PostgresNIO 1.33.2 once the client had stopped under it) must not hold the service's
-        // shutdown. Closing the connection hands its unacknowledged deliveries back to the
-        // broker; should the stuck transaction still commit, the inbox absorbs the repeat.
-        if !(await finishes(consuming, within: stopGrace)) {
+        // A lane stuck in a database transaction is left behind; closing the connection
+        // hands its unacknowledged deliveries back to the broker, and should the transaction
+        // still commit, the inbox absorbs the redelivery.
+        let stopped = await runUntilShutdown(grace: stopGrace, cancelAtShutdown: false) { [consumer] in _ = try? await consumer.run() }
+        if !stopped {
             logger.warning("a consumer lane did not finish within \(stopGrace) of shutdown; closing the connection, its deliveries go back to the queue")
-            consuming.cancel()
             await consumer.closeConnection()
         }
     }

@@ -59,7 +59,7 @@ struct DeadLetterAPITests {
                 #expect(try await eventually { try await deadLetters.count() == 1 })
             }
             // The platform's own publisher stopped with the application: clean up with another.
-            await deleteServiceQueues(of: service, broker: configuration.broker)
+            await deleteServiceQueues(of: [service], broker: configuration.broker)
         }
     }
 }

@@ -43,8 +43,7 @@ struct ServiceProcessTests {
     /// The real services declare their real queues on the test broker; removed after each
     /// test, or every later test and benchmark would copy events into them.
     static func deleteQueues(of services: [String]) async throws {
-        let broker = try AMQPSettings(url: try TestEnvironment.amqpURL())
-        for service in services { await deleteServiceQueues(of: service, broker: broker) }
+        await deleteServiceQueues(of: services, broker: try AMQPSettings(url: try TestEnvironment.amqpURL()))
     }
 
     @Test("a second start finds the schema current and applies nothing")

@@ -67,19 +67,21 @@ public struct BusStandIn: Sendable {
 
     /// Removes a test service's queues (they outlive the test otherwise).
     public func deleteQueues(of service: String) async {
-        await deleteServiceQueues(of: service, broker: broker)
+        await deleteServiceQueues(of: [service], broker: broker)
     }
 }
 
-/// Removes a service's queues (events, retries, dead letters) from the test broker. Left
-/// behind, they collect a copy of every event bound to them, for every later test run and
-/// benchmark on that broker.
-public func deleteServiceQueues(of service: String, broker: AMQPSettings) async {
+/// Removes services' queues (events, retries, dead letters) from the test broker, over one
+/// connection. Left behind, they collect a copy of every event bound to them, for every
+/// later test run and benchmark on that broker.
+public func deleteServiceQueues(of services: [String], broker: AMQPSettings) async {
     let cleaner = AMQPPublisher(settings: broker, name: "cleanup", logger: TestEnvironment.logger)
     cleaner.start()
     _ = await eventually { cleaner.isConnected }
-    for queue in EventBus.consumerTopology(service: service, eventTypes: [], retryDelays: EventConsumer.Settings().retryDelays).queues {
-        try? await cleaner.deleteQueue(queue.name)
+    for service in services {
+        for queue in EventBus.consumerTopology(service: service, eventTypes: [], retryDelays: EventConsumer.Settings().retryDelays).queues {
+            try? await cleaner.deleteQueue(queue.name)
+        }
     }
     await cleaner.shutdown()
 }
