@@ -53,7 +53,7 @@ struct MembershipBench: AsyncParsableCommand {
 
             // Today's ritual ran on the quiet start; it is reset, and the service started with
             // yesterday as the clearing date, so today's clearing runs over everyone.
-            for reset in ["DELETE FROM sweeps", "DELETE FROM scheduled_jobs", "DELETE FROM outbox"] {
+            for reset in ["DELETE FROM sweeps", "DELETE FROM scheduled_jobs", "DELETE FROM outbox", "DELETE FROM outbox_pending"] {
                 try await client.query(PostgresQuery(unsafeSQL: reset), logger: Bench.logger)
             }
             let clearingStarted = ContinuousClock.now

@@ -172,7 +172,7 @@ struct MessagingBench: AsyncParsableCommand {
             let together = try await Bench.measure([makeRelay(), makeConsumer()]) { try await inboxHolds(total) }
             try await recordEvents(events..<2 * events, client: client, outbox: outbox)
             let relayAlone = try await Bench.measure([makeRelay()]) {
-                try await Bench.count(client, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+                try await Bench.count(client, "SELECT count(*) FROM outbox_pending") == 0
             }
             let consumerAlone = try await Bench.measure([makeConsumer()]) { try await inboxHolds(2 * total) }
             // Exactly once: every event in the inbox once, and its effect written once.

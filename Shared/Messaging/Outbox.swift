@@ -46,7 +46,9 @@ public struct Outbox: Sendable {
                 SELECT \(draft.eventID), \(draft.type), \(aggregateID), next.last_sequence, \(draft.correlationID),
                        jsonb_set(\(envelope)::jsonb, '{aggregateSequence}', to_jsonb(next.last_sequence))::text
                 FROM next
-                RETURNING aggregate_sequence
+                RETURNING position, aggregate_sequence
+            ), pending AS (
+                INSERT INTO outbox_pending (position) SELECT position FROM written
             )
             SELECT written.aggregate_sequence FROM written, (SELECT pg_notify(\(Self.notificationChannel), '')) AS wake
             """,
@@ -108,10 +110,14 @@ public struct Outbox: Sendable {
         }
         try await connection.query(
             """
-            INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
-            SELECT e.id, e.type, e.aggregate, e.sequence, e.correlation, e.envelope
-            FROM unnest(\(ids)::uuid[], \(types)::text[], \(batch.map(\.aggregateID))::text[], \(numbers)::int8[], \(correlations)::uuid[], \(envelopes)::text[])
-                AS e(id, type, aggregate, sequence, correlation, envelope)
+            WITH written AS (
+                INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
+                SELECT e.id, e.type, e.aggregate, e.sequence, e.correlation, e.envelope
+                FROM unnest(\(ids)::uuid[], \(types)::text[], \(batch.map(\.aggregateID))::text[], \(numbers)::int8[], \(correlations)::uuid[], \(envelopes)::text[])
+                    AS e(id, type, aggregate, sequence, correlation, envelope)
+                RETURNING position
+            )
+            INSERT INTO outbox_pending (position) SELECT position FROM written
             """,
             logger: logger
         )

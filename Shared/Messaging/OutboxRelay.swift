@@ -6,7 +6,8 @@ import Metrics
 import PostgresNIO
 import ServiceLifecycle
 
-/// Publishes committed outbox rows to the broker with confirms and marks them sent.
+/// Publishes committed outbox rows to the broker with confirms; once confirmed they are no
+/// longer pending.
 ///
 /// Each batch is claimed with `FOR UPDATE SKIP LOCKED` inside a transaction that stays open
 /// until the broker confirmed the batch, so replicas never publish the same rows at once and
@@ -17,7 +18,8 @@ public final class OutboxRelay: Service, Sendable {
         /// Rows per claim, publish, confirm and mark round.
         public var batchSize = 1000
         public var pollInterval: Duration = .seconds(1)
-        /// Sent rows are kept this long (for audit and re-publishing), then pruned.
+        /// Sent rows are kept this long after they were recorded (for audit and re-publishing),
+        /// then pruned.
         public var retention: Duration = .seconds(7 * 24 * 3600)
         public var pruneEvery: Duration = .seconds(3600)
         public init() {}
@@ -73,23 +75,30 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Publishes one batch of unsent rows; returns how many were marked sent.
+    /// Publishes one batch of pending rows; returns how many the broker confirmed.
     @discardableResult
     public func relayBatch() async throws -> Int {
         let batchSize = settings.batchSize
         let exchange = EventBus.exchange, producer = self.producer, publisher = self.publisher, logger = self.logger
         let (count, unroutableTypes) = try await database.transaction(logger: logger) { connection -> (Int, [String]) in
+            // Claiming is deleting the rows' pending markers: the delete holds their locks
+            // until the broker confirmed the batch and the transaction commits; a rollback
+            // (broker gone, relay killed) puts them back.
             let rows = try await connection.query(
                 """
-                SELECT position, event_id, event_type, aggregate_id, correlation_id, envelope FROM outbox
-                WHERE sent_at IS NULL ORDER BY position LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                WITH claimed AS (
+                    DELETE FROM outbox_pending WHERE position IN (
+                        SELECT position FROM outbox_pending ORDER BY position LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                    )
+                    RETURNING position
+                )
+                SELECT o.event_id, o.event_type, o.aggregate_id, o.correlation_id, o.envelope
+                FROM outbox o JOIN claimed USING (position) ORDER BY o.position
                 """,
                 logger: logger
             )
-            var positions: [Int64] = []
             var messages: [AMQPOutgoingMessage] = []
-            for try await (position, eventID, type, aggregateID, correlationID, envelope) in rows.decode((Int64, UUID, String, String, UUID, String).self) {
-                positions.append(position)
+            for try await (eventID, type, aggregateID, correlationID, envelope) in rows.decode((UUID, String, String, UUID, String).self) {
                 messages.append(AMQPOutgoingMessage(
                     exchange: exchange, routingKey: type, body: Array(envelope.utf8), messageID: eventID.uuidString.lowercased(),
                     type: type, correlationID: correlationID.uuidString.lowercased(), appID: producer,
@@ -98,10 +107,6 @@ public final class OutboxRelay: Service, Sendable {
             }
             guard !messages.isEmpty else { return (0, []) }
             let outcomes = try await publisher.publish(messages)
-            try await connection.query(
-                "UPDATE outbox SET sent_at = now() WHERE position = ANY(\(positions))",
-                logger: logger
-            )
             return (messages.count, zip(messages, outcomes).filter { $0.1 == .unroutable }.map(\.0.routingKey))
         }
         published.increment(by: count)
@@ -114,11 +119,15 @@ public final class OutboxRelay: Service, Sendable {
         return count
     }
 
-    /// Deletes rows sent longer ago than the retention period; unsent rows are never touched.
+    /// Deletes sent rows recorded longer ago than the retention period; rows still pending
+    /// (the broker away for that long) are never touched.
     public func prune() async throws {
         let seconds = Int(settings.retention.components.seconds)
         try await database.query(
-            "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => \(seconds))",
+            """
+            DELETE FROM outbox o WHERE o.created_at < now() - make_interval(secs => \(seconds))
+                AND NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.position = o.position)
+            """,
             logger: logger
         )
     }

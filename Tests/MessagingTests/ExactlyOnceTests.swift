@@ -109,10 +109,10 @@ struct ExactlyOnceTests {
         }
     }
 
-    @Test("relay killed after the broker confirmed but before the rows were marked sent: republished, applied once")
+    @Test("relay killed after the broker confirmed but before its batch committed: republished, applied once")
     func relayKilledAfterConfirm() async throws {
         try await MessagingHarness.with { harness in
-            // The first attempt to mark rows sent fails, exactly as if the relay died there.
+            // The first relay commit fails, exactly as if the relay died after the confirms.
             // A sequence is not rolled back with the transaction, so the fault fires once.
             for statement in [
                 "CREATE SEQUENCE relay_fault",
@@ -123,7 +123,11 @@ struct ExactlyOnceTests {
                     RETURN NULL;
                 END $$
                 """,
-                "CREATE TRIGGER relay_fault BEFORE UPDATE OF sent_at ON outbox FOR EACH STATEMENT EXECUTE FUNCTION relay_fault()",
+                // Deferred: it runs at the relay's commit, after the broker confirmed the batch.
+                """
+                CREATE CONSTRAINT TRIGGER relay_fault AFTER DELETE ON outbox_pending DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION relay_fault()
+                """,
             ] {
                 try await harness.client.query(PostgresQuery(unsafeSQL: statement), logger: TestEnvironment.logger)
             }
@@ -241,8 +245,8 @@ struct ExactlyOnceTests {
             let relay = harness.relay()
             #expect(try await relay.relayBatch() == 10)
             try await harness.emit(5)
-            // Rows sent more than a week ago are pruned; the five unsent ones stay.
-            try await harness.client.query("UPDATE outbox SET sent_at = now() - interval '8 days' WHERE sent_at IS NOT NULL", logger: TestEnvironment.logger)
+            // Rows recorded more than a week ago are pruned once sent; the five unsent ones stay.
+            try await harness.client.query("UPDATE outbox SET created_at = now() - interval '8 days'", logger: TestEnvironment.logger)
             try await relay.prune()
             #expect(try await harness.outboxIDs().count == 5)
             #expect(try await harness.unsentCount() == 5)

@@ -153,7 +153,7 @@ public final class MessagingHarness: Sendable {
     }
 
     public func unsentCount() async throws -> Int {
-        try await client.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL", logger: logger).collect().first?.decode(Int.self) ?? -1
+        try await client.query("SELECT count(*) FROM outbox_pending", logger: logger).collect().first?.decode(Int.self) ?? -1
     }
 
     public func outboxIDs() async throws -> Set<UUID> {

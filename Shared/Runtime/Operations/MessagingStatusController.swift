@@ -37,7 +37,7 @@ struct MessagingStatusController: Sendable {
 
     func status() async throws -> Status {
         let outbox = try await database.query(
-            "SELECT count(*)::bigint, EXTRACT(EPOCH FROM now() - min(created_at))::float8 FROM outbox WHERE sent_at IS NULL", logger: logger
+            "SELECT count(*)::bigint, EXTRACT(EPOCH FROM now() - min(o.created_at))::float8 FROM outbox_pending p JOIN outbox o USING (position)", logger: logger
         ).collect().first?.decode((Int, Double?).self) ?? (0, nil)
         let jobs = try await database.query(
             "SELECT count(*)::bigint, (count(*) FILTER (WHERE due_at <= \(clock.now())))::bigint FROM scheduled_jobs", logger: logger
