@@ -8,7 +8,9 @@ public enum StaffRole: String, Codable, Sendable, CaseIterable {
 }
 
 func requireID(_ value: String, _ name: String) throws(EventValidationError) {
-    if value.trimmingCharacters(in: .whitespaces).isEmpty { throw EventValidationError("\(name) must not be empty") }
+    // Not `trimmingCharacters(in:)`: on Linux it goes through NSString, which made checking
+    // ids about 5 % of the membership service's CPU while it recorded a clearing's events.
+    if value.allSatisfy(\.isWhitespace) { throw EventValidationError("\(name) must not be empty") }
 }
 
 /// A member joined, bound to a guide (when registered through a guide's invite code), a store
