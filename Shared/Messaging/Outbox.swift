@@ -34,7 +34,7 @@ public struct Outbox: Sendable {
             producer: producer, correlationID: correlationID ?? cause?.correlationID ?? UUID(),
             causationID: cause?.eventID, aggregateID: aggregateID, aggregateSequence: 0
         )
-        let envelope = String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: draft, payload: payload)), as: UTF8.self)
+        let envelope = try EnvelopeWriter().envelope(draft, payload)
         let rows = try await connection.query(
             """
             WITH next AS (
@@ -93,20 +93,21 @@ public struct Outbox: Sendable {
         )
         for try await (aggregate, last) in rows.decode((String, Int64).self) { next[aggregate] = last - (counts[aggregate] ?? 1) + 1 }
         var ids: [UUID] = [], types: [String] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
-        let encoder = EventCoding.encoder()
-        for entry in batch {
+        let writer = EnvelopeWriter()
+        let randomIDs = EnvelopeWriter.randomIDs(2 * batch.count)
+        for (index, entry) in batch.enumerated() {
             let sequence = next[entry.aggregateID] ?? 1
             next[entry.aggregateID] = sequence + 1
             let metadata = EventMetadata(
-                eventID: UUID(), type: type(of: entry.payload).eventType, schemaVersion: type(of: entry.payload).schemaVersion,
-                occurredAt: occurredAt, producer: producer, correlationID: UUID(), causationID: nil,
+                eventID: randomIDs[2 * index], type: type(of: entry.payload).eventType, schemaVersion: type(of: entry.payload).schemaVersion,
+                occurredAt: occurredAt, producer: producer, correlationID: randomIDs[2 * index + 1], causationID: nil,
                 aggregateID: entry.aggregateID, aggregateSequence: sequence
             )
             ids.append(metadata.eventID)
             types.append(metadata.type)
             correlations.append(metadata.correlationID)
             numbers.append(sequence)
-            envelopes.append(try Self.envelope(metadata, entry.payload, encoder: encoder))
+            envelopes.append(try writer.envelope(metadata, entry.payload))
         }
         try await connection.query(
             """
@@ -122,9 +123,5 @@ public struct Outbox: Sendable {
             logger: logger
         )
         try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger)
-    }
-
-    private static func envelope<P: EventPayload>(_ metadata: EventMetadata, _ payload: P, encoder: JSONEncoder) throws -> String {
-        String(decoding: try encoder.encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
     }
 }

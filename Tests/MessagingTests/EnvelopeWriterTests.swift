@@ -1,0 +1,46 @@
+import AftercareContracts
+@testable import AftercareMessaging
+import Foundation
+import Testing
+
+/// The outbox writes envelopes itself; consumers read them with `JSONDecoder`, and the stored
+/// text must be exactly what `EventCoding.encoder()` gives.
+@Suite("Envelope writer")
+struct EnvelopeWriterTests {
+    struct Note: EventPayload, Equatable {
+        static let eventType = "test.note/written"
+        let text: String
+        let at: Date
+        let count: Int
+        let tags: [String]?
+    }
+
+    static let awkward = ["", "plain", "quote \" and \\ backslash", "a/b", "line\nbreak\ttab\r", "\u{01}\u{08}\u{0C}\u{1F}\u{7F}", "中文 émoji 👍", "\u{2028}\u{2029}"]
+
+    @Test("byte for byte what JSONEncoder writes, and JSONDecoder reads it back", arguments: awkward)
+    func matchesEncoder(_ text: String) throws {
+        let writer = EnvelopeWriter()
+        for causation in [nil, UUID()] {
+            let metadata = EventMetadata(
+                eventID: UUID(), type: Note.eventType + text, schemaVersion: 3, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.125),
+                producer: "svc-" + text, correlationID: UUID(), causationID: causation, aggregateID: "member-" + text, aggregateSequence: 42
+            )
+            let payload = Note(text: text, at: Date(), count: -7, tags: causation == nil ? nil : [text, "x"])
+            let expected = String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
+            let written = try writer.envelope(metadata, payload)
+            #expect(written == expected)
+            let decoded = try EventCoding.decoder().decode(EventEnvelope<Note>.self, from: Data(written.utf8))
+            #expect(decoded.metadata.eventID == metadata.eventID && decoded.metadata.type == metadata.type && decoded.metadata.aggregateID == metadata.aggregateID)
+            #expect(decoded.payload.text == text)
+        }
+    }
+
+    @Test("random ids are distinct version-4 UUIDs")
+    func randomIDs() {
+        let ids = EnvelopeWriter.randomIDs(10_000)
+        #expect(ids.count == 10_000)
+        #expect(Set(ids).count == 10_000)
+        #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 4 && $0.uuid.8 >> 6 == 2 })
+        #expect(EnvelopeWriter.randomIDs(0).isEmpty)
+    }
+}
