@@ -118,6 +118,12 @@ struct MembershipFixture: Sendable {
         try await database.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
     }
 
+    /// True once every id range of the day's sweep `name` has finished.
+    func sweepFinished(_ name: String) async throws -> Bool {
+        let parts = DailyRituals(context: context).partitions
+        return try await count("SELECT count(*) FROM sweeps WHERE name LIKE '\(name)-p%of\(parts)' AND finished_at IS NOT NULL") == parts
+    }
+
     func published(_ type: String) async throws -> Int {
         try await count("SELECT count(*) FROM outbox WHERE event_type = '\(type)'")
     }

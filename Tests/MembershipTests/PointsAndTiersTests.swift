@@ -130,7 +130,7 @@ struct PointsAndTiersTests {
                 // on 1 January 2027 (late, as after an outage) and move the member down.
                 fixture.clock.advance(by: 400 * 86_400)
                 #expect(try await eventually(timeout: .seconds(60)) {
-                    try await fixture.count("SELECT count(*) FROM sweeps WHERE name = 'tier-review-2027-01-01' AND finished_at IS NOT NULL") == 1
+                    try await fixture.sweepFinished("tier-review-2027-01-01")
                 })
                 let changes = try await fixture.payloads(TierChanged.self)
                 #expect(changes.last == TierChanged(memberId: member.id.uuidString.lowercased(), fromTier: "gold", toTier: "member", reason: "yearly_review", qualifyingSpendCents: 0))

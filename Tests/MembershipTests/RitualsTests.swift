@@ -97,6 +97,54 @@ struct RitualsTests {
         }
     }
 
+    @Test("a clearing swept in four id ranges side by side expires each member once, each range on its own progress")
+    func partitionedClearing() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                for index in 0..<12 {
+                    let member = try await fixture.register(client, phone: "138111100\(10 + index)", code: try #require(codes["g1"]))
+                    _ = try await fixture.purchase(client, member: member.id, order: "o-\(index)", cents: 10_000, token: g1)
+                }
+                var rituals = DailyRituals(context: fixture.context)
+                rituals.batchSize = 2
+                let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 1, 1)).first { $0.name.hasPrefix("clearing-") })
+                var firings = 0
+                var done = false
+                while !done, firings < 20 {
+                    done = try await fixture.context.transaction { try await rituals.sweep(step, partitions: 4, on: $0) }
+                    firings += 1
+                }
+                #expect(done)
+                let expired = try await fixture.payloads(PointsExpired.self)
+                #expect(expired.count == 12)
+                #expect(Set(expired.map(\.memberId)).count == 12)
+                #expect(try await fixture.count("SELECT count(*) FROM points_ledger WHERE kind = 'expire'") == 12)
+                #expect(try await fixture.count("SELECT count(*) FROM members WHERE points_balance <> 0") == 0)
+                #expect(try await fixture.count("SELECT count(*) FROM sweeps WHERE name LIKE '\(step.name)-p_of4' AND finished_at IS NOT NULL") == 4)
+                #expect(try await fixture.count("SELECT sum(processed)::int FROM sweeps WHERE name LIKE '\(step.name)-p_of4'") == 12)
+                // Once done, a firing changes nothing.
+                #expect(try await fixture.context.transaction { try await rituals.sweep(step, partitions: 4, on: $0) })
+                #expect(try await fixture.payloads(PointsExpired.self).count == 12)
+            }
+        }
+    }
+
+    @Test("id ranges cover every id exactly once, in order", arguments: [1, 2, 3, 4, 7, 8, 256, 300])
+    func memberRanges(_ count: Int) {
+        let ranges = MemberRange.partitions(count)
+        #expect(ranges.count == min(count, 256))
+        #expect(ranges.first?.after == MemberRange.all.after)
+        #expect(ranges.last?.last == MemberRange.all.last)
+        for (range, next) in zip(ranges, ranges.dropFirst()) { #expect(range.last == next.after) }
+        let bytes = { (id: UUID) in withUnsafeBytes(of: id.uuid) { Array($0) } }
+        for id in (0..<500).map({ _ in UUID() }) {
+            let holders = ranges.filter { bytes($0.after).lexicographicallyPrecedes(bytes(id)) && !bytes($0.last).lexicographicallyPrecedes(bytes(id)) }
+            #expect(holders.count == 1)
+        }
+    }
+
     /// Moves business time a day at a time (so each day's timer sees its own day) and waits
     /// for the named sweep to finish.
     func advance(_ fixture: MembershipFixture, days: Int, untilSweep sweep: String) async throws {
@@ -104,7 +152,7 @@ struct RitualsTests {
             fixture.clock.advance(by: 86_400)
         }
         let finished = try await eventually(timeout: .seconds(90)) {
-            try await fixture.count("SELECT count(*) FROM sweeps WHERE name = '\(sweep)' AND finished_at IS NOT NULL") == 1
+            try await fixture.sweepFinished(sweep)
         }
         if !finished { throw FixtureError(message: "sweep \(sweep) did not finish") }
     }

@@ -4,22 +4,22 @@ import Foundation
 import PostgresNIO
 
 extension DailyRituals {
-    func birthdayMonth(year: Int, month: Int, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
+    func birthdayMonth(year: Int, month: Int, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
         let ids = try await memberIDs(
-            "SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND id > \(after ?? Self.nilMember) ORDER BY id LIMIT \(limit)", on: connection
+            "SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND id > \(range.after) AND id <= \(range.last) ORDER BY id LIMIT \(limit)", on: connection
         )
         try await publish(ids.map { BirthdayMonthStarted(memberId: $0.uuidString.lowercased(), year: year, month: month, day: 1) }, for: ids, on: connection)
         return ids.last.map { ($0, ids.count) }
     }
 
-    func birthdayToday(_ day: Date, year: Int, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
+    func birthdayToday(_ day: Date, year: Int, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
         let birthdays = BirthdayCalendar.birthdays(on: day, calendar: context.calendar.calendar)
         let days = birthdays.map { Int16($0.day) }
         guard let month = birthdays.first?.month else { return nil }
         let today = context.calendar.calendar.component(.day, from: day)
         let ids = try await memberIDs(
             """
-            SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND birthday_day = ANY(\(days)) AND id > \(after ?? Self.nilMember)
+            SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND birthday_day = ANY(\(days)) AND id > \(range.after) AND id <= \(range.last)
             ORDER BY id LIMIT \(limit)
             """,
             on: connection
@@ -28,11 +28,11 @@ extension DailyRituals {
         return ids.last.map { ($0, ids.count) }
     }
 
-    func remindExpiring(clearing: Date, daysBefore: Int, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
+    func remindExpiring(clearing: Date, daysBefore: Int, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
         var due: [(UUID, Int64)] = []
         for try await row in try await connection.query(
             """
-            SELECT member_id, sum(remaining)::int8 FROM points_lots WHERE expires_at = \(clearing) AND remaining > 0 AND member_id > \(after ?? Self.nilMember)
+            SELECT member_id, sum(remaining)::int8 FROM points_lots WHERE expires_at = \(clearing) AND remaining > 0 AND member_id > \(range.after) AND member_id <= \(range.last)
             GROUP BY member_id ORDER BY member_id LIMIT \(limit)
             """,
             logger: context.logger
@@ -47,10 +47,10 @@ extension DailyRituals {
     /// Expires every lot due at or before this clearing, set-based for the whole batch: the
     /// lots, the balances, one ledger entry per member, and per member a points-changed and
     /// a points-expired event.
-    func clear(at clearing: Date, after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
+    func clear(at clearing: Date, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
         let ids = try await memberIDs(
             """
-            SELECT DISTINCT member_id FROM points_lots WHERE expires_at <= \(clearing) AND remaining > 0 AND member_id > \(after ?? Self.nilMember)
+            SELECT DISTINCT member_id FROM points_lots WHERE expires_at <= \(clearing) AND remaining > 0 AND member_id > \(range.after) AND member_id <= \(range.last)
             ORDER BY member_id LIMIT \(limit)
             """,
             on: connection
@@ -106,7 +106,7 @@ extension DailyRituals {
 
     /// The yearly review: members whose rolling 12-month spend no longer reaches their tier
     /// move down to the tier it does reach.
-    func reviewTiers(after: UUID?, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
+    func reviewTiers(range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
         let rules = try await context.tierRules(on: connection)
         let since = context.clock.now().addingTimeInterval(-365 * 86_400)
         var rows: [(UUID, String, Int64)] = []
@@ -114,7 +114,7 @@ extension DailyRituals {
             """
             SELECT m.id, m.tier, COALESCE((SELECT sum(p.amount_cents) FROM purchases p
                                            WHERE p.member_id = m.id AND p.refunded_at IS NULL AND p.purchased_at > \(since)), 0)::int8
-            FROM members m WHERE m.tier <> \(rules.entryTier.name) AND m.id > \(after ?? Self.nilMember)
+            FROM members m WHERE m.tier <> \(rules.entryTier.name) AND m.id > \(range.after) AND m.id <= \(range.last)
             ORDER BY m.id LIMIT \(limit)
             """,
             logger: context.logger

@@ -9,28 +9,37 @@ import PostgresNIO
 /// before a clearing, the clearing itself and the yearly tier review on the day after the
 /// clearing date.
 ///
-/// Each step is a named sweep over members in id order, done in batches: one batch per
-/// firing, in the firing's transaction, with the sweep's progress. An unfinished day
-/// schedules its own continuation, a finished one schedules the next day. So a sweep over
-/// 1.5 million members never holds one long transaction, resumes where it stopped after a
-/// crash, and publishes each member's event exactly once.
+/// Each step is a named sweep over members in id order, done in batches. The members are
+/// split into `partitions` id ranges, swept side by side (so the database works on several
+/// at once): per firing one batch of each range, each in its own transaction with that
+/// range's progress. The next step starts when every range of this one is done. An
+/// unfinished day schedules its own continuation, a finished one schedules the next day.
+/// So a sweep over 1.5 million members never holds one long transaction, resumes where it
+/// stopped after a crash, and publishes each member's event exactly once.
 struct DailyRituals: Sendable {
     static let job = "membership.daily"
     let context: MembershipContext
-    /// Members per firing: set-based statements keep a batch well inside the timer lease.
+    /// Members per batch: set-based statements keep a batch well inside the timer lease.
     var batchSize = 2000
+    /// Id ranges a day's sweeps are split into. A day keeps the count it started with (it is
+    /// in the timer's payload and in the sweeps' names), so changing it never repeats a day.
+    var partitions = 4
 
     struct Payload: Codable, Sendable {
         /// Start of the local day, seconds since 1970.
         let day: Double
         let continuation: Int?
+        /// Absent in timers from before partitioning: the day is swept as one range.
+        let partitions: Int?
     }
 
     /// Schedules the ritual of the local day containing `instant` (once per day).
-    func schedule(dayOf instant: Date, continuation: Int? = nil, on connection: PostgresConnection) async throws {
+    func schedule(dayOf instant: Date, continuation: Int? = nil, partitions: Int? = nil, on connection: PostgresConnection) async throws {
         let calendar = context.calendar
         let day = calendar.startOfDay(instant)
-        let payload = String(decoding: try JSONEncoder().encode(Payload(day: day.timeIntervalSince1970, continuation: continuation)), as: UTF8.self)
+        let payload = String(decoding: try JSONEncoder().encode(
+            Payload(day: day.timeIntervalSince1970, continuation: continuation, partitions: partitions ?? self.partitions)
+        ), as: UTF8.self)
         let key = "membership-daily-\(calendar.label(day))" + (continuation.map { "-\($0)" } ?? "")
         try await JobScheduler.schedule(kind: Self.job, dueAt: continuation == nil ? day : context.clock.now(), payload: payload, uniqueKey: key, on: connection, logger: context.logger)
     }
@@ -38,22 +47,32 @@ struct DailyRituals: Sendable {
     func run(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
         let payload = try JSONDecoder().decode(Payload.self, from: Data(job.payload.utf8))
         let day = Date(timeIntervalSince1970: payload.day)
+        let partitions = payload.partitions ?? 1
         var finished = true
         for step in steps(for: day) where finished {
-            finished = try await sweep(step, on: connection)
+            finished = try await sweep(step, partitions: partitions, on: connection)
         }
         if finished {
             try await schedule(dayOf: context.calendar.day(after: day), on: connection)
         } else {
-            try await schedule(dayOf: day, continuation: (payload.continuation ?? 0) + 1, on: connection)
+            try await schedule(dayOf: day, continuation: (payload.continuation ?? 0) + 1, partitions: partitions, on: connection)
         }
     }
 
     struct Step: Sendable {
         let name: String
-        /// Processes members after `after` (in id order), at most `limit`; returns the last
+        /// The members this sweep covers; its batches go through them in id order.
+        var range = MemberRange.all
+        /// Processes members in `range` (in id order), at most `limit`; returns the last
         /// member id handled and how many were, or nil when there were none left.
-        let batch: @Sendable (_ after: UUID?, _ limit: Int, _ connection: PostgresConnection) async throws -> (UUID, Int)?
+        let batch: @Sendable (_ range: MemberRange, _ limit: Int, _ connection: PostgresConnection) async throws -> (UUID, Int)?
+
+        /// The same step over the `index`-th of `count` id ranges, as a sweep of its own.
+        func part(_ index: Int, of count: Int) -> Step {
+            var part = Step(name: "\(name)-p\(index + 1)of\(count)", batch: batch)
+            part.range = MemberRange.partitions(count)[index]
+            return part
+        }
     }
 
     func steps(for day: Date) -> [Step] {
@@ -62,27 +81,39 @@ struct DailyRituals: Sendable {
         let (year, month, dayOfMonth) = (parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
         var steps: [Step] = []
         if dayOfMonth == 1 {
-            steps.append(Step(name: "birthday-month-\(calendar.label(day).prefix(7))") { after, limit, connection in
-                try await birthdayMonth(year: year, month: month, after: after, limit: limit, on: connection)
+            steps.append(Step(name: "birthday-month-\(calendar.label(day).prefix(7))") { range, limit, connection in
+                try await birthdayMonth(year: year, month: month, range: range, limit: limit, on: connection)
             })
         }
-        steps.append(Step(name: "birthday-today-\(calendar.label(day))") { after, limit, connection in
-            try await birthdayToday(day, year: year, after: after, limit: limit, on: connection)
+        steps.append(Step(name: "birthday-today-\(calendar.label(day))") { range, limit, connection in
+            try await birthdayToday(day, year: year, range: range, limit: limit, on: connection)
         })
         if let (clearing, days) = calendar.reminder(on: day) {
-            steps.append(Step(name: "expiring-\(calendar.label(clearing))-\(days)") { after, limit, connection in
-                try await remindExpiring(clearing: clearing, daysBefore: days, after: after, limit: limit, on: connection)
+            steps.append(Step(name: "expiring-\(calendar.label(clearing))-\(days)") { range, limit, connection in
+                try await remindExpiring(clearing: clearing, daysBefore: days, range: range, limit: limit, on: connection)
             })
         }
         if calendar.isClearingDay(day) {
-            steps.append(Step(name: "clearing-\(calendar.label(day))") { after, limit, connection in
-                try await clear(at: day, after: after, limit: limit, on: connection)
+            steps.append(Step(name: "clearing-\(calendar.label(day))") { range, limit, connection in
+                try await clear(at: day, range: range, limit: limit, on: connection)
             })
-            steps.append(Step(name: "tier-review-\(calendar.label(day))") { after, limit, connection in
-                try await reviewTiers(after: after, limit: limit, on: connection)
+            steps.append(Step(name: "tier-review-\(calendar.label(day))") { range, limit, connection in
+                try await reviewTiers(range: range, limit: limit, on: connection)
             })
         }
         return steps
+    }
+
+    /// Runs one batch of each of the step's `partitions` ranges side by side, each in its own
+    /// transaction with its progress; true when all of them are complete.
+    func sweep(_ step: Step, partitions: Int, on connection: PostgresConnection) async throws -> Bool {
+        guard partitions > 1 else { return try await sweep(step, on: connection) }
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<partitions {
+                group.addTask { try await context.transaction { try await sweep(step.part(index, of: partitions), on: $0) } }
+            }
+            return try await group.reduce(true) { $0 && $1 }
+        }
     }
 
     /// Runs one batch of a sweep; true when the sweep is complete.
@@ -94,7 +125,7 @@ struct DailyRituals: Sendable {
             if finishedAt != nil { return true }
             last = lastMember
         }
-        let result = try await step.batch(last, batchSize, connection)
+        let result = try await step.batch(MemberRange(after: last ?? step.range.after, last: step.range.last), batchSize, connection)
         let done = (result?.1 ?? 0) < batchSize
         try await connection.query(
             """
@@ -107,6 +138,28 @@ struct DailyRituals: Sendable {
         if done { context.logger.info("sweep finished", metadata: ["sweep": "\(step.name)"]) }
         return done
     }
+}
 
-    static let nilMember = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+/// Members with ids after `after` up to and including `last`, in PostgreSQL's uuid order
+/// (byte by byte).
+struct MemberRange: Sendable, Equatable {
+    let after: UUID
+    let last: UUID
+
+    static let all = MemberRange(after: id(0x00, rest: 0x00), last: id(0xFF, rest: 0xFF))
+
+    /// `count` ranges that together cover every id once, split by the first byte (ids are
+    /// random, so the ranges hold about as many members each).
+    static func partitions(_ count: Int) -> [MemberRange] {
+        let count = min(max(count, 1), 256)
+        let ends = (1...count).map { UInt8($0 * 256 / count - 1) }
+        return ends.indices.map { index in
+            MemberRange(after: index == 0 ? all.after : id(ends[index - 1], rest: 0xFF), last: id(ends[index], rest: 0xFF))
+        }
+    }
+
+    private static func id(_ first: UInt8, rest: UInt8) -> UUID {
+        let r = rest
+        return UUID(uuid: (first, r, r, r, r, r, r, r, r, r, r, r, r, r, r, r))
+    }
 }
