@@ -61,8 +61,14 @@ struct MembershipBench: AsyncParsableCommand {
             defer { Bench.stop(clearingService) }
             try await Bench.waitUntilReady(http, base)
             var peakKiB = 0, startKiB = Bench.residentKiB(clearingService.processIdentifier)
-            let label = "clearing-" + String(format: "%04d-%02d-%02d", calendar.component(.year, from: today), calendar.component(.month, from: today), calendar.component(.day, from: today))
-            while try await Bench.count(client, "SELECT count(*) FROM sweeps WHERE name = '\(label)' AND finished_at IS NOT NULL") == 0 {
+            let day = String(format: "%04d-%02d-%02d", calendar.component(.year, from: today), calendar.component(.month, from: today), calendar.component(.day, from: today))
+            // The clearing is swept in id ranges (sweeps `clearing-<day>-p1of4` …); the tier
+            // review starts once every one of them finished.
+            let done = """
+                SELECT count(*) FROM sweeps WHERE starts_with(name, 'tier-review-\(day)')
+                    AND NOT EXISTS (SELECT 1 FROM sweeps WHERE starts_with(name, 'clearing-\(day)') AND finished_at IS NULL)
+                """
+            while try await Bench.count(client, done) == 0 {
                 peakKiB = max(peakKiB, Bench.residentKiB(clearingService.processIdentifier))
                 try await Task.sleep(for: .milliseconds(500))
             }

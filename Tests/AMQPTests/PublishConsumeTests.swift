@@ -79,6 +79,25 @@ struct PublishConsumeTests {
         await publisher.shutdown()
     }
 
+    @Test("a message the broker refuses (a full queue) is a nack the publisher reports, and the publisher goes on")
+    func nacked() async throws {
+        // A classic queue holding one message that refuses more: the broker nacks the rest.
+        let full = AMQPTopology(
+            exchanges: [.init(name: "test.amqp", type: "topic")],
+            queues: [.init(name: queue, arguments: ["x-max-length": .int(1), "x-overflow": .string("reject-publish")])],
+            bindings: [.init(queue: queue, exchange: "test.amqp", routingKey: routingKey)]
+        )
+        let publisher = AMQPPublisher(settings: settings, name: "test-publisher", topology: full, logger: TestEnvironment.logger)
+        publisher.start()
+        #expect(try await eventuallyPublish(publisher, [message("first")]) == [.confirmed])
+        await #expect(throws: AMQPError.self) { try await publisher.publish((0..<50).map { message("over-\($0)") }) }
+        #expect(try await publisher.messageCount(queue: queue) == 1)
+        // The channel stays usable: what fits is confirmed.
+        try await publisher.deleteQueue(queue)
+        #expect(try await publisher.publish(message("after", key: "nobody.listens.here")) == .unroutable)
+        await publisher.shutdown()
+    }
+
     @Test("a message the handler requeues comes back")
     func requeue() async throws {
         let publisher = AMQPPublisher(settings: settings, name: "test-publisher", topology: topology, logger: TestEnvironment.logger)
