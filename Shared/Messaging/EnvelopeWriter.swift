@@ -13,9 +13,9 @@ struct EnvelopeWriter {
         // The keys in sorted order, as `.sortedKeys` puts them.
         var json = "{\"aggregateId\":" + Self.quoted(metadata.aggregateID)
         json += ",\"aggregateSequence\":\(metadata.aggregateSequence)"
-        if let causation = metadata.causationID { json += ",\"causationId\":\"" + causation.uuidString + "\"" }
-        json += ",\"correlationId\":\"" + metadata.correlationID.uuidString + "\""
-        json += ",\"eventId\":\"" + metadata.eventID.uuidString + "\""
+        if let causation = metadata.causationID { json += ",\"causationId\":\"" + Self.text(causation) + "\"" }
+        json += ",\"correlationId\":\"" + Self.text(metadata.correlationID) + "\""
+        json += ",\"eventId\":\"" + Self.text(metadata.eventID) + "\""
         json += ",\"occurredAt\":" + Self.quoted(metadata.occurredAt.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
         json += ",\"payload\":" + payloadJSON
         json += ",\"producer\":" + Self.quoted(metadata.producer)
@@ -26,6 +26,10 @@ struct EnvelopeWriter {
 
     /// A JSON string literal, escaped as `JSONEncoder` escapes (slashes left alone).
     static func quoted(_ text: String) -> String {
+        // Ids, types and names almost never need escaping: copy those whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -43,6 +47,28 @@ struct EnvelopeWriter {
         }
         return out + "\""
     }
+
+    /// `uuidString` (upper case, as `JSONEncoder` writes a UUID) from a table: Foundation's
+    /// formatting showed in the clearing's profile (`vfprintf`).
+    static func text(_ id: UUID) -> String {
+        withUnsafeBytes(of: id.uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var at = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    out[at] = hexDigits[Int(byte >> 4)]
+                    out[at + 1] = hexDigits[Int(byte & 0x0F)]
+                    at += 2
+                }
+                return at
+            }
+        }
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// Version-4 UUIDs for a batch of events from one read of the system's random source:
     /// Foundation's `UUID()` opens, reads and closes /dev/urandom for each id (~3 µs), and

@@ -35,6 +35,13 @@ struct EnvelopeWriterTests {
         }
     }
 
+    @Test("ids are written as uuidString writes them")
+    func idText() {
+        for id in (0..<1_000).map({ _ in UUID() }) + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] {
+            #expect(EnvelopeWriter.text(id) == id.uuidString)
+        }
+    }
+
     @Test("random ids are distinct version-4 UUIDs")
     func randomIDs() {
         let ids = EnvelopeWriter.randomIDs(10_000)
