@@ -55,7 +55,9 @@ public struct ServiceConfiguration: Sendable {
         self.httpHost = env.string("HTTP_HOST", default: "127.0.0.1")
         self.httpPort = try env.int("HTTP_PORT", default: service.defaultHTTPPort, range: 1...65535)
         self.maxBodyBytes = try env.int("HTTP_MAX_BODY_BYTES", default: 1_048_576, range: 1_024...104_857_600)
-        let poolSize = try env.int("DATABASE_POOL_SIZE", default: 10, range: 1...500)
+        // At least two: a timer's job holds its transaction while the membership rituals'
+        // id ranges each take another (with one connection they would wait for ever).
+        let poolSize = try env.int("DATABASE_POOL_SIZE", default: 10, range: 2...500)
         do {
             self.database = try DatabaseURL.configuration(from: try env.required("DATABASE_URL"), maximumConnections: poolSize)
         } catch let error as DatabaseURL.Invalid {
