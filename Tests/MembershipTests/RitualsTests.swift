@@ -131,6 +131,44 @@ struct RitualsTests {
         }
     }
 
+    @Test("a second firing of a sweep while the first is uncommitted waits for it and repeats nothing")
+    func concurrentFirings() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                for index in 0..<4 {
+                    _ = try await fixture.register(client, phone: "138111100\(30 + index)", code: try #require(codes["g1"]),
+                                                   extra: #", "birthday": {"month": 3, "day": 10}"#)
+                }
+                var rituals = DailyRituals(context: fixture.context)
+                rituals.batchSize = 2
+                let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 3, 10)).first { $0.name.hasPrefix("birthday-today-") })
+                let (swept, sweptSignal) = AsyncStream<Void>.makeStream()
+                let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+                let rituals2 = rituals
+                let first = Task {
+                    try await fixture.context.transaction { connection in
+                        let done = try await rituals2.sweep(step, on: connection)
+                        sweptSignal.yield()
+                        for await _ in release { break }
+                        return done
+                    }
+                }
+                for await _ in swept { break }
+                // The first batch is done but not committed; a second firing starts now.
+                let second = Task { try await fixture.context.transaction { try await rituals2.sweep(step, on: $0) } }
+                try await Task.sleep(for: .milliseconds(500))
+                releaseSignal.yield()
+                _ = try await first.value
+                _ = try await second.value
+                while try await !fixture.context.transaction({ try await rituals.sweep(step, on: $0) }) {}
+                let greeted = try await fixture.payloads(BirthdayToday.self).map(\.memberId)
+                #expect(greeted.count == 4)
+                #expect(Set(greeted).count == 4)
+            }
+        }
+    }
+
     @Test("id ranges cover every id exactly once, in order", arguments: [1, 2, 3, 4, 7, 8, 256, 300])
     func memberRanges(_ count: Int) {
         let ranges = MemberRange.partitions(count)

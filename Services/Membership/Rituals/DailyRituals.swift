@@ -118,6 +118,9 @@ struct DailyRituals: Sendable {
 
     /// Runs one batch of a sweep; true when the sweep is complete.
     func sweep(_ step: Step, on connection: PostgresConnection) async throws -> Bool {
+        // The progress row exists before it is locked, so a second firing of the same sweep (a
+        // lapsed lease) waits here for the first to commit instead of repeating its batch.
+        try await connection.query("INSERT INTO sweeps (name) VALUES (\(step.name)) ON CONFLICT DO NOTHING", logger: context.logger)
         var last: UUID?
         for try await (finishedAt, lastMember) in try await connection.query(
             "SELECT finished_at, last_member_id FROM sweeps WHERE name = \(step.name) FOR UPDATE", logger: context.logger
