@@ -15,7 +15,9 @@ import PostgresNIO
 /// range's progress. The next step starts when every range of this one is done. An
 /// unfinished day schedules its own continuation, a finished one schedules the next day.
 /// So a sweep over 1.5 million members never holds one long transaction, resumes where it
-/// stopped after a crash, and publishes each member's event exactly once.
+/// stopped after a crash, and publishes each member's event exactly once. (What keeps an
+/// event from repeating is each range's progress row, locked with its batch, not the
+/// timer's lease: the ranges commit on their own.)
 struct DailyRituals: Sendable {
     static let job = "membership.daily"
     let context: MembershipContext
