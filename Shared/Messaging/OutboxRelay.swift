@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// inboxes absorb the repeat). Woken by NOTIFY, with polling as the truth.
 public final class OutboxRelay: Service, Sendable {
     public struct Settings: Sendable {
-        /// Rows per claim, publish, confirm and mark round.
+        /// Rows per claim, publish and confirm round.
         public var batchSize = 1000
         public var pollInterval: Duration = .seconds(1)
         /// Sent rows are kept this long after they were recorded (for audit and re-publishing),
