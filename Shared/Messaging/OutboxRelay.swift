@@ -84,19 +84,8 @@ public final class OutboxRelay: Service, Sendable {
             // Claiming is deleting the rows' pending markers: the delete holds their locks
             // until the broker confirmed the batch and the transaction commits; a rollback
             // (broker gone, relay killed) puts them back.
-            let rows = try await connection.query(
-                """
-                WITH claimed AS (
-                    DELETE FROM outbox_pending WHERE position IN (
-                        SELECT position FROM outbox_pending ORDER BY position LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
-                    )
-                    RETURNING position
-                )
-                SELECT o.event_id, o.event_type, o.aggregate_id, o.correlation_id, o.envelope
-                FROM outbox o JOIN claimed USING (position) ORDER BY o.position
-                """,
-                logger: logger
-            )
+            try await connection.query(Self.claimPlanning, logger: logger)
+            let rows = try await connection.query(Self.claim(batchSize), logger: logger)
             var messages: [AMQPOutgoingMessage] = []
             for try await (eventID, type, aggregateID, correlationID, envelope) in rows.decode((UUID, String, String, UUID, String).self) {
                 messages.append(AMQPOutgoingMessage(
@@ -117,6 +106,31 @@ public final class OutboxRelay: Service, Sendable {
             logger.notice("events had no subscriber", metadata: ["types": "\(Set(unroutableTypes).sorted())"])
         }
         return count
+    }
+
+    /// The batch's claim, written so that it reads only the rows it claims whatever the
+    /// planner believes about the tables: the pending table is a queue whose statistics lag
+    /// far behind (400,000 rows taken for 7,000 during a clearing), and the plain
+    /// `position IN (…)` form was then planned as a hash join over every pending row, 0.3 s
+    /// a batch. Here the oldest markers are found through the primary key (`claimPlanning`
+    /// first), deleted by their row addresses, and each event is looked up by its position,
+    /// so there is no join for the planner to choose.
+    /// Run in the claiming transaction before `claim`, so that the oldest markers are read
+    /// through the primary key even when the statistics say the table is nearly empty.
+    static let claimPlanning: PostgresQuery = "SET LOCAL enable_seqscan = off"
+
+    static func claim(_ batchSize: Int) -> PostgresQuery {
+        """
+        WITH claimed AS (
+            DELETE FROM outbox_pending WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM outbox_pending ORDER BY position LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+            ))
+            RETURNING position
+        )
+        SELECT o.event_id, o.event_type, o.aggregate_id, o.correlation_id, o.envelope
+        FROM claimed c CROSS JOIN LATERAL (SELECT * FROM outbox o WHERE o.position = c.position OFFSET 0) o
+        ORDER BY c.position
+        """
     }
 
     /// Deletes sent rows recorded longer ago than the retention period; rows still pending
