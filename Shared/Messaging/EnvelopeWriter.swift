@@ -86,4 +86,19 @@ struct EnvelopeWriter {
             return UUID(uuid: raw)
         }
     }
+
+    /// An event id: `random` with its first 48 bits replaced by the milliseconds since 1970
+    /// (a version-7 UUID, RFC 9562). Time-ordered ids go into the outbox's unique index at
+    /// its right edge; random ones each landed on a different page of an index that holds
+    /// every event of the retention period.
+    static func timeOrdered(_ random: UUID, at instant: Date) -> UUID {
+        var raw = random.uuid
+        let milliseconds = UInt64(max(0, instant.timeIntervalSince1970 * 1000))
+        withUnsafeMutableBytes(of: &raw) { bytes in
+            for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
+        }
+        raw.6 = raw.6 & 0x0F | 0x70  // version 7
+        raw.8 = raw.8 & 0x3F | 0x80  // RFC 4122 variant
+        return UUID(uuid: raw)
+    }
 }

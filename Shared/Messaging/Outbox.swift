@@ -30,7 +30,7 @@ public struct Outbox: Sendable {
         // same statement that takes it, together with the wake-up NOTIFY (delivered at
         // commit, not at all on rollback): one round trip per event.
         let draft = EventMetadata(
-            eventID: UUID(), type: P.eventType, schemaVersion: P.schemaVersion, occurredAt: occurredAt,
+            eventID: EnvelopeWriter.timeOrdered(UUID(), at: Date()), type: P.eventType, schemaVersion: P.schemaVersion, occurredAt: occurredAt,
             producer: producer, correlationID: correlationID ?? cause?.correlationID ?? UUID(),
             causationID: cause?.eventID, aggregateID: aggregateID, aggregateSequence: 0
         )
@@ -94,12 +94,12 @@ public struct Outbox: Sendable {
         for try await (aggregate, last) in rows.decode((String, Int64).self) { next[aggregate] = last - (counts[aggregate] ?? 1) + 1 }
         var ids: [UUID] = [], types: [String] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
         let writer = EnvelopeWriter()
-        let randomIDs = EnvelopeWriter.randomIDs(2 * batch.count)
+        let randomIDs = EnvelopeWriter.randomIDs(2 * batch.count), now = Date()
         for (index, entry) in batch.enumerated() {
             let sequence = next[entry.aggregateID] ?? 1
             next[entry.aggregateID] = sequence + 1
             let metadata = EventMetadata(
-                eventID: randomIDs[2 * index], type: type(of: entry.payload).eventType, schemaVersion: type(of: entry.payload).schemaVersion,
+                eventID: EnvelopeWriter.timeOrdered(randomIDs[2 * index], at: now), type: type(of: entry.payload).eventType, schemaVersion: type(of: entry.payload).schemaVersion,
                 occurredAt: occurredAt, producer: producer, correlationID: randomIDs[2 * index + 1], causationID: nil,
                 aggregateID: entry.aggregateID, aggregateSequence: sequence
             )

@@ -50,4 +50,18 @@ struct EnvelopeWriterTests {
         #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 4 && $0.uuid.8 >> 6 == 2 })
         #expect(EnvelopeWriter.randomIDs(0).isEmpty)
     }
+
+    @Test("event ids are version-7 UUIDs: the milliseconds first, so they sort by time, and random after")
+    func timeOrderedIDs() {
+        let instant = Date(timeIntervalSince1970: 1_795_443_039.5)
+        let random = EnvelopeWriter.randomIDs(1_000)
+        let ids = random.map { EnvelopeWriter.timeOrdered($0, at: instant) }
+        #expect(Set(ids).count == 1_000)
+        #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 7 && $0.uuid.8 >> 6 == 2 })
+        // 1,795,443,039,500 ms is 0x01A2_08BE_9D0C.
+        #expect(ids.allSatisfy { EnvelopeWriter.text($0).hasPrefix("01A208BE-9D0C-7") })
+        #expect(zip(ids, random).allSatisfy { EnvelopeWriter.text($0).suffix(17) == EnvelopeWriter.text($1).suffix(17) })
+        let later = EnvelopeWriter.timeOrdered(random[0], at: instant.addingTimeInterval(0.001))
+        #expect(EnvelopeWriter.text(later) > EnvelopeWriter.text(ids[0]))
+    }
 }
