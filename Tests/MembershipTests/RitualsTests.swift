@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 @testable import MembershipService
+import PostgresNIO
 import Testing
 
 @Suite("Daily rituals on durable timers: birthdays, expiry reminders, the clearing", .timeLimit(.minutes(3)))
@@ -77,6 +78,11 @@ struct RitualsTests {
                 #expect(try await fixture.count("SELECT count(*) FROM members WHERE points_balance <> 0") == 0)
                 #expect(try await fixture.count("SELECT count(*) FROM points_ledger WHERE kind = 'expire'") == 5)
                 #expect(try await fixture.count("SELECT sum(delta)::int FROM points_ledger") == 0)
+                #expect(try await fixture.count("SELECT sum(expired)::int FROM points_lots") == 1_500)
+                // The clearing reads what it took from `expired`; a lot cannot expire twice.
+                await #expect(throws: PSQLError.self) {
+                    try await fixture.database.query("UPDATE points_lots SET remaining = 1 WHERE expired > 0", logger: TestEnvironment.logger)
+                }
                 // Each member's events are numbered 1, 2, … without a gap or a repeat (the
                 // clearing's two come from one counter update), the envelope says the same,
                 // and the expiry comes right after its points change.

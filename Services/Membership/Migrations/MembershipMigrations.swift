@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The membership database: the platform's messaging and timer tables, then the service's own.
 enum MembershipMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale]
+    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce]
 
     static let organisation = Migration(
         "membership-001-organisation",
@@ -168,5 +168,13 @@ enum MembershipMigrations {
         "ALTER TABLE members SET (fillfactor = 80)",
         "ALTER TABLE points_ledger DROP CONSTRAINT points_ledger_member_id_idempotency_key_key",
         "CREATE UNIQUE INDEX points_ledger_idempotency ON points_ledger (member_id, idempotency_key) WHERE idempotency_key IS NOT NULL"
+    )
+
+    /// A lot expires at most once, all at once: the clearing takes everything left, so a lot
+    /// that expired something has nothing left. The clearing reads what it took from
+    /// `expired` and relies on this.
+    static let lotsExpireOnce = Migration(
+        "membership-006-lots-expire-once",
+        "ALTER TABLE points_lots ADD CONSTRAINT points_lots_expire_once CHECK (expired = 0 OR remaining = 0)"
     )
 }

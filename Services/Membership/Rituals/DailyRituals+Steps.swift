@@ -58,17 +58,19 @@ extension DailyRituals {
         guard let last = ids.last else { return nil }
         // Members first, in id order (as every other writer locks them), then their lots.
         try await connection.query("SELECT id FROM members WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: context.logger)
+        // The lots are updated in place, not locked and then joined back: no other writer
+        // touches a member's lots without that member's lock, which this batch holds. A lot
+        // with points left has expired none yet (a check constraint), so what it expired
+        // afterwards is exactly what this clearing took.
         var members: [UUID] = [], amounts: [Int64] = []
         for try await (member, amount) in try await connection.query(
             """
-            WITH due AS (
-                SELECT id, member_id, remaining FROM points_lots
-                WHERE member_id = ANY(\(ids)) AND expires_at <= \(clearing) AND remaining > 0 FOR UPDATE
-            ), cleared AS (
-                UPDATE points_lots l SET expired = l.expired + due.remaining, remaining = 0 FROM due WHERE l.id = due.id
-                RETURNING due.member_id, due.remaining
+            WITH cleared AS (
+                UPDATE points_lots SET expired = expired + remaining, remaining = 0
+                WHERE member_id = ANY(\(ids)) AND expires_at <= \(clearing) AND remaining > 0
+                RETURNING member_id, expired
             )
-            SELECT member_id, sum(remaining)::int8 FROM cleared GROUP BY member_id ORDER BY member_id
+            SELECT member_id, sum(expired)::int8 FROM cleared GROUP BY member_id ORDER BY member_id
             """,
             logger: context.logger
         ).decode((UUID, Int64).self) {
