@@ -108,6 +108,10 @@ public final class OutboxRelay: Service, Sendable {
         return count
     }
 
+    /// Run in the claiming transaction before `claim`, so that the oldest markers are read
+    /// through the primary key even when the statistics say the table is nearly empty.
+    static let claimPlanning: PostgresQuery = "SET LOCAL enable_seqscan = off"
+
     /// The batch's claim, written so that it reads only the rows it claims whatever the
     /// planner believes about the tables: the pending table is a queue whose statistics lag
     /// far behind (400,000 rows taken for 7,000 during a clearing), and the plain
@@ -115,10 +119,6 @@ public final class OutboxRelay: Service, Sendable {
     /// a batch. Here the oldest markers are found through the primary key (`claimPlanning`
     /// first), deleted by their row addresses, and each event is looked up by its position,
     /// so there is no join for the planner to choose.
-    /// Run in the claiming transaction before `claim`, so that the oldest markers are read
-    /// through the primary key even when the statistics say the table is nearly empty.
-    static let claimPlanning: PostgresQuery = "SET LOCAL enable_seqscan = off"
-
     static func claim(_ batchSize: Int) -> PostgresQuery {
         """
         WITH claimed AS (
