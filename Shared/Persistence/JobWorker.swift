@@ -71,22 +71,41 @@ public final class JobWorker: Service, Sendable {
     }
 
     /// Claims and fires one batch of due jobs; returns how many were claimed.
+    ///
+    /// A job is started only while at least half of its lease is left. Slow handlers (a
+    /// provider at its time-out) can make a batch outlast the lease, and another worker then
+    /// claims the tail: its commit is refused here, but a handler's effect outside the
+    /// database (a message sent) would have happened twice. The jobs not started in time are
+    /// given back at once instead.
     @discardableResult
     public func fireDueJobs() async throws -> Int {
         let jobs = try await claim()
         guard !jobs.isEmpty else { return 0 }
-        await withTaskGroup(of: Void.self) { group in
+        let startBy = ContinuousClock.now + settings.lease / 2
+        let unstarted = await withTaskGroup(of: Void.self) { group -> ArraySlice<ScheduledJob> in
             var running = 0
-            for job in jobs {
+            for (index, job) in jobs.enumerated() {
                 if running == settings.concurrency {
                     await group.next()
                     running -= 1
                 }
+                if ContinuousClock.now > startBy { return jobs[index...] }
                 group.addTask { await self.fire(job) }
                 running += 1
             }
+            return []
         }
+        if !unstarted.isEmpty { try await release(unstarted.map(\.id)) }
         return jobs.count
+    }
+
+    /// Gives claimed jobs back before their lease lapses, so that any worker can claim them now.
+    private func release(_ ids: [Int64]) async throws {
+        logger.notice("jobs not started within half their lease given back", metadata: ["count": "\(ids.count)"])
+        try await database.query(
+            "UPDATE scheduled_jobs SET leased_by = NULL, lease_expires_at = NULL WHERE id = ANY(\(ids)) AND leased_by = \(workerID)",
+            logger: logger
+        )
     }
 
     private func claim() async throws -> [ScheduledJob] {

@@ -119,8 +119,8 @@ public func withRunningClient<T: Sendable>(_ client: PostgresClient, _ body: (Po
 }
 
 /// A client for a test database with the given URL.
-public func makeClient(url: String) throws -> PostgresClient {
-    var configuration = try DatabaseURL.configuration(from: url, maximumConnections: 4)
+public func makeClient(url: String, maximumConnections: Int = 4) throws -> PostgresClient {
+    var configuration = try DatabaseURL.configuration(from: url, maximumConnections: maximumConnections)
     configuration.tls = .disable
     return PostgresClient(configuration: configuration, backgroundLogger: TestEnvironment.logger)
 }
