@@ -111,9 +111,7 @@ struct JobWorkerTests {
             settings.batchSize = 50  // several claims each, so the two workers interleave
             let a = JobWorker(database: client, handlers: ["remind": recordFiring(worker: "a", clock: clock)], settings: settings, logger: logger)
             let b = JobWorker(database: client, handlers: ["remind": recordFiring(worker: "b", clock: clock)], settings: settings, logger: logger)
-            // The time-out only ends a broken run: under the full suite on two cores, 400
-            // firings once took longer than the helper's 30 s. Speed is the benchmark's question.
-            #expect(try await running([a, b], until: { try await pendingJobs(client) == 0 }, timeout: .seconds(120)))
+            #expect(try await running([a, b], until: { try await pendingJobs(client) == 0 }))
             let counts = try await firings(client)
             #expect(counts.count == 400)
             #expect(counts.values.allSatisfy { $0 == 1 })
@@ -144,7 +142,7 @@ struct JobWorkerTests {
             }
             let a = JobWorker(database: client, handlers: ["remind": slowHandler("a")], settings: settings, logger: logger)
             let b = JobWorker(database: client, handlers: ["remind": slowHandler("b")], settings: settings, logger: logger)
-            #expect(try await running([a, b], until: { try await pendingJobs(client) == 0 }, timeout: .seconds(120)))
+            #expect(try await running([a, b], until: { try await pendingJobs(client) == 0 }))
             let handled = started.withLock { $0 }
             #expect(handled.count == 30)
             #expect(handled.filter { $0.value != 1 }.isEmpty, "handlers run more than once: \(handled.filter { $0.value != 1 })")

@@ -30,10 +30,12 @@ extension HTTPFields {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; for states reached in the background
-/// (a broker connection, a consumer catching up). Returns whether it held.
+/// Polls `condition` until it holds or the time-out passes; for states reached in the
+/// background (a broker connection, a consumer catching up). Returns whether it held.
+/// `timeout` is what the wait needs on an idle machine; it is stretched by
+/// `TestEnvironment.patience` for a loaded one.
 public func eventually(timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + timeout * TestEnvironment.patience
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(50))
