@@ -79,9 +79,10 @@ public final class JobWorker: Service, Sendable {
     /// given back at once instead.
     @discardableResult
     public func fireDueJobs() async throws -> Int {
+        // Measured from before the claim is sent: the lease cannot have started earlier.
+        let startBy = ContinuousClock.now + settings.lease / 2
         let jobs = try await claim()
         guard !jobs.isEmpty else { return 0 }
-        let startBy = ContinuousClock.now + settings.lease / 2
         let unstarted = await withTaskGroup(of: Void.self) { group -> ArraySlice<ScheduledJob> in
             var running = 0
             for (index, job) in jobs.enumerated() {

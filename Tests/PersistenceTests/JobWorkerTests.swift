@@ -85,7 +85,7 @@ struct JobWorkerTests {
             let fired = try await running([worker], until: {
                 if try await firings(client).isEmpty {
                     // Not due for five business minutes: let some real time pass first.
-                    try await Task.sleep(for: .milliseconds(300))
+                    try await Task.sleep(for: .milliseconds(500))
                     if try await firings(client).isEmpty && clock.now() < Date(timeIntervalSince1970: 1_800_000_300) {
                         clock.advance(by: 300)
                         worker.wake()
@@ -124,9 +124,11 @@ struct JobWorkerTests {
     func batchOutlastsLease() async throws {
         try await withJobDatabase(connections: 8) { client in
             try await schedule(client, count: 30, dueAt: Date().addingTimeInterval(-1), prefix: "slow")
-            // Handlers that take 0.3 s one at a time: a batch of 30 needs 9 s, its lease is 4 s.
+            // Handlers that take 0.5 s one at a time: a batch of 30 needs 15 s, its lease is
+            // 8 s. (A handler that itself outlasts half the lease can still run twice; the
+            // margin is wide so that a loaded machine does not get there.)
             var settings = JobWorker.Settings()
-            settings.lease = .seconds(4)
+            settings.lease = .seconds(8)
             settings.batchSize = 30
             settings.concurrency = 1
             let started = Mutex([String: Int]())
@@ -136,13 +138,17 @@ struct JobWorkerTests {
                     // Counted before the transaction: like a message sent to a provider, it is
                     // not undone when the job's commit is refused.
                     started.withLock { $0[job.uniqueKey ?? "", default: 0] += 1 }
-                    try await Task.sleep(for: .milliseconds(300))
+                    try await Task.sleep(for: .milliseconds(500))
                     try await recordFiring(worker: worker, clock: clock)(job, connection)
                 }
             }
+            // The first worker claims the whole batch before the second one starts.
             let a = JobWorker(database: client, handlers: ["remind": slowHandler("a")], settings: settings, logger: logger)
+            let firstBatch = Task { try await a.fireDueJobs() }
+            #expect(await eventually { !started.withLock { $0.isEmpty } })
             let b = JobWorker(database: client, handlers: ["remind": slowHandler("b")], settings: settings, logger: logger)
-            #expect(try await running([a, b], until: { try await pendingJobs(client) == 0 }))
+            #expect(try await running([b], until: { try await pendingJobs(client) == 0 }))
+            #expect(try await firstBatch.value == 30)
             let handled = started.withLock { $0 }
             #expect(handled.count == 30)
             #expect(handled.filter { $0.value != 1 }.isEmpty, "handlers run more than once: \(handled.filter { $0.value != 1 })")
