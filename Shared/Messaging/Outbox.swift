@@ -70,6 +70,11 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Events of one `record(batch:)` marked pending by one row: a run's positions stay
+    /// stored within the row (100 × 8 bytes, well under the size PostgreSQL moves out of line),
+    /// and the relay's batch of 1,000 takes ten runs.
+    static let runLength = 100
+
     /// Appends many events in three statements, for sweeps that publish to many aggregates at
     /// once (a year-end clearing over a million members). An aggregate may have several
     /// events in a batch: they get its next sequence numbers in the order given, as
@@ -118,7 +123,10 @@ public struct Outbox: Sendable {
                     AS e(id, type, aggregate, sequence, correlation, envelope)
                 RETURNING position
             )
-            INSERT INTO outbox_pending (position) SELECT position FROM written
+            INSERT INTO outbox_pending (position, positions)
+            SELECT min(position), array_agg(position ORDER BY position)
+            FROM (SELECT position, (row_number() OVER (ORDER BY position) - 1) / \(Self.runLength) AS run FROM written) AS w
+            GROUP BY run
             """,
             logger: logger
         )

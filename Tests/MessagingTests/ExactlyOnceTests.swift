@@ -238,6 +238,35 @@ struct ExactlyOnceTests {
         }
     }
 
+    @Test("a batch is marked pending in runs; a claim takes whole runs, oldest first, until it has its batch, and keeps each aggregate's order")
+    func runs() async throws {
+        try await MessagingHarness.with { harness in
+            try await harness.emitBatch(250)
+            try await harness.emit(3)
+            let markers = try await harness.client.query("SELECT count(*)::int8 FROM outbox_pending", logger: TestEnvironment.logger)
+                .collect().first?.decode(Int.self)
+            #expect(markers == 3 + 3)  // runs of 100, 100 and 50, and one per single record
+            #expect(try await harness.unsentCount() == 253)
+            var settings = OutboxRelay.Settings()
+            settings.batchSize = 120
+            let relay = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: harness.service, settings: settings, logger: TestEnvironment.logger)
+            #expect(try await relay.relayBatch() == 200)  // two runs reach 120
+            #expect(try await harness.unsentCount() == 53)
+            #expect(try await relay.relayBatch() == 53)
+            #expect(try await relay.relayBatch() == 0)
+            let published = try await harness.publisher.peek(queue: EventBus.queue(for: harness.service), limit: 300)
+            #expect(published.count == 253)
+            // On the broker, each aggregate's events arrive in the order of their sequence.
+            var sequences: [String: [Int64]] = [:]
+            for delivery in published where delivery.appID == harness.service {
+                let envelope = try EventCoding.decoder().decode(EventEnvelope<Probe>.self, from: Data(delivery.body))
+                sequences[envelope.metadata.aggregateID, default: []].append(envelope.metadata.aggregateSequence)
+            }
+            #expect(sequences.count == 10)
+            #expect(sequences.values.allSatisfy { $0 == Array(1...Int64($0.count)) })
+        }
+    }
+
     @Test("sent rows are pruned after the retention period; unsent ones never are")
     func pruning() async throws {
         try await MessagingHarness.with { harness in

@@ -15,7 +15,7 @@ struct OutboxUpgradeTests {
             try await withRunningClient(try makeClient(url: database.url)) { client in
                 let logger = TestEnvironment.logger
                 let before = PlatformSchema.migrations.prefix { $0.id != "platform-004-outbox-pending" }
-                #expect(before.count == PlatformSchema.migrations.count - 1)
+                #expect(before.count == PlatformSchema.migrations.count - 2)
                 try await MigrationRunner(migrations: Array(before), logger: logger).run(on: client)
                 try await client.query(
                     """
@@ -25,7 +25,7 @@ struct OutboxUpgradeTests {
                     """,
                     logger: logger
                 )
-                #expect(try await MigrationRunner(migrations: PlatformSchema.migrations, logger: logger).run(on: client) == ["platform-004-outbox-pending"])
+                #expect(try await MigrationRunner(migrations: PlatformSchema.migrations, logger: logger).run(on: client) == ["platform-004-outbox-pending", "platform-005-outbox-pending-runs"])
                 let pending = try await client.query(
                     "SELECT o.aggregate_sequence FROM outbox_pending p JOIN outbox o USING (position) ORDER BY 1", logger: logger
                 ).collect().map { try $0.decode(Int64.self) }

@@ -152,8 +152,19 @@ public final class MessagingHarness: Sendable {
         try await client.query("SELECT count(*) FROM inbox", logger: logger).collect().first?.decode(Int.self) ?? -1
     }
 
+    /// Events still pending: a marker stands for its run's positions, or for its own.
     public func unsentCount() async throws -> Int {
-        try await client.query("SELECT count(*) FROM outbox_pending", logger: logger).collect().first?.decode(Int.self) ?? -1
+        try await client.query(
+            "SELECT coalesce(sum(coalesce(cardinality(positions), 1)), 0)::int8 FROM outbox_pending", logger: logger
+        ).collect().first?.decode(Int.self) ?? -1
+    }
+
+    /// Records `count` events in one `record(batch:)`, over `aggregates` aggregates.
+    public func emitBatch(_ count: Int, aggregates: Int = 10) async throws {
+        let entries = (0..<count).map { Outbox.Entry(Probe(n: $0), aggregateID: "a-\($0 % aggregates)") }
+        try await client.withTransaction(logger: logger) { connection in
+            try await outbox.record(batch: entries, on: connection)
+        }
     }
 
     public func outboxIDs() async throws -> Set<UUID> {

@@ -37,7 +37,11 @@ struct MessagingStatusController: Sendable {
 
     func status() async throws -> Status {
         let outbox = try await database.query(
-            "SELECT count(*)::bigint, EXTRACT(EPOCH FROM now() - min(o.created_at))::float8 FROM outbox_pending p JOIN outbox o USING (position)", logger: logger
+            """
+            SELECT coalesce(sum(coalesce(cardinality(p.positions), 1)), 0)::bigint, EXTRACT(EPOCH FROM now() - min(o.created_at))::float8
+            FROM outbox_pending p JOIN outbox o USING (position)
+            """,
+            logger: logger
         ).collect().first?.decode((Int, Double?).self) ?? (0, nil)
         let jobs = try await database.query(
             "SELECT count(*)::bigint, (count(*) FILTER (WHERE due_at <= \(clock.now())))::bigint FROM scheduled_jobs", logger: logger
