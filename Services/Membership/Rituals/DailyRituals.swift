@@ -26,6 +26,9 @@ struct DailyRituals: Sendable {
     /// Id ranges a day's sweeps are split into. A day keeps the count it started with (it is
     /// in the timer's payload and in the sweeps' names), so changing it never repeats a day.
     var partitions = 4
+    /// How long one firing goes on sweeping its ranges, well inside the timer's lease; an
+    /// unfinished day continues in the next firing.
+    var firingBudget: Duration = .seconds(3)
 
     struct Payload: Codable, Sendable {
         /// Start of the local day, seconds since 1970.
@@ -106,13 +109,23 @@ struct DailyRituals: Sendable {
         return steps
     }
 
-    /// Runs one batch of each of the step's `partitions` ranges side by side, each in its own
-    /// transaction with its progress; true when all of them are complete.
+    /// Runs the step's `partitions` ranges side by side, each batch in its own transaction
+    /// with its range's progress, until every range is complete or `firingBudget` has passed
+    /// (then each range stops after its current batch); true when all of them are complete.
+    /// A range goes on to its next batch without waiting for the others: waiting for the
+    /// slowest range after every batch left cores idle.
     func sweep(_ step: Step, partitions: Int, on connection: PostgresConnection) async throws -> Bool {
         guard partitions > 1 else { return try await sweep(step, on: connection) }
+        let deadline = ContinuousClock.now + firingBudget
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<partitions {
-                group.addTask { try await context.transaction { try await sweep(step.part(index, of: partitions), on: $0) } }
+                group.addTask {
+                    let part = step.part(index, of: partitions)
+                    while true {
+                        let done = try await context.transaction { try await sweep(part, on: $0) }
+                        if done || ContinuousClock.now >= deadline { return done }
+                    }
+                }
             }
             return try await group.reduce(true) { $0 && $1 }
         }
