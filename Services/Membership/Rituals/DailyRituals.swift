@@ -11,9 +11,10 @@ import PostgresNIO
 ///
 /// Each step is a named sweep over members in id order, done in batches. The members are
 /// split into `partitions` id ranges, swept side by side (so the database works on several
-/// at once): per firing one batch of each range, each in its own transaction with that
-/// range's progress. The next step starts when every range of this one is done. An
-/// unfinished day schedules its own continuation, a finished one schedules the next day.
+/// at once): per firing each range goes from batch to batch for up to `firingBudget`, each
+/// batch in its own transaction with that range's progress. The next step starts when
+/// every range of this one is done. An unfinished day schedules its own continuation, a
+/// finished one schedules the next day.
 /// So a sweep over 1.5 million members never holds one long transaction, resumes where it
 /// stopped after a crash, and publishes each member's event exactly once. (What keeps an
 /// event from repeating is each range's progress row, locked with its batch, not the
