@@ -51,7 +51,7 @@ struct OutboxClaimTests {
                     try await connection.query(OutboxRelay.claimPlanning, logger: logger)
                     let claimed = try await connection.query(OutboxRelay.claim(1000), logger: logger).collect().count
                     let next = try await connection.query(OutboxRelay.claim(5), logger: logger).collect().count
-                    let reads = try await sequentialScans().mapValues { $0 }.merging(before) { after, before in after - before }
+                    let reads = try await sequentialScans().merging(before) { after, before in after - before }
                     var left: [Int64] = []
                     for try await (first, count) in try await connection.query(
                         "SELECT min(aggregate_sequence), count(*)::int8 FROM outbox_pending JOIN outbox USING (position)", logger: logger
