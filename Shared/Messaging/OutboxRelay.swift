@@ -84,14 +84,12 @@ public final class OutboxRelay: Service, Sendable {
             // Claiming is deleting the events' pending markers: the delete holds their locks
             // until the broker confirmed the batch and the transaction commits; a rollback
             // (broker gone, relay killed) puts them back.
-            try await connection.query(Self.claimPlanning, logger: logger)
-            let rows = try await connection.query(Self.claim(batchSize), logger: logger)
             var messages: [AMQPOutgoingMessage] = []
-            for try await (eventID, type, aggregateID, correlationID, envelope) in rows.decode((UUID, String, String, UUID, String).self) {
+            for event in try await Self.claimBatch(batchSize, on: connection, logger: logger) {
                 messages.append(AMQPOutgoingMessage(
-                    exchange: exchange, routingKey: type, body: Array(envelope.utf8), messageID: eventID.uuidString.lowercased(),
-                    type: type, correlationID: correlationID.uuidString.lowercased(), appID: producer,
-                    headers: [EventHeader.aggregateID: .string(aggregateID)]
+                    exchange: exchange, routingKey: event.type, body: Array(event.envelope.utf8), messageID: event.eventID.uuidString.lowercased(),
+                    type: event.type, correlationID: event.correlationID.uuidString.lowercased(), appID: producer,
+                    headers: [EventHeader.aggregateID: .string(event.aggregateID)]
                 ))
             }
             guard !messages.isEmpty else { return (0, []) }
@@ -108,21 +106,59 @@ public final class OutboxRelay: Service, Sendable {
         return count
     }
 
-    /// Run in the claiming transaction before `claim`, so that each event is read through the
-    /// primary key even when the statistics say the outbox is nearly empty.
+    /// One claimed event, as the relay publishes it.
+    struct ClaimedEvent {
+        let eventID: UUID
+        let type: String
+        let aggregateID: String
+        let correlationID: UUID
+        let envelope: String
+    }
+
+    /// A claim found positions without their events: publishing the rest would lose these.
+    struct ClaimMismatch: Error, CustomStringConvertible {
+        let missing: [Int64]
+        var description: String { "claimed outbox positions without a row: \(missing.prefix(10))" }
+    }
+
+    /// Claims up to `batchSize` pending events on `connection` (inside the relay's transaction)
+    /// and reads them, in position order.
+    ///
+    /// Two statements on purpose. `outbox_claim` is volatile, so its statements see rows
+    /// committed after the statement that called it began; a lookup in that calling statement
+    /// (the first form, `unnest(outbox_claim(n)) JOIN outbox`) did not see events committed in
+    /// between, and their markers were deleted with nothing published: the broker-restart test
+    /// lost 15 of 600 events that way under load. The lookup here starts after the claim
+    /// returned, so it sees every event whose marker was claimed; should one still be missing,
+    /// the claim is refused and rolled back rather than half-published.
+    static func claimBatch(_ batchSize: Int, on connection: PostgresConnection, logger: Logger) async throws -> [ClaimedEvent] {
+        try await connection.query(claimPlanning, logger: logger)
+        var positions: [Int64] = []
+        for try await claimed in try await connection.query(claim(batchSize), logger: logger).decode([Int64].self) { positions = claimed }
+        guard !positions.isEmpty else { return [] }
+        var events: [ClaimedEvent] = []
+        var found = Set<Int64>()
+        for try await (position, eventID, type, aggregateID, correlationID, envelope) in try await connection.query(
+            """
+            SELECT position, event_id, event_type, aggregate_id, correlation_id, envelope
+            FROM outbox WHERE position = ANY(\(positions)) ORDER BY position
+            """,
+            logger: logger
+        ).decode((Int64, UUID, String, String, UUID, String).self) {
+            found.insert(position)
+            events.append(ClaimedEvent(eventID: eventID, type: type, aggregateID: aggregateID, correlationID: correlationID, envelope: envelope))
+        }
+        guard found.count == positions.count else { throw ClaimMismatch(missing: positions.filter { !found.contains($0) }) }
+        return events
+    }
+
+    /// Run in the claiming transaction before the claim, so that markers and events are read
+    /// through their primary keys even when the statistics say the tables are nearly empty.
     static let claimPlanning: PostgresQuery = "SET LOCAL enable_seqscan = off"
 
-    /// The batch's claim: `outbox_claim` takes the oldest pending markers and returns the
-    /// positions they stand for, and each event is looked up by its position, so there is no
-    /// join for the planner to choose. (The plain `position IN (…)` form was planned as a hash
-    /// join over every pending row when the statistics lagged, 0.3 s a batch.)
+    /// Takes the oldest pending markers and returns the positions they stand for.
     static func claim(_ batchSize: Int) -> PostgresQuery {
-        """
-        SELECT o.event_id, o.event_type, o.aggregate_id, o.correlation_id, o.envelope
-        FROM unnest(outbox_claim(\(Int32(clamping: batchSize)))) AS c(position)
-        CROSS JOIN LATERAL (SELECT * FROM outbox o WHERE o.position = c.position OFFSET 0) o
-        ORDER BY c.position
-        """
+        "SELECT outbox_claim(\(Int32(clamping: batchSize)))"
     }
 
     /// Claims pending events: takes the oldest markers, skipping those another relay holds,

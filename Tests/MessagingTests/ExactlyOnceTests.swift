@@ -267,6 +267,37 @@ struct ExactlyOnceTests {
         }
     }
 
+    @Test("an event committed while a claim is under way is published, not dropped with its marker")
+    func committedDuringClaim() async throws {
+        try await MessagingHarness.with { harness in
+            let logger = TestEnvironment.logger
+            let relay = harness.relay()
+            // The claim's own statements see rows committed after the relay's statement began.
+            // Holding the pending table makes the claim wait exactly there while an event
+            // commits; the first form then claimed its marker but could not see its row, and
+            // dropped it.
+            let claim = try await harness.client.withTransaction(logger: logger) { connection in
+                try await connection.query("LOCK TABLE outbox_pending IN EXCLUSIVE MODE", logger: logger)
+                let claim = Task { try await relay.relayBatch() }
+                let waiting = try await eventually {
+                    try await harness.client.query(
+                        """
+                        SELECT count(*)::int8 FROM pg_locks WHERE NOT granted AND relation = 'outbox_pending'::regclass
+                            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        """,
+                        logger: logger
+                    ).collect().first?.decode(Int.self) == 1
+                }
+                #expect(waiting, "the claim never waited for the pending table")
+                _ = try await harness.outbox.record(Probe(n: 1), aggregateID: "a-1", on: connection)
+                return claim
+            }
+            #expect(try await claim.value == 1)
+            #expect(try await harness.unsentCount() == 0)
+            #expect(try await eventually { try await harness.publisher.messageCount(queue: EventBus.queue(for: harness.service)) == 1 })
+        }
+    }
+
     @Test("sent rows are pruned after the retention period; unsent ones never are")
     func pruning() async throws {
         try await MessagingHarness.with { harness in

@@ -48,9 +48,8 @@ struct OutboxClaimTests {
                         return scans
                     }
                     let before = try await sequentialScans()
-                    try await connection.query(OutboxRelay.claimPlanning, logger: logger)
-                    let claimed = try await connection.query(OutboxRelay.claim(1000), logger: logger).collect().count
-                    let next = try await connection.query(OutboxRelay.claim(5), logger: logger).collect().count
+                    let claimed = try await OutboxRelay.claimBatch(1000, on: connection, logger: logger).count
+                    let next = try await OutboxRelay.claimBatch(5, on: connection, logger: logger).count
                     let reads = try await sequentialScans().merging(before) { after, before in after - before }
                     var left: [Int64] = []
                     for try await (first, count) in try await connection.query(
