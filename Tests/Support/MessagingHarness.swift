@@ -71,8 +71,18 @@ public final class MessagingHarness: Sendable {
         }
     }
 
+    /// Deletes the harness's queues. A queue left behind stays bound to the probe's routing
+    /// key and collects every later test's probes, so after a broker restart the deletes wait
+    /// for the publisher to be back, and a failed one is reported.
     func tearDown() async {
-        for queue in topology.queues.map(\.name) { try? await publisher.deleteQueue(queue) }
+        _ = await eventually(timeout: .seconds(20)) { publisher.isConnected }
+        for queue in topology.queues.map(\.name) {
+            do {
+                try await publisher.deleteQueue(queue)
+            } catch {
+                logger.warning("could not delete a test queue; it stays on the test broker", metadata: ["queue": "\(queue)", "error": "\(error)"])
+            }
+        }
         await publisher.shutdown()
     }
 

@@ -56,13 +56,7 @@ public final class ServiceProcess: @unchecked Sendable {
     }
 
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            return nil
-        }
-        return process.terminationStatus
+        await process.exitStatus(within: timeout)
     }
 
     /// GET a path on the service; nil while it does not accept connections.
@@ -75,6 +69,22 @@ public final class ServiceProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+extension Process {
+    /// Waits up to `timeout` for the exit without blocking a thread; returns the status, or
+    /// nil after killing a process that hung. `waitUntilExit()` is not used in tests: it spins
+    /// the calling thread's run loop, which on a concurrency pool thread can miss the exit and
+    /// block for ever (the broker-restart test hung that way in CI with the broker back up).
+    public func exitStatus(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        if isRunning {
+            kill(processIdentifier, SIGKILL)
+            return nil
+        }
+        return terminationStatus
     }
 }
 
