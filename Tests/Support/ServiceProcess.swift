@@ -74,9 +74,10 @@ public final class ServiceProcess: @unchecked Sendable {
 
 extension Process {
     /// Waits up to `timeout` for the exit without blocking a thread; returns the status, or
-    /// nil after killing a process that hung. `waitUntilExit()` is not used in tests: it spins
-    /// the calling thread's run loop, which on a concurrency pool thread can miss the exit and
-    /// block for ever (the broker-restart test hung that way in CI with the broker back up).
+    /// nil after killing a process that hung. Not `waitUntilExit()`: it holds one of the two
+    /// concurrency threads for as long as the process runs, and has no time limit. (Foundation
+    /// counts a process as running while anything it started still holds a descriptor it
+    /// inherited, so a script that leaves a daemon behind must close them: `detach` does.)
     public func exitStatus(within timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
