@@ -78,8 +78,7 @@ enum Bench {
     }
 
     static func perSecond(_ count: Int, _ elapsed: Duration) -> String {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return String(format: "%.0f", Double(count) / seconds)
+        String(format: "%.0f", Double(messagesPerSecond: count, elapsed))
     }
 
     static func seconds(_ elapsed: Duration) -> String {
@@ -190,4 +189,11 @@ extension Bench {
 struct ValidationErrorMessage: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension Double {
+    /// Messages (or events) per second over `elapsed`.
+    init(messagesPerSecond count: Int, _ elapsed: Duration) {
+        self = Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
 }

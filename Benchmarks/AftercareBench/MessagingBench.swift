@@ -25,18 +25,39 @@ struct MessagingBench: AsyncParsableCommand {
     @Option(help: "Deliveries handled in one consumer transaction, at most.") var maxBatch = EventConsumer.Settings().maxBatch
     @Option(help: "Consumer prefetch.") var prefetch = EventConsumer.Settings().prefetch
     @Option(help: "Outbox rows the relay publishes per batch.") var relayBatch = OutboxRelay.Settings().batchSize
+    @Option(help: "Rounds of raw pipeline and end-to-end, run in turn; the ratio is the median of the rounds' ratios.")
+    var rounds = 3
 
     func run() async throws {
         let broker = try AMQPSettings(url: try Bench.environment("AFTERCARE_TEST_AMQP_URL"))
         let id = UUID().uuidString.lowercased().prefix(8)
         let (publishRate, consumeRate) = try await raw(broker: broker, queue: "bench.raw.\(id)")
-        let pipelineRate = try await rawPipeline(broker: broker, queue: "bench.pipe.\(id)")
+        // Single runs of either measurement differ by a quarter from one minute to the next
+        // on this machine, so the ratio compares each end-to-end run with the raw pipeline
+        // run just before it, over several rounds.
+        var pipelineRates: [Double] = [], endToEndRates: [Double] = []
+        for round in 0..<max(1, rounds) {
+            pipelineRates.append(Double(messagesPerSecond: rawMessages, try await rawPipeline(broker: broker, queue: "bench.pipe.\(id).\(round)")))
+            let times = try await pipeline(broker: broker, service: "bench\(id)r\(round)", handlerWrites: false, stagesAlone: false)
+            endToEndRates.append(Double(messagesPerSecond: events, times.together))
+        }
+        let ratios = zip(endToEndRates, pipelineRates).map { $0 / $1 }
         let endToEndRows = try await endToEnd(broker: broker, service: "bench\(id)")
         Bench.printTable("Messaging (\(ProcessInfo.processInfo.activeProcessorCount) cores, persistent ~500-byte JSON messages)", [
             ("raw publish, confirms per 500 (msg/s)", publishRate),
             ("raw consume, ack each (msg/s)", consumeRate),
-            ("raw pipeline, publish + consume at once (msg/s)", pipelineRate),
+            ("raw pipeline, publish + consume at once (msg/s)", Self.spread(pipelineRates)),
+            ("end-to-end outbox→inbox, same rounds (events/s)", Self.spread(endToEndRates)),
+            ("end-to-end ÷ raw pipeline, by round", Self.spread(ratios.map { $0 * 100 }, unit: " %")),
         ] + endToEndRows)
+    }
+
+    /// "median (min–max, n rounds)".
+    static func spread(_ values: [Double], unit: String = "") -> String {
+        let sorted = values.sorted()
+        guard let low = sorted.first, let high = sorted.last else { return "n/a" }
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return String(format: "%.0f%@ (%.0f–%.0f, %d rounds)", median, unit, low, high, sorted.count)
     }
 
     static let body = Array(String(repeating: "x", count: 420).utf8)
@@ -92,7 +113,7 @@ struct MessagingBench: AsyncParsableCommand {
 
     /// The broker's limit for what end-to-end does: publishing with confirms while a consumer
     /// acks, at the same time, with no database.
-    func rawPipeline(broker: AMQPSettings, queue: String) async throws -> String {
+    func rawPipeline(broker: AMQPSettings, queue: String) async throws -> Duration {
         let (topology, publisher) = try await rawQueue(broker: broker, queue: queue)
         let received = Tally()
         let consumer = countingConsumer(broker, queue: queue, topology: topology, received: received)
@@ -106,7 +127,7 @@ struct MessagingBench: AsyncParsableCommand {
         }
         try await publisher.deleteQueue(queue)
         await publisher.shutdown()
-        return Bench.perSecond(rawMessages, elapsed)
+        return elapsed
     }
 
     /// Writes `range` of bench events to the outbox, 500 per transaction, over 1,000 aggregates.
@@ -131,7 +152,7 @@ struct MessagingBench: AsyncParsableCommand {
     /// (relay: outbox → broker; consumer: broker → inbox), so the slower stage shows itself.
     /// With `handlerWrites` each event's handler also inserts a row of its own, as a service's
     /// handler would; without, the consumer's work is the inbox record alone.
-    func pipeline(broker: AMQPSettings, service: String, handlerWrites: Bool) async throws -> PipelineTimes {
+    func pipeline(broker: AMQPSettings, service: String, handlerWrites: Bool, stagesAlone: Bool = true) async throws -> PipelineTimes {
         try await Bench.withDatabase { client in
             try await MigrationRunner(
                 migrations: PlatformSchema.migrations + [Migration("bench-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
@@ -170,16 +191,20 @@ struct MessagingBench: AsyncParsableCommand {
             }
             let total = events
             let together = try await Bench.measure([makeRelay(), makeConsumer()]) { try await inboxHolds(total) }
-            try await recordEvents(events..<2 * events, client: client, outbox: outbox)
-            let relayAlone = try await Bench.measure([makeRelay()]) {
-                try await Bench.count(client, "SELECT count(*) FROM outbox_pending") == 0
+            var relayAlone = Duration.zero, consumerAlone = Duration.zero
+            if stagesAlone {
+                try await recordEvents(events..<2 * events, client: client, outbox: outbox)
+                relayAlone = try await Bench.measure([makeRelay()]) {
+                    try await Bench.count(client, "SELECT count(*) FROM outbox_pending") == 0
+                }
+                consumerAlone = try await Bench.measure([makeConsumer()]) { try await inboxHolds(2 * total) }
             }
-            let consumerAlone = try await Bench.measure([makeConsumer()]) { try await inboxHolds(2 * total) }
             // Exactly once: every event in the inbox once, and its effect written once.
+            let recorded = stagesAlone ? 2 * events : events
             let inbox = try await Bench.count(client, "SELECT count(DISTINCT event_id) FROM inbox")
             let effects = try await Bench.count(client, "SELECT count(*) FROM effects")
-            guard inbox == 2 * events, effects == (handlerWrites ? 2 * events : 0) else {
-                throw ValidationErrorMessage("expected \(2 * events) inbox rows and their effects, found \(inbox) and \(effects)")
+            guard inbox == recorded, effects == (handlerWrites ? recorded : 0) else {
+                throw ValidationErrorMessage("expected \(recorded) inbox rows and their effects, found \(inbox) and \(effects)")
             }
             for queue in topology.queues.map(\.name) { try? await publisher.deleteQueue(queue) }
             await publisher.shutdown()
