@@ -108,6 +108,7 @@ public final class OutboxRelay: Service, Sendable {
 
     /// One claimed event, as the relay publishes it.
     struct ClaimedEvent {
+        let position: Int64
         let eventID: UUID
         let type: String
         let aggregateID: String
@@ -137,7 +138,6 @@ public final class OutboxRelay: Service, Sendable {
         for try await claimed in try await connection.query(claim(batchSize), logger: logger).decode([Int64].self) { positions = claimed }
         guard !positions.isEmpty else { return [] }
         var events: [ClaimedEvent] = []
-        var found = Set<Int64>()
         for try await (position, eventID, type, aggregateID, correlationID, envelope) in try await connection.query(
             """
             SELECT position, event_id, event_type, aggregate_id, correlation_id, envelope
@@ -145,10 +145,15 @@ public final class OutboxRelay: Service, Sendable {
             """,
             logger: logger
         ).decode((Int64, UUID, String, String, UUID, String).self) {
-            found.insert(position)
-            events.append(ClaimedEvent(eventID: eventID, type: type, aggregateID: aggregateID, correlationID: correlationID, envelope: envelope))
+            events.append(ClaimedEvent(
+                position: position, eventID: eventID, type: type, aggregateID: aggregateID, correlationID: correlationID, envelope: envelope
+            ))
         }
-        guard found.count == positions.count else { throw ClaimMismatch(missing: positions.filter { !found.contains($0) }) }
+        // Positions are unique, so a short count means a claimed event was not found.
+        guard events.count == positions.count else {
+            let found = Set(events.map(\.position))
+            throw ClaimMismatch(missing: positions.filter { !found.contains($0) })
+        }
         return events
     }
 
