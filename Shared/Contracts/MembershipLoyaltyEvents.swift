@@ -103,7 +103,9 @@ public enum PointsEntryKind: String, Codable, Sendable, CaseIterable {
     case earn, redeem, expire, adjust, reverse
 }
 
-/// The balance moved; `delta` is signed.
+/// The balance moved by an earn, redeem, adjust or reverse; `delta` is signed. An expiry at
+/// the clearing is `PointsExpired` instead, which carries the balance as well: one event for
+/// each ledger entry.
 public struct PointsChanged: EventPayload, Equatable {
     public static let eventType = "membership.points.changed"
     public let memberId: String
@@ -123,6 +125,7 @@ public struct PointsChanged: EventPayload, Equatable {
     public func validate() throws(EventValidationError) {
         try requireID(memberId, "memberId")
         if balance < 0 { throw EventValidationError("balance must not be negative") }
+        if kind == .expire { throw EventValidationError("an expiry is membership.points.expired") }
     }
 }
 
@@ -147,7 +150,8 @@ public struct PointsExpiring: EventPayload, Equatable {
     }
 }
 
-/// The clearing took unspent points away.
+/// The clearing took unspent points away: the ledger's `expire` entry as an event, with the
+/// balance after it (there is no `PointsChanged` for an expiry).
 public struct PointsExpired: EventPayload, Equatable {
     public static let eventType = "membership.points.expired"
     public let memberId: String

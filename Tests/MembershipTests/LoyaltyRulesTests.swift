@@ -1,3 +1,4 @@
+import AftercareContracts
 @testable import MembershipService
 import Foundation
 import Testing
@@ -85,6 +86,17 @@ struct LoyaltyRulesTests {
         #expect(calendar.reminder(on: Self.day(2026, 6, 1))?.daysBefore == 30)
         #expect(calendar.expiry(ofPointsEarnedAt: Self.day(2026, 3, 1)) == Self.day(2026, 7, 1))
         #expect(calendar.expiry(ofPointsEarnedAt: Self.day(2026, 5, 1)) == Self.day(2027, 7, 1))
+    }
+
+    @Test("each ledger entry is one event: an expiry is points.expired, never a points change as well")
+    func expiryIsOneEvent() throws {
+        for kind in PointsEntryKind.allCases where kind != .expire {
+            try PointsChanged(memberId: "m-1", kind: kind, delta: -1, balance: 0, reference: nil).validate()
+        }
+        #expect(throws: EventValidationError.self) {
+            try PointsChanged(memberId: "m-1", kind: .expire, delta: -1, balance: 0, reference: nil).validate()
+        }
+        try PointsExpired(memberId: "m-1", points: 1, balance: 0, clearedAt: Date()).validate()
     }
 
     @Test("a 29 February birthday is kept on 28 February in other years")

@@ -83,18 +83,22 @@ struct RitualsTests {
                 await #expect(throws: PSQLError.self) {
                     try await fixture.database.query("UPDATE points_lots SET remaining = 1 WHERE expired > 0", logger: TestEnvironment.logger)
                 }
-                // Each member's events are numbered 1, 2, … without a gap or a repeat (the
-                // clearing's two come from one counter update), the envelope says the same,
-                // and the expiry comes right after its points change.
+                // Each member's events are numbered 1, 2, … without a gap or a repeat, and the
+                // envelope says the same. The expiry is one event: `points.expired` carries
+                // the balance, no `points.changed` goes with it.
                 #expect(try await fixture.count("""
                     SELECT count(*) FROM (SELECT aggregate_id FROM outbox GROUP BY aggregate_id
                                           HAVING count(*) <> max(aggregate_sequence) OR count(DISTINCT aggregate_sequence) <> count(*)) AS gaps
                     """) == 0)
                 #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE (envelope::jsonb ->> 'aggregateSequence')::int8 <> aggregate_sequence") == 0)
                 #expect(try await fixture.count("""
-                    SELECT count(*) FROM outbox e JOIN outbox c ON c.aggregate_id = e.aggregate_id AND c.event_type = 'membership.points.changed'
-                                                               AND c.envelope::jsonb -> 'payload' ->> 'kind' = 'expire'
-                    WHERE e.event_type = 'membership.points.expired' AND e.aggregate_sequence = c.aggregate_sequence + 1
+                    SELECT count(*) FROM outbox WHERE event_type = 'membership.points.changed' AND envelope::jsonb -> 'payload' ->> 'kind' = 'expire'
+                    """) == 0)
+                #expect(try await fixture.count("""
+                    SELECT count(*) FROM outbox e JOIN points_ledger l ON e.aggregate_id = 'member-' || l.member_id
+                    WHERE e.event_type = 'membership.points.expired' AND l.kind = 'expire'
+                      AND (e.envelope::jsonb -> 'payload' ->> 'balance')::int8 = l.balance_after
+                      AND (e.envelope::jsonb -> 'payload' ->> 'points')::int8 = -l.delta
                     """) == 5)
                 // A firing after the sweep finished changes nothing.
                 #expect(try await fixture.context.transaction { try await rituals.sweep(step, on: $0) })

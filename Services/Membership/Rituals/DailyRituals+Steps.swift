@@ -45,8 +45,9 @@ extension DailyRituals {
     }
 
     /// Expires every lot due at or before this clearing, set-based for the whole batch: the
-    /// lots, the balances, one ledger entry per member, and per member a points-changed and
-    /// a points-expired event.
+    /// lots, the balances, one ledger entry and one `membership.points.expired` per member.
+    /// That event is the expiry's balance movement (points taken, balance after), so no
+    /// `points.changed` goes with it: one event per ledger entry, as everywhere else.
     func clear(at clearing: Date, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
         let ids = try await memberIDs(
             """
@@ -96,13 +97,10 @@ extension DailyRituals {
             """,
             logger: context.logger
         )
-        let changed = zip(members, zip(amounts, after)).map { member, values in
-            PointsChanged(memberId: member.uuidString.lowercased(), kind: .expire, delta: -values.0, balance: values.1, reference: reference)
-        }
         let expired = zip(members, zip(amounts, after)).map { member, values in
             PointsExpired(memberId: member.uuidString.lowercased(), points: values.0, balance: values.1, clearedAt: clearing)
         }
-        try await publish(changed, for: members, and: expired, on: connection)
+        try await publish(expired, for: members, on: connection)
         return (last, ids.count)
     }
 
@@ -130,11 +128,9 @@ extension DailyRituals {
         return rows.last.map { ($0.0, rows.count) }
     }
 
-    /// One event per member (or two: `and` follows `payloads` in each member's sequence),
-    /// recorded together.
-    func publish(_ payloads: [some EventPayload], for members: [UUID], and more: [any EventPayload] = [], on connection: PostgresConnection) async throws {
-        let aggregates = members.map { "member-\($0.uuidString.lowercased())" }
-        let entries = zip(payloads, aggregates).map { Outbox.Entry($0, aggregateID: $1) } + zip(more, aggregates).map { Outbox.Entry($0, aggregateID: $1) }
+    /// One event per member, recorded together.
+    func publish(_ payloads: [some EventPayload], for members: [UUID], on connection: PostgresConnection) async throws {
+        let entries = zip(payloads, members).map { Outbox.Entry($0, aggregateID: "member-\($1.uuidString.lowercased())") }
         try await context.outbox.record(batch: entries, occurredAt: context.clock.now(), on: connection)
     }
 
