@@ -147,12 +147,13 @@ struct MembershipBench: AsyncParsableCommand {
             FROM generate_series(0, \(members - 1)) AS n
             """,
             """
-            INSERT INTO purchases (order_id, member_id, store_id, guide_id, amount_cents, items, purchased_at, points_earned, recorded_at)
-            SELECT 'seed-' || id, id, 'bench-s', 'bench-g', 100000, '[]', now() - interval '200 days', 1000, now() - interval '200 days' FROM members
-            """,
-            """
             INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
             SELECT id, 'purchase:seed-' || id, 1000, 1000, now() - interval '200 days', '\(ISO8601DateFormatter().string(from: clearing))'::timestamptz FROM members
+            """,
+            """
+            INSERT INTO purchases (order_id, member_id, store_id, guide_id, amount_cents, items, purchased_at, points_earned, recorded_at, points_lot_id)
+            SELECT 'seed-' || member_id, member_id, 'bench-s', 'bench-g', 100000, '[]', now() - interval '200 days', 1000, now() - interval '200 days', id
+            FROM points_lots
             """,
             "INSERT INTO points_ledger (member_id, kind, delta, balance_after, reference, at) SELECT id, 'earn', 1000, 1000, 'purchase:seed-' || id, now() - interval '200 days' FROM members",
             // Rows months old, as a real clearing finds them: vacuumed (hint bits set, pages

@@ -5,6 +5,7 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import PostgresNIO
 @testable import MembershipService
 import Testing
 
@@ -43,6 +44,56 @@ struct PointsAndTiersTests {
                 // Another store's guide cannot record sales for this store's members.
                 let g3 = try await fixture.guide("g3", store: fixture.store2)
                 #expect(try await fixture.purchase(client, member: second.id, order: "o-3", cents: 5, token: g3).status == .notFound)
+            }
+        }
+    }
+
+    @Test("a refund after the clearing reverses only what the clearing left, finding the order's lot by its key among many")
+    func refundAfterClearing() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let logger = TestEnvironment.logger
+                let codes = try await fixture.seedOrganisation(client)
+                let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]))
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                _ = try await fixture.purchase(client, member: member.id, order: "o-1", cents: 100_000, token: g1)
+                #expect(try await fixture.count("SELECT count(*) FROM purchases p JOIN points_lots l ON l.id = p.points_lot_id WHERE l.source = 'purchase:o-1'") == 1)
+                // The clearing takes the order's 1,000 points; then a purchase earns 200 more.
+                let rituals = DailyRituals(context: fixture.context)
+                let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 1, 1)).first { $0.name.hasPrefix("clearing-") })
+                var done = false
+                for _ in 0..<10 where !done { done = try await fixture.context.transaction { try await rituals.sweep(step, on: $0) } }
+                #expect(done)
+                _ = try await fixture.purchase(client, member: member.id, order: "o-2", cents: 20_000, token: g1)
+                #expect(try await balance(fixture, client, member.id) == 200)
+
+                // Twenty thousand other lots, with statistics that know about them.
+                try await fixture.database.query("""
+                    INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
+                    SELECT \(member.id), 'adjustment:' || n, 1, 0, now(), now() FROM generate_series(1, 20000) AS n
+                    """, logger: logger)
+                try await fixture.database.query("ANALYZE points_lots", logger: logger)
+                let (expired, scans) = try await fixture.database.withTransaction(logger: logger) { connection in
+                    func lotScans() async throws -> Int64 {
+                        var scans: Int64 = 0
+                        for try await count in try await connection.query(
+                            "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'points_lots'", logger: logger
+                        ).decode(Int64.self) { scans = count }
+                        return scans
+                    }
+                    let before = try await lotScans()
+                    let expired = try await Purchases.expiredPoints(ofOrder: "o-1", on: connection, logger: logger)
+                    return (expired, try await lotScans() - before)
+                }
+                #expect(expired == 1000)
+                #expect(scans == 0, "the refund read every lot to find the order's")
+
+                // Nothing is left of what o-1 earned: the refund takes none of o-2's points.
+                #expect(try await fixture.call(client, .post, "/api/v1/purchases/o-1/refund", token: g1).status == .ok)
+                #expect(try await balance(fixture, client, member.id) == 200)
+                #expect(try await fixture.payloads(PurchaseRefunded.self) == [
+                    PurchaseRefunded(orderId: "o-1", memberId: member.id.uuidString.lowercased(), amountCents: 100_000, pointsReversed: 0, pointsUnrecovered: 0),
+                ])
             }
         }
     }

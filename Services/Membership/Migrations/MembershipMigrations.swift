@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The membership database: the platform's messaging and timer tables, then the service's own.
 enum MembershipMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce]
+    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce, purchaseLots]
 
     static let organisation = Migration(
         "membership-001-organisation",
@@ -176,5 +176,15 @@ enum MembershipMigrations {
     static let lotsExpireOnce = Migration(
         "membership-006-lots-expire-once",
         "ALTER TABLE points_lots ADD CONSTRAINT points_lots_expire_once CHECK (expired = 0 OR remaining = 0)"
+    )
+
+    /// Each purchase knows the lot it earned, so a refund reads what a clearing took from
+    /// that lot by its key. It used to find the lot by `source`, which no index covers: every
+    /// refund read all the lots (millions of rows at the brand's size). An index on `source`
+    /// would have cost the clearing an index entry for every lot it expires.
+    static let purchaseLots = Migration(
+        "membership-007-purchase-lots",
+        "ALTER TABLE purchases ADD COLUMN points_lot_id bigint REFERENCES points_lots (id)",
+        "UPDATE purchases p SET points_lot_id = l.id FROM points_lots l WHERE l.source = 'purchase:' || p.order_id"
     )
 }

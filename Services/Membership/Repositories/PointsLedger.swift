@@ -32,17 +32,22 @@ struct PointsLedger: Sendable {
         return balance
     }
 
-    /// Earns a lot that expires at the clearing the calendar gives for `earnedAt`.
-    func earn(_ member: UUID, points: Int64, source: String, earnedAt: Date, on connection: PostgresConnection) async throws {
-        guard points > 0 else { return }
-        try await connection.query(
+    /// Earns a lot that expires at the clearing the calendar gives for `earnedAt`; returns
+    /// the lot's id (nil when there was nothing to earn).
+    @discardableResult
+    func earn(_ member: UUID, points: Int64, source: String, earnedAt: Date, on connection: PostgresConnection) async throws -> Int64? {
+        guard points > 0 else { return nil }
+        var lot: Int64?
+        for try await id in try await connection.query(
             """
             INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
             VALUES (\(member), \(source), \(points), \(points), \(earnedAt), \(context.calendar.expiry(ofPointsEarnedAt: earnedAt)))
+            RETURNING id
             """,
             logger: context.logger
-        )
+        ).decode(Int64.self) { lot = id }
         try await apply(member, .earn, delta: points, reference: source, on: connection)
+        return lot
     }
 
     /// Takes up to `points` from the member's lots, earliest-expiring first (and within a

@@ -49,7 +49,9 @@ struct Purchases: Sendable {
                                  amountCents: request.amountCents, items: request.items, purchasedAt: purchasedAt, pointsEarned: points),
                 aggregateID: "member-\(memberId)", occurredAt: now, on: connection
             )
-            try await ledger.earn(member, points: points, source: Self.source(request.orderId), earnedAt: purchasedAt, on: connection)
+            if let lot = try await ledger.earn(member, points: points, source: Self.source(request.orderId), earnedAt: purchasedAt, on: connection) {
+                try await connection.query("UPDATE purchases SET points_lot_id = \(lot) WHERE order_id = \(request.orderId)", logger: context.logger)
+            }
             let spend = try await qualifyingSpend(member, on: connection)
             if let upgrade = rules.upgrade(from: row.view.tier, spendCents: spend) {
                 try await changeTier(member, from: row.view.tier, to: upgrade.name, reason: "purchase_qualified", spend: spend, on: connection)
@@ -70,10 +72,7 @@ struct Purchases: Sendable {
                   Self.maySell(caller, to: row.placement)
             else { throw ProblemDetails.notFound("No such purchase.") }
             if purchase.refundedAt != nil { return purchase }
-            var expired: Int64 = 0
-            for try await value in try await connection.query(
-                "SELECT COALESCE(sum(expired), 0)::int8 FROM points_lots WHERE source = \(Self.source(orderId))", logger: context.logger
-            ).decode(Int64.self) { expired = value }
+            let expired = try await Self.expiredPoints(ofOrder: orderId, on: connection, logger: context.logger)
             let owed = max(0, purchase.pointsEarned - expired)
             let taken = try await ledger.draw(purchase.memberId, points: min(owed, row.view.pointsBalance), preferring: Self.source(orderId), on: connection)
             if taken > 0 {
@@ -132,6 +131,19 @@ struct Purchases: Sendable {
     }
 
     static func source(_ orderId: String) -> String { "purchase:\(orderId)" }
+
+    /// What clearings took from the lot an order earned, read through the lot's key.
+    static func expiredPoints(ofOrder orderId: String, on connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        var expired: Int64 = 0
+        for try await value in try await connection.query(
+            """
+            SELECT COALESCE(sum(l.expired), 0)::int8 FROM purchases p JOIN points_lots l ON l.id = p.points_lot_id
+            WHERE p.order_id = \(orderId)
+            """,
+            logger: logger
+        ).decode(Int64.self) { expired = value }
+        return expired
+    }
 
     static let columns = "order_id, member_id, store_id, amount_cents, items::text AS items, purchased_at, points_earned, refunded_at"
 
