@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import MembershipService
 import PostgresNIO
+import Testing
 
 /// One membership service on a throw-away database, with a business clock moved by hand and
 /// an organisation created through the API: dealer D with stores S1 (guides G1, G2, manager
@@ -105,6 +106,22 @@ struct MembershipFixture: Sendable {
                                    body: #"{"phone": "\#(phone)", "inviteCode": "\#(code)", "name": "Li Lei", "serviceMessagesConsent": true, "marketingConsent": false\#(extra)}"#)
         try expect(.created, reply)
         return try reply.decode(MemberView.self)
+    }
+
+    /// `count` members of guide g1, each with one purchase (order `o-<index>`) whose lot
+    /// expires at the next clearing; the set-up of the clearing tests.
+    func membersWithPurchases(
+        _ client: some TestClientProtocol, count: Int, cents: (Int) -> Int64 = { _ in 10_000 }
+    ) async throws -> [MemberView] {
+        let codes = try await seedOrganisation(client)
+        let g1 = try await guide("g1", store: store1)
+        var members: [MemberView] = []
+        for index in 0..<count {
+            let member = try await register(client, phone: "138111\(String(format: "%05d", index))", code: try #require(codes["g1"]))
+            _ = try await purchase(client, member: member.id, order: "o-\(index)", cents: cents(index), token: g1)
+            members.append(member)
+        }
+        return members
     }
 
     func purchase(_ client: some TestClientProtocol, member: UUID, order: String, cents: Int64, at: Date? = nil, token: String) async throws -> Reply {

@@ -53,12 +53,7 @@ struct RitualsTests {
     func batchedClearing() async throws {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
-                let codes = try await fixture.seedOrganisation(client)
-                let g1 = try await fixture.guide("g1", store: fixture.store1)
-                for index in 0..<5 {
-                    let member = try await fixture.register(client, phone: "1381111000\(index)", code: try #require(codes["g1"]))
-                    _ = try await fixture.purchase(client, member: member.id, order: "o-\(index)", cents: Int64(10_000 * (index + 1)), token: g1)
-                }
+                _ = try await fixture.membersWithPurchases(client, count: 5, cents: { Int64(10_000 * ($0 + 1)) })
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.batchSize = 2
                 let clearingDay = LoyaltyRulesTests.day(2027, 1, 1)
@@ -111,12 +106,7 @@ struct RitualsTests {
     func clearingUpdatesLotsInPlace() async throws {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
-                let codes = try await fixture.seedOrganisation(client)
-                let g1 = try await fixture.guide("g1", store: fixture.store1)
-                for index in 0..<3 {
-                    let member = try await fixture.register(client, phone: "1381111000\(index)", code: try #require(codes["g1"]))
-                    _ = try await fixture.purchase(client, member: member.id, order: "o-\(index)", cents: 10_000, token: g1)
-                }
+                _ = try await fixture.membersWithPurchases(client, count: 3)
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.partitions = 1
                 let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 1, 1)).first { $0.name.hasPrefix("clearing-") })
@@ -138,12 +128,7 @@ struct RitualsTests {
     func partitionedClearing() async throws {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
-                let codes = try await fixture.seedOrganisation(client)
-                let g1 = try await fixture.guide("g1", store: fixture.store1)
-                for index in 0..<12 {
-                    let member = try await fixture.register(client, phone: "138111100\(10 + index)", code: try #require(codes["g1"]))
-                    _ = try await fixture.purchase(client, member: member.id, order: "o-\(index)", cents: 10_000, token: g1)
-                }
+                _ = try await fixture.membersWithPurchases(client, count: 12)
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.batchSize = 2
                 // Within its budget a firing takes each range from batch to batch to the end.

@@ -34,7 +34,6 @@ struct PointsLedger: Sendable {
 
     /// Earns a lot that expires at the clearing the calendar gives for `earnedAt`; returns
     /// the lot's id (nil when there was nothing to earn).
-    @discardableResult
     func earn(_ member: UUID, points: Int64, source: String, earnedAt: Date, on connection: PostgresConnection) async throws -> Int64? {
         guard points > 0 else { return nil }
         var lot: Int64?
