@@ -112,16 +112,13 @@ struct MembershipFixture: Sendable {
     /// expires at the next clearing; the set-up of the clearing tests.
     func membersWithPurchases(
         _ client: some TestClientProtocol, count: Int, cents: (Int) -> Int64 = { _ in 10_000 }
-    ) async throws -> [MemberView] {
+    ) async throws {
         let codes = try await seedOrganisation(client)
         let g1 = try await guide("g1", store: store1)
-        var members: [MemberView] = []
         for index in 0..<count {
             let member = try await register(client, phone: "138111\(String(format: "%05d", index))", code: try #require(codes["g1"]))
             _ = try await purchase(client, member: member.id, order: "o-\(index)", cents: cents(index), token: g1)
-            members.append(member)
         }
-        return members
     }
 
     func purchase(_ client: some TestClientProtocol, member: UUID, order: String, cents: Int64, at: Date? = nil, token: String) async throws -> Reply {

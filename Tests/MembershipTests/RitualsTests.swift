@@ -53,7 +53,7 @@ struct RitualsTests {
     func batchedClearing() async throws {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
-                _ = try await fixture.membersWithPurchases(client, count: 5, cents: { Int64(10_000 * ($0 + 1)) })
+                try await fixture.membersWithPurchases(client, count: 5, cents: { Int64(10_000 * ($0 + 1)) })
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.batchSize = 2
                 let clearingDay = LoyaltyRulesTests.day(2027, 1, 1)
@@ -106,7 +106,7 @@ struct RitualsTests {
     func clearingUpdatesLotsInPlace() async throws {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
-                _ = try await fixture.membersWithPurchases(client, count: 3)
+                try await fixture.membersWithPurchases(client, count: 3)
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.partitions = 1
                 let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 1, 1)).first { $0.name.hasPrefix("clearing-") })
@@ -128,7 +128,7 @@ struct RitualsTests {
     func partitionedClearing() async throws {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
-                _ = try await fixture.membersWithPurchases(client, count: 12)
+                try await fixture.membersWithPurchases(client, count: 12)
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.batchSize = 2
                 // Within its budget a firing takes each range from batch to batch to the end.
