@@ -96,7 +96,6 @@ public struct EventDeliveryProcessor: Sendable {
     }
 
     public func process(_ delivery: AMQPDelivery) async -> AMQPDisposition {
-        let body = Data(delivery.body)
         let type = delivery.type ?? delivery.routingKey
         var logger = self.logger
         logger[metadataKey: "event_id"] = .string(delivery.messageID ?? "-")
@@ -108,12 +107,12 @@ public struct EventDeliveryProcessor: Sendable {
         }
         let event: EventSubscriptions.Decoded
         do {
-            event = try entry.decode(body)
+            event = try entry.decode(delivery.body)
         } catch {
             return await deadLetter(delivery, reason: "unreadable or invalid event: \(Self.describe(error))", logger: logger)
         }
         let metadata = event.metadata
-        guard delivery.messageID == nil || delivery.messageID == metadata.eventID.uuidString.lowercased() else {
+        guard metadata.isNamed(by: delivery.messageID) else {
             return await deadLetter(delivery, reason: "message_id does not match the envelope's eventId", logger: logger)
         }
 

@@ -21,8 +21,8 @@ extension EventDeliveryProcessor {
         var seen = Set<UUID>()
         for (index, delivery) in deliveries.enumerated() {
             guard let entry = subscriptions.entries[delivery.type ?? delivery.routingKey],
-                  let event = try? entry.decode(Data(delivery.body)),
-                  delivery.messageID == nil || delivery.messageID == event.metadata.eventID.uuidString.lowercased()
+                  let event = try? entry.decode(delivery.body),
+                  event.metadata.isNamed(by: delivery.messageID)
             else {
                 dispositions[index] = await process(delivery)  // poison: the single path says why
                 continue

@@ -12,7 +12,7 @@ public struct EventSubscriptions: Sendable {
     }
 
     struct Entry: Sendable {
-        let decode: @Sendable (Data) throws -> Decoded
+        let decode: @Sendable ([UInt8]) throws -> Decoded
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -33,8 +33,8 @@ public struct EventSubscriptions: Sendable {
         })
     }
 
-    static func decode<P: EventPayload>(_ type: P.Type, _ body: Data) throws -> EventEnvelope<P> {
-        let envelope = try EventCoding.decoder().decode(EventEnvelope<P>.self, from: body)
+    static func decode<P: EventPayload>(_ type: P.Type, _ body: [UInt8]) throws -> EventEnvelope<P> {
+        let envelope = try EnvelopeReader.read(P.self, from: body)
         try envelope.payload.validate()
         return envelope
     }
