@@ -3,6 +3,7 @@ import AftercarePersistence
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 
@@ -87,8 +88,8 @@ public final class OutboxRelay: Service, Sendable {
             var messages: [AMQPOutgoingMessage] = []
             for event in try await Self.claimBatch(batchSize, on: connection, logger: logger) {
                 messages.append(AMQPOutgoingMessage(
-                    exchange: exchange, routingKey: event.type, body: Array(event.envelope.utf8), messageID: event.eventID.uuidString.lowercased(),
-                    type: event.type, correlationID: event.correlationID.uuidString.lowercased(), appID: producer,
+                    exchange: exchange, routingKey: event.type, body: event.envelope, messageID: event.eventID,
+                    type: event.type, correlationID: event.correlationID, appID: producer,
                     headers: [EventHeader.aggregateID: .string(event.aggregateID)]
                 ))
             }
@@ -106,14 +107,15 @@ public final class OutboxRelay: Service, Sendable {
         return count
     }
 
-    /// One claimed event, as the relay publishes it.
+    /// One claimed event, as the relay publishes it: ids as PostgreSQL writes them (lower
+    /// case) and the envelope's bytes as stored, so the relay formats and copies nothing.
     struct ClaimedEvent {
         let position: Int64
-        let eventID: UUID
+        let eventID: String
         let type: String
         let aggregateID: String
-        let correlationID: UUID
-        let envelope: String
+        let correlationID: String
+        let envelope: [UInt8]
     }
 
     /// A claim found positions without their events: publishing the rest would lose these.
@@ -140,13 +142,14 @@ public final class OutboxRelay: Service, Sendable {
         var events: [ClaimedEvent] = []
         for try await (position, eventID, type, aggregateID, correlationID, envelope) in try await connection.query(
             """
-            SELECT position, event_id, event_type, aggregate_id, correlation_id, envelope
+            SELECT position, event_id::text, event_type, aggregate_id, correlation_id::text, envelope
             FROM outbox WHERE position = ANY(\(positions)) ORDER BY position
             """,
             logger: logger
-        ).decode((Int64, UUID, String, String, UUID, String).self) {
+        ).decode((Int64, String, String, String, String, ByteBuffer).self) {
             events.append(ClaimedEvent(
-                position: position, eventID: eventID, type: type, aggregateID: aggregateID, correlationID: correlationID, envelope: envelope
+                position: position, eventID: eventID, type: type, aggregateID: aggregateID, correlationID: correlationID,
+                envelope: Array(envelope.readableBytesView)
             ))
         }
         // Positions are unique, so a short count means a claimed event was not found.
