@@ -215,8 +215,9 @@ final class AMQPConnection {
         return nil
     }
 
-    func acknowledge(_ deliveryTag: UInt64) throws {
-        let status = amqp_basic_ack(state, aftercareChannel, deliveryTag, 0)
+    /// Acknowledges one delivery, or with `multiple` every outstanding one up to it.
+    func acknowledge(_ deliveryTag: UInt64, multiple: Bool = false) throws {
+        let status = amqp_basic_ack(state, aftercareChannel, deliveryTag, multiple ? 1 : 0)
         guard status == AMQP_STATUS_OK.rawValue else { throw fail("basic.ack", status) }
     }
 
