@@ -21,7 +21,7 @@ struct MessagingBench: AsyncParsableCommand {
 
     @Option(help: "Messages for the raw broker measurement.") var rawMessages = 50_000
     @Option(help: "Events for the end-to-end measurement.") var events = 50_000
-    @Option(help: "Consumer lanes (concurrent handlers).") var lanes = 4
+    @Option(help: "Consumer lanes (concurrent handlers).") var lanes = EventConsumer.Settings().lanes
     @Option(help: "Deliveries handled in one consumer transaction, at most.") var maxBatch = EventConsumer.Settings().maxBatch
     @Option(help: "Consumer prefetch.") var prefetch = EventConsumer.Settings().prefetch
     @Option(help: "Outbox rows the relay publishes per batch.") var relayBatch = OutboxRelay.Settings().batchSize
@@ -35,13 +35,15 @@ struct MessagingBench: AsyncParsableCommand {
         // Single runs of either measurement differ by a quarter from one minute to the next
         // on this machine, so the ratio compares each end-to-end run with the raw pipeline
         // run just before it, over several rounds.
-        var pipelineRates: [Double] = [], endToEndRates: [Double] = []
+        var pipelineRates: [Double] = [], shapedRates: [Double] = [], endToEndRates: [Double] = []
         for round in 0..<max(1, rounds) {
             pipelineRates.append(Double(messagesPerSecond: rawMessages, try await rawPipeline(broker: broker, queue: "bench.pipe.\(id).\(round)")))
+            shapedRates.append(Double(messagesPerSecond: rawMessages, try await rawPipeline(broker: broker, queue: "bench.shaped.\(id).\(round)", shapedLikeEvents: true)))
             let times = try await pipeline(broker: broker, service: "bench\(id)r\(round)", handlerWrites: false, stagesAlone: false)
             endToEndRates.append(Double(messagesPerSecond: events, times.together))
         }
         let ratios = zip(endToEndRates, pipelineRates).map { $0 / $1 }
+        let shapedRatios = zip(endToEndRates, shapedRates).map { $0 / $1 }
         let endToEndRows = try await endToEnd(broker: broker, service: "bench\(id)")
         Bench.printTable("Messaging (\(ProcessInfo.processInfo.activeProcessorCount) cores, persistent ~500-byte JSON messages)", [
             ("raw publish, confirms per 500 (msg/s)", publishRate),
@@ -49,6 +51,8 @@ struct MessagingBench: AsyncParsableCommand {
             ("raw pipeline, publish + consume at once (msg/s)", Self.spread(pipelineRates)),
             ("end-to-end outbox→inbox, same rounds (events/s)", Self.spread(endToEndRates)),
             ("end-to-end ÷ raw pipeline, by round", Self.spread(ratios.map { $0 * 100 }, unit: " %")),
+            ("raw pipeline, events' shape: topic exchange, relay's properties (msg/s)", Self.spread(shapedRates)),
+            ("end-to-end ÷ raw pipeline of the events' shape, by round", Self.spread(shapedRatios.map { $0 * 100 }, unit: " %")),
         ] + endToEndRows)
     }
 
@@ -61,22 +65,40 @@ struct MessagingBench: AsyncParsableCommand {
     }
 
     static let body = Array(String(repeating: "x", count: 420).utf8)
+    static let envelopeSizedBody = Array(String(repeating: "x", count: 490).utf8)
+    static let shapedExchange = "bench.events"
+    static let correlationID = UUID().uuidString.lowercased()
 
-    /// A quorum queue and a connected publisher for it.
-    func rawQueue(broker: AMQPSettings, queue: String) async throws -> (AMQPTopology, AMQPPublisher) {
-        let topology = AMQPTopology(queues: [.init(name: queue, arguments: ["x-queue-type": .string("quorum")])])
+    /// A quorum queue and a connected publisher for it; `shapedLikeEvents`, the queue is bound
+    /// to a topic exchange by the bench event's type, as a service's queue is.
+    func rawQueue(broker: AMQPSettings, queue: String, shapedLikeEvents: Bool = false) async throws -> (AMQPTopology, AMQPPublisher) {
+        var topology = AMQPTopology(queues: [.init(name: queue, arguments: ["x-queue-type": .string("quorum")])])
+        if shapedLikeEvents {
+            topology.exchanges = [.init(name: Self.shapedExchange, type: "topic")]
+            topology.bindings = [.init(queue: queue, exchange: Self.shapedExchange, routingKey: BenchEvent.eventType)]
+        }
         let publisher = AMQPPublisher(settings: broker, name: "bench-\(queue)", topology: topology, logger: Bench.logger)
         publisher.start()
         while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }
         return (topology, publisher)
     }
 
-    /// Publishes `rawMessages` persistent messages, confirmed 500 at a time.
-    func publishAll(_ publisher: AMQPPublisher, queue: String) async throws {
+    /// Publishes `rawMessages` persistent messages, confirmed 500 at a time: to the queue
+    /// through the default exchange, or, `shapedLikeEvents`, as the relay publishes events
+    /// (through a topic exchange, mandatory, with the relay's properties and an envelope-sized
+    /// body, confirmed 1,000 at a time).
+    func publishAll(_ publisher: AMQPPublisher, queue: String, shapedLikeEvents: Bool = false) async throws {
         var sent = 0
+        let batchSize = shapedLikeEvents ? OutboxRelay.Settings().batchSize : 500
         while sent < rawMessages {
-            let batch = (sent..<min(sent + 500, rawMessages)).map { n in
-                AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "\(queue)-\(n)", type: "bench.raw")
+            let batch = (sent..<min(sent + batchSize, rawMessages)).map { n in
+                shapedLikeEvents
+                    ? AMQPOutgoingMessage(
+                        exchange: Self.shapedExchange, routingKey: BenchEvent.eventType, body: Self.envelopeSizedBody, messageID: "\(queue)-\(n)",
+                        type: BenchEvent.eventType, correlationID: Self.correlationID, appID: "bench",
+                        headers: [EventHeader.aggregateID: .string("member-\(n % 1000)")]
+                    )
+                    : AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "\(queue)-\(n)", type: "bench.raw")
             }
             _ = try await publisher.publish(batch)
             sent += batch.count
@@ -113,8 +135,8 @@ struct MessagingBench: AsyncParsableCommand {
 
     /// The broker's limit for what end-to-end does: publishing with confirms while a consumer
     /// acks, at the same time, with no database.
-    func rawPipeline(broker: AMQPSettings, queue: String) async throws -> Duration {
-        let (topology, publisher) = try await rawQueue(broker: broker, queue: queue)
+    func rawPipeline(broker: AMQPSettings, queue: String, shapedLikeEvents: Bool = false) async throws -> Duration {
+        let (topology, publisher) = try await rawQueue(broker: broker, queue: queue, shapedLikeEvents: shapedLikeEvents)
         let received = Tally()
         let consumer = countingConsumer(broker, queue: queue, topology: topology, received: received)
         let messages = rawMessages
@@ -122,7 +144,7 @@ struct MessagingBench: AsyncParsableCommand {
         let elapsed = try await Bench.measure([consumer]) {
             // The first check publishes everything while the consumer runs; later checks
             // only watch the count.
-            if !published.exchange(true, ordering: .relaxed) { try await publishAll(publisher, queue: queue) }
+            if !published.exchange(true, ordering: .relaxed) { try await publishAll(publisher, queue: queue, shapedLikeEvents: shapedLikeEvents) }
             return received.count >= messages
         }
         try await publisher.deleteQueue(queue)
