@@ -23,6 +23,7 @@ struct MessagingBench: AsyncParsableCommand {
     @Option(help: "Events for the end-to-end measurement.") var events = 50_000
     @Option(help: "Consumer lanes (concurrent handlers).") var lanes = EventConsumer.Settings().lanes
     @Option(help: "Deliveries handled in one consumer transaction, at most.") var maxBatch = EventConsumer.Settings().maxBatch
+    @Option(help: "Milliseconds a consumer lane waits to fill a short batch.") var lingerMs = Int(EventConsumer.Settings().linger / .milliseconds(1))
     @Option(help: "Consumer prefetch.") var prefetch = EventConsumer.Settings().prefetch
     @Option(help: "Outbox rows the relay publishes per batch.") var relayBatch = OutboxRelay.Settings().batchSize
     @Option(help: "Rounds of raw pipeline and end-to-end, run in turn; the ratio is the median of the rounds' ratios.")
@@ -201,6 +202,7 @@ struct MessagingBench: AsyncParsableCommand {
             settings.lanes = lanes
             settings.prefetch = prefetch
             settings.maxBatch = maxBatch
+            settings.linger = .milliseconds(lingerMs)
             let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
             publisher.start()
             while !publisher.isConnected { try await Task.sleep(for: .milliseconds(20)) }

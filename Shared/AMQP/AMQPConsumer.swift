@@ -28,6 +28,7 @@ public final class AMQPConsumer: Service, Sendable {
     private let topology: AMQPTopology
     private let handler: BatchHandler
     private let maxBatch: Int
+    private let linger: Duration
     private let logger: Logger
     private let unsettled = Atomic<Int>(0)
     private let isStopping = Atomic<Bool>(false)
@@ -55,9 +56,10 @@ public final class AMQPConsumer: Service, Sendable {
         settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
         topology: AMQPTopology, lanes: Int = 1,
         laneKey: @escaping @Sendable (AMQPDelivery) -> String? = { $0.headers["aggregate_id"]?.stringValue },
-        maxBatch: Int, logger: Logger, batchHandler: @escaping BatchHandler
+        maxBatch: Int, linger: Duration = .zero, logger: Logger, batchHandler: @escaping BatchHandler
     ) {
         self.maxBatch = max(1, maxBatch)
+        self.linger = linger
         self.handler = batchHandler
         self.lanes = max(1, lanes)
         self.laneKey = laneKey
@@ -93,7 +95,13 @@ public final class AMQPConsumer: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 for buffer in buffers {
                     group.addTask { [self] in
-                        while let batch = await buffer.take(limit: maxBatch) {
+                        while var batch = await buffer.take(limit: maxBatch) {
+                            // A batch short of full waits a moment for more: each batch costs
+                            // the handler a transaction and a commit.
+                            if linger > .zero, batch.count < maxBatch, !isStopping.load(ordering: .relaxed) {
+                                try? await Task.sleep(for: linger)
+                                batch += buffer.takeAvailable(limit: maxBatch - batch.count)
+                            }
                             let dispositions = await handler(batch)
                             // Torn down rather than shut down: acknowledge nothing more, the
                             // broker redelivers what was in hand.

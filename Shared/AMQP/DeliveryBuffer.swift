@@ -31,6 +31,15 @@ final class DeliveryBuffer: Sendable {
         waiter?.resume()
     }
 
+    /// Up to `limit` deliveries that are waiting now, without waiting for any.
+    func takeAvailable(limit: Int) -> [AMQPDelivery] {
+        state.withLock { state in
+            let count = min(limit, state.items.count)
+            defer { state.items.removeFirst(count) }
+            return Array(state.items.prefix(count))
+        }
+    }
+
     /// Waits for at least one delivery and returns up to `limit`; nil once finished and empty
     /// (or when the waiting task is cancelled).
     func take(limit: Int) async -> [AMQPDelivery]? {

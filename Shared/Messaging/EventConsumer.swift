@@ -34,6 +34,12 @@ public final class EventConsumer: Service, Sendable {
         /// Deliveries waiting on a lane are handled together, in one transaction, up to this
         /// many: each transaction costs a BEGIN, an inbox statement and a COMMIT.
         public var maxBatch = 200
+        /// How long a lane whose batch is short of `maxBatch` waits for more deliveries before
+        /// handling it: fewer, fuller batches cost the database fewer transactions and commits.
+        /// A lone event waits this long more. Benchmark, session 13, 2 lanes: no linger
+        /// 10,500–11,200 events/s end to end, 2 ms 13,600, 5 ms 15,200 (6,300 with a
+        /// handler writing a row).
+        public var linger: Duration = .milliseconds(5)
         /// After shutdown begins, how long the lanes get to finish the deliveries in hand.
         public var stopGrace: Duration = .seconds(10)
         public init() {}
@@ -54,7 +60,7 @@ public final class EventConsumer: Service, Sendable {
         self.consumer = AMQPConsumer(
             settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
             topology: topology, lanes: settings.lanes, laneKey: { $0.headers[EventHeader.aggregateID]?.stringValue },
-            maxBatch: settings.maxBatch, logger: logger, batchHandler: { await processor.processBatch($0) }
+            maxBatch: settings.maxBatch, linger: settings.linger, logger: logger, batchHandler: { await processor.processBatch($0) }
         )
     }
 

@@ -17,6 +17,16 @@ struct DeliveryBufferTests {
         #expect(await buffer.take(limit: 3) == nil)
     }
 
+    @Test("takes what is waiting now without waiting, up to the limit")
+    func available() {
+        let buffer = DeliveryBuffer()
+        #expect(buffer.takeAvailable(limit: 3).isEmpty)
+        for tag in UInt64(1)...4 { buffer.append(delivery(tag)) }
+        #expect(buffer.takeAvailable(limit: 3).map(\.deliveryTag) == [1, 2, 3])
+        #expect(buffer.takeAvailable(limit: 3).map(\.deliveryTag) == [4])
+        #expect(buffer.takeAvailable(limit: 3).isEmpty)
+    }
+
     @Test("a waiting lane wakes for a delivery")
     func wakes() async {
         let buffer = DeliveryBuffer()
