@@ -8,6 +8,13 @@ final class DeliveryBuffer: Sendable {
         var items: [AMQPDelivery] = []
         var waiter: CheckedContinuation<Void, Never>?
         var finished = false
+
+        /// Removes and returns up to `limit` of the oldest items.
+        mutating func take(upTo limit: Int) -> [AMQPDelivery] {
+            let count = min(limit, items.count)
+            defer { items.removeFirst(count) }
+            return Array(items.prefix(count))
+        }
     }
 
     private let state = Mutex(State())
@@ -33,11 +40,7 @@ final class DeliveryBuffer: Sendable {
 
     /// Up to `limit` deliveries that are waiting now, without waiting for any.
     func takeAvailable(limit: Int) -> [AMQPDelivery] {
-        state.withLock { state in
-            let count = min(limit, state.items.count)
-            defer { state.items.removeFirst(count) }
-            return Array(state.items.prefix(count))
-        }
+        state.withLock { $0.take(upTo: limit) }
     }
 
     /// Waits for at least one delivery and returns up to `limit`; nil once finished and empty
@@ -45,11 +48,7 @@ final class DeliveryBuffer: Sendable {
     func take(limit: Int) async -> [AMQPDelivery]? {
         while !Task.isCancelled {
             let batch = state.withLock { state -> [AMQPDelivery]? in
-                if !state.items.isEmpty {
-                    let count = min(limit, state.items.count)
-                    defer { state.items.removeFirst(count) }
-                    return Array(state.items.prefix(count))
-                }
+                if !state.items.isEmpty { return state.take(upTo: limit) }
                 return state.finished ? [] : nil
             }
             if let batch { return batch.isEmpty ? nil : batch }
