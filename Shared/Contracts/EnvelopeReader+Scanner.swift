@@ -152,22 +152,18 @@ extension EnvelopeReader {
             return Int64(number)
         }
 
-        /// A string at the current position (after its opening quote is next), unescaped.
+        /// A string at the current position (its opening quote next), unescaped.
         mutating func rawString() throws -> String {
-            try expect(UInt8(ascii: "\""))
-            let start = at
-            // Most strings (ids, names) have no escapes: take their bytes whole.
-            while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
-            guard at < bytes.count else { throw Self.notJSON("unterminated string") }
-            guard bytes[at] == UInt8(ascii: "\"") else { return try escapedString(from: start) }
+            guard try peek() == UInt8(ascii: "\"") else { throw Self.notJSON("expected a string at byte \(at)") }
+            // Most strings (ids, names) are plain ASCII: take their bytes whole.
+            if let plain = plainString() { return String(decoding: plain, as: UTF8.self) }
             at += 1
-            guard let text = String(validating: bytes[start..<at - 1], as: UTF8.self) else { throw Self.notJSON("invalid UTF-8") }
-            return text
+            return try unescapedString()
         }
 
-        /// The rest of a string with escapes, from its first byte at `start`.
-        private mutating func escapedString(from start: Int) throws -> String {
-            var out: [UInt8] = Array(bytes[start..<at])
+        /// The rest of a string with escapes or bytes beyond ASCII, byte by byte, checked.
+        private mutating func unescapedString() throws -> String {
+            var out: [UInt8] = []
             while true {
                 guard at < bytes.count else { throw Self.notJSON("unterminated string") }
                 let byte = bytes[at]
