@@ -155,3 +155,11 @@ struct MembershipFixture: Sendable {
         guard reply.status == status else { throw FixtureError(message: "expected \(status), got \(reply.status): \(String(decoding: reply.body, as: UTF8.self))") }
     }
 }
+
+extension DailyRituals {
+    /// The clearing step of the clearing day the tests use (1 January 2027, the day after the
+    /// default 31 December clearing date).
+    func clearingStep(on day: Date = LoyaltyRulesTests.day(2027, 1, 1)) throws -> Step {
+        try #require(steps(for: day).first { $0.name.hasPrefix("clearing-") })
+    }
+}

@@ -56,8 +56,7 @@ struct RitualsTests {
                 try await fixture.membersWithPurchases(client, count: 5, cents: { Int64(10_000 * ($0 + 1)) })
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.batchSize = 2
-                let clearingDay = LoyaltyRulesTests.day(2027, 1, 1)
-                let step = try #require(rituals.steps(for: clearingDay).first { $0.name.hasPrefix("clearing-") })
+                let step = try rituals.clearingStep()
                 var firings = 0
                 var done = false
                 while !done, firings < 10 {
@@ -109,7 +108,7 @@ struct RitualsTests {
                 try await fixture.membersWithPurchases(client, count: 3)
                 var rituals = DailyRituals(context: fixture.context)
                 rituals.partitions = 1
-                let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 1, 1)).first { $0.name.hasPrefix("clearing-") })
+                let step = try rituals.clearingStep()
                 let (updated, hot) = try await fixture.context.transaction { connection in
                     _ = try await rituals.sweep(step, on: connection)
                     var counts: (Int64, Int64) = (-1, -1)
@@ -133,7 +132,7 @@ struct RitualsTests {
                 rituals.batchSize = 2
                 // Within its budget a firing takes each range from batch to batch to the end.
                 rituals.firingBudget = .seconds(60)
-                let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 1, 1)).first { $0.name.hasPrefix("clearing-") })
+                let step = try rituals.clearingStep()
                 var firings = 0
                 var done = false
                 while !done, firings < 20 {
