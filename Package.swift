@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "AftercareRuntime",
             dependencies: [
-                "AftercareAMQP", "AftercarePersistence", "AftercareMessaging",
+                "AftercareAMQP", "AftercarePersistence", "AftercareMessaging", "AftercareContracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "AftercareRuntime", "AftercarePersistence", "AftercareAMQP", "AftercareMessaging", "AftercareContracts",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -213,8 +214,9 @@ let package = Package(
         .testTarget(
             name: "SuiteTests",
             dependencies: [
-                "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP",
+                "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercareRuntime",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 "MembershipService", "DispatchService", "CouponService",
                 "NotificationService", "FeedbackService", "AftercareToken",
             ],

@@ -8,6 +8,9 @@ final class AMQPConnection {
     /// Set once the socket or protocol failed: closing politely would only block.
     private(set) var isBroken = false
     private var nextPublishTag: UInt64 = 1
+    /// Told of the broker's word on a resource alarm (connection.blocked / unblocked): while
+    /// blocked, what this connection publishes is not read and its confirms do not come.
+    var onBlockedChange: (@Sendable (Bool) -> Void)?
 
     init(settings: AMQPSettings, connectionName: String) throws {
         guard let state = amqp_new_connection() else { throw AMQPError.connectFailed("out of memory") }
@@ -46,12 +49,19 @@ final class AMQPConnection {
         guard status == AMQP_STATUS_OK.rawValue else {
             throw AMQPError.connectFailed("\(settings.host):\(settings.port): \(Self.message(for: status))")
         }
-        _ = aftercare_set_tcp_user_timeout(amqp_socket_get_sockfd(socket), settings.tcpUserTimeoutMilliseconds)
+        guard aftercare_set_tcp_user_timeout(amqp_socket_get_sockfd(socket), settings.tcpUserTimeoutMilliseconds) == 0 else {
+            throw AMQPError.connectFailed("setsockopt(TCP_USER_TIMEOUT): \(String(cString: strerror(errno)))")
+        }
         var rpcTimeout = timeval(tv_sec: settings.rpcTimeoutSeconds, tv_usec: 0)
-        _ = amqp_set_rpc_timeout(state, &rpcTimeout)
+        let timeoutStatus = amqp_set_rpc_timeout(state, &rpcTimeout)
+        guard timeoutStatus == AMQP_STATUS_OK.rawValue else { throw fail("amqp_set_rpc_timeout", timeoutStatus) }
 
+        // Announces connection.blocked, so the broker says when a resource alarm stops it
+        // reading what this connection publishes (see `isBlocked`).
         try check(
-            aftercare_amqp_login_plain(state, settings.virtualHost, 0, 131_072, Int32(settings.heartbeatSeconds), settings.user, settings.password),
+            aftercare_amqp_login_plain(
+                state, settings.virtualHost, 0, 131_072, Int32(settings.heartbeatSeconds), settings.user, settings.password
+            ),
             "login"
         )
         _ = amqp_channel_open(state, aftercareChannel)
@@ -63,8 +73,9 @@ final class AMQPConnection {
     func declare(_ topology: AMQPTopology) throws {
         for exchange in topology.exchanges {
             let arena = CAllocations()
-            _ = amqp_exchange_declare(state, aftercareChannel, arena.bytes(exchange.name), arena.bytes(exchange.type), 0, 1, 0, 0, amqp_empty_table)
-            try check(amqp_get_rpc_reply(state), "exchange.declare \(exchange.name)")
+            let passive: amqp_boolean_t = exchange.passive ? 1 : 0
+            _ = amqp_exchange_declare(state, aftercareChannel, arena.bytes(exchange.name), arena.bytes(exchange.type), passive, 1, 0, 0, amqp_empty_table)
+            try check(amqp_get_rpc_reply(state), "exchange.declare \(exchange.passive ? "passive " : "")\(exchange.name)")
         }
         for queue in topology.queues {
             let arena = CAllocations()
@@ -310,6 +321,10 @@ final class AMQPConnection {
         case AMQPMethod.basicCancel:
             isBroken = true
             throw AMQPError.consumerCancelled
+        case AMQPMethod.connectionBlocked:
+            onBlockedChange?(true)
+        case AMQPMethod.connectionUnblocked:
+            onBlockedChange?(false)
         default:
             return  // late confirms of an abandoned batch and the like carry no news
         }

@@ -19,6 +19,8 @@ public final class AMQPPublisher: Service, Sendable {
 
     /// True while a confirmed-mode connection is open; readiness reports it.
     public var isConnected: Bool { session.isConnected }
+    /// The broker blocked publishing on this connection (a resource alarm).
+    public var isBlocked: Bool { session.isBlocked }
 
     /// Starts connecting in the background. `run()` calls it; callers that publish without
     /// a service group (tools, tests) call it themselves.
@@ -72,11 +74,11 @@ public final class AMQPPublisher: Service, Sendable {
         try await session.perform { connection, _ in Int(try connection.messageCount(queue: queue)) }
     }
 
-    /// Moves up to `limit` messages from one queue to another through the default exchange,
-    /// each acknowledged at the source only after the broker confirmed it at the target.
-    /// Used to replay dead letters. `transform` may rewrite the message (e.g. reset headers).
+    /// Moves up to `limit` messages from a queue to `exchange` with `routingKey`, each
+    /// acknowledged at the source only after the broker confirmed it at the target. Used to
+    /// replay dead letters. `transform` may rewrite the message (e.g. reset headers).
     public func move(
-        from source: String, to target: String, limit: Int,
+        from source: String, to exchange: String, routingKey: String, limit: Int,
         transform: @escaping @Sendable (AMQPDelivery) -> AMQPOutgoingMessage
     ) async throws -> Int {
         let timeout = confirmTimeout
@@ -84,8 +86,8 @@ public final class AMQPPublisher: Service, Sendable {
             var moved = 0
             while moved < limit, let delivery = try connection.get(queue: source, generation: generation) {
                 var message = transform(delivery)
-                message.exchange = ""
-                message.routingKey = target
+                message.exchange = exchange
+                message.routingKey = routingKey
                 let tag = try connection.publish(message)
                 let (nacked, _) = try connection.awaitConfirms(for: [tag], timeout: timeout)
                 guard nacked.isEmpty else {

@@ -12,6 +12,7 @@ final class AMQPSession: Sendable {
     private let settings: AMQPSettings
     private let logger: Logger
     private let connected = Atomic<Bool>(false)
+    private let blocked: BlockedFlag
     /// Worker-thread state; the box is only read and written from jobs and the idle step.
     private let state: ThreadConfined<State>
     private let connectedGauge: Gauge
@@ -32,10 +33,13 @@ final class AMQPSession: Sendable {
         self.worker = AMQPWorker(name: "amqp-\(name)")
         self.state = ThreadConfined(State())
         self.connectedGauge = Gauge(label: "aftercare_amqp_connected", dimensions: [("connection", name)])
+        self.blocked = BlockedFlag(connection: name)
         self.reconnects = Counter(label: "aftercare_amqp_connects_total", dimensions: [("connection", name)])
     }
 
     var isConnected: Bool { connected.load(ordering: .relaxed) }
+    /// The broker blocked this connection (a memory or disk alarm) and has not unblocked it.
+    var isBlocked: Bool { blocked.value }
 
     /// Starts the thread. `setUp` runs on every new connection; `idle` runs between jobs
     /// while connected and must return quickly.
@@ -100,6 +104,10 @@ final class AMQPSession: Sendable {
         }
         do {
             let connection = try AMQPConnection(settings: settings, connectionName: name)
+            connection.onBlockedChange = { [blocked, logger, name] isBlocked in
+                blocked.set(isBlocked)
+                if isBlocked { logger.error("the broker blocked this connection (resource alarm)", metadata: ["connection": "\(name)"]) }
+            }
             try setUp(connection)
             state.value.connection = connection
             state.value.generation += 1
@@ -124,12 +132,31 @@ final class AMQPSession: Sendable {
         state.value.lastError = "\(error)"
         state.value.connection = nil
         state.value.nextAttempt = ContinuousClock.now
+        blocked.set(false)
         setConnected(false)
     }
 
     private func setConnected(_ value: Bool) {
         connected.store(value, ordering: .relaxed)
         connectedGauge.record(value ? 1 : 0)
+    }
+}
+
+/// Whether the broker blocked a connection, with its gauge (`aftercare_amqp_blocked`).
+final class BlockedFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    private let gauge: Gauge
+
+    init(connection: String) {
+        gauge = Gauge(label: "aftercare_amqp_blocked", dimensions: [("connection", connection)])
+        gauge.record(0)
+    }
+
+    var value: Bool { flag.load(ordering: .relaxed) }
+
+    func set(_ value: Bool) {
+        flag.store(value, ordering: .relaxed)
+        gauge.record(value ? 1 : 0)
     }
 }
 

@@ -32,6 +32,7 @@ public struct AMQPSettings: Sendable {
         self.host = host
         self.useTLS = scheme == "amqps"
         self.port = components.port ?? (useTLS ? 5671 : 5672)
+        guard (1...65535).contains(port) else { throw Invalid(reason: "the port must be 1 to 65535") }
         self.user = components.user.map { $0.removingPercentEncoding ?? $0 } ?? "guest"
         self.password = components.password.map { $0.removingPercentEncoding ?? $0 } ?? "guest"
         // The vhost is the path without its leading slash; "%2F" is the default vhost "/".

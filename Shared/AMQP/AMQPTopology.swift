@@ -4,9 +4,13 @@ public struct AMQPTopology: Sendable {
     public struct Exchange: Sendable {
         public var name: String
         public var type: String
-        public init(name: String, type: String) {
+        /// Only check that it exists: declaring it would need permission to configure (and
+        /// so to delete) an exchange that others share.
+        public var passive: Bool
+        public init(name: String, type: String, passive: Bool = false) {
             self.name = name
             self.type = type
+            self.passive = passive
         }
     }
 

@@ -4,6 +4,8 @@ import CRabbitMQ
 enum AMQPMethod {
     static let connectionClose: amqp_method_number_t = 0x000A_0032
     static let connectionCloseOk: amqp_method_number_t = 0x000A_0033
+    static let connectionBlocked: amqp_method_number_t = 0x000A_003C
+    static let connectionUnblocked: amqp_method_number_t = 0x000A_003D
     static let channelClose: amqp_method_number_t = 0x0014_0028
     static let channelCloseOk: amqp_method_number_t = 0x0014_0029
     static let basicReturn: amqp_method_number_t = 0x003C_0032

@@ -120,9 +120,9 @@ extension EnvelopeReader {
 
         mutating func date(for key: some CodingKey) throws -> Date {
             let text = try string(for: key)
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            throw invalid(key, "expected an ISO 8601 date, got \(text)")
+            let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+            guard let date, PlausibleDates.contains(date) else { throw invalid(key, "expected an ISO 8601 date between 1900 and 2200, got \(text)") }
+            return date
         }
 
         /// An integer. As JSONDecoder, a number with a fraction or exponent is taken when its

@@ -60,6 +60,16 @@ public struct EventEnvelope<Payload: EventPayload>: Codable, Sendable {
     }
 }
 
+/// The instants the suite deals in: from 1900 to 2200. A date outside them is a fault in the
+/// data, and binding one to PostgreSQL beyond the year 294,276 stops the process
+/// (PostgresNIO converts it to microseconds unchecked), so every date that comes in (request
+/// bodies and queries, event envelopes and payloads) is held to this range.
+public enum PlausibleDates {
+    public static let range = Date(timeIntervalSince1970: -2_208_988_800)...Date(timeIntervalSince1970: 7_258_118_400)
+
+    public static func contains(_ date: Date) -> Bool { range.contains(date) }
+}
+
 /// The one JSON convention of the event bus: ISO 8601 UTC dates with milliseconds, sorted keys.
 public enum EventCoding {
     public static func encoder() -> JSONEncoder {
@@ -77,9 +87,11 @@ public enum EventCoding {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 date, got \(text)")
+            let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+            guard let date, PlausibleDates.contains(date) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 date between 1900 and 2200, got \(text)")
+            }
+            return date
         }
         return decoder
     }

@@ -212,6 +212,7 @@ public struct BirthdayMonthStarted: EventPayload, Equatable {
 
     public func validate() throws(EventValidationError) {
         try requireID(memberId, "memberId")
+        try requireCalendarDay(year: year, month: month, day: day)
     }
 }
 
@@ -232,5 +233,13 @@ public struct BirthdayToday: EventPayload, Equatable {
 
     public func validate() throws(EventValidationError) {
         try requireID(memberId, "memberId")
+        try requireCalendarDay(year: year, month: month, day: day)
+    }
+}
+
+/// A day the calendar has, in the years members live in.
+func requireCalendarDay(year: Int, month: Int, day: Int) throws(EventValidationError) {
+    guard (1900...2200).contains(year), (1...12).contains(month), (1...31).contains(day) else {
+        throw EventValidationError("year, month and day must name a day between 1900 and 2200")
     }
 }

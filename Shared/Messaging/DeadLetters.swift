@@ -44,13 +44,14 @@ public struct DeadLetters: Sendable {
     /// Moves up to `limit` dead letters back to the service's own queue (not the exchange:
     /// only this service failed them) with a fresh attempt count. Returns how many moved.
     public func replay(limit: Int) async throws -> Int {
-        try await publisher.move(from: queue, to: EventBus.queue(for: service), limit: limit) { delivery in
+        let direct = EventBus.directExchange(for: service), main = EventBus.queue(for: service)
+        return try await publisher.move(from: queue, to: direct, routingKey: main, limit: limit) { delivery in
             var headers = delivery.headers
             headers[EventHeader.attempt] = nil
             headers[EventHeader.deadLetterReason] = nil
             headers["x-aftercare-replayed-at"] = .string(Date().formatted(.iso8601))
             return AMQPOutgoingMessage(
-                exchange: "", routingKey: "", body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
+                exchange: direct, routingKey: main, body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
                 type: delivery.type, correlationID: delivery.correlationID, appID: delivery.appID, headers: headers
             )
         }

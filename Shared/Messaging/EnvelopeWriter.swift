@@ -48,8 +48,8 @@ struct EnvelopeWriter {
         return out + "\""
     }
 
-    /// `uuidString` (upper case, as `JSONEncoder` writes a UUID) from a table: Foundation's
-    /// formatting showed in the clearing's profile (`vfprintf`).
+    /// The id in lower case (as `CanonicalIDs` has `JSONEncoder` write it) from a table:
+    /// Foundation's formatting showed in the clearing's profile (`vfprintf`).
     static func text(_ id: UUID) -> String {
         withUnsafeBytes(of: id.uuid) { bytes in
             String(unsafeUninitializedCapacity: 36) { out in
@@ -68,7 +68,7 @@ struct EnvelopeWriter {
         }
     }
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Version-4 UUIDs for a batch of events from one read of the system's random source:
     /// Foundation's `UUID()` opens, reads and closes /dev/urandom for each id (~3 µs), and

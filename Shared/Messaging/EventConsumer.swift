@@ -106,26 +106,17 @@ public struct EventDeliveryProcessor: Sendable {
     }
 
     public func process(_ delivery: AMQPDelivery) async -> AMQPDisposition {
-        let type = delivery.type ?? delivery.routingKey
         var logger = self.logger
         logger[metadataKey: "event_id"] = .string(delivery.messageID ?? "-")
-        logger[metadataKey: "event_type"] = .string(type)
+        logger[metadataKey: "event_type"] = .string(delivery.type ?? routedKey(of: delivery))
 
-        // Poison: there is no point in retrying what can never be read.
-        guard let entry = subscriptions.entries[type] else {
-            return await deadLetter(delivery, reason: "unknown event type \(type)", logger: logger)
-        }
         let event: EventSubscriptions.Decoded
-        do {
-            event = try entry.decode(delivery.body)
-        } catch {
-            return await deadLetter(delivery, reason: "unreadable or invalid event: \(Self.describe(error))", logger: logger)
+        switch read(delivery) {
+        case .success(let decoded): event = decoded
+        // Poison: there is no point in retrying what can never be read.
+        case .failure(let refusal): return await deadLetter(delivery, reason: refusal.reason, logger: logger)
         }
         let metadata = event.metadata
-        guard metadata.isNamed(by: delivery.messageID) else {
-            return await deadLetter(delivery, reason: "message_id does not match the envelope's eventId", logger: logger)
-        }
-
         do {
             let consumer = service
             let applied = try await database.transaction(logger: logger) { connection in
@@ -133,23 +124,62 @@ public struct EventDeliveryProcessor: Sendable {
                 try await event.handle(connection)
                 return true
             }
-            count(type, applied ? .handled : .duplicate)
+            count(metadata.type, applied ? .handled : .duplicate)
             return .acknowledge
         } catch {
             return await retry(delivery, error: error, logger: logger)
         }
     }
 
+    struct Refusal: Error {
+        let reason: String
+    }
+
+    /// The event in a delivery, or why it is refused: an unknown type, an unreadable or
+    /// invalid envelope, or one that is not what the broker says it is. The routing key is
+    /// what the broker's permissions vouch for (a service may publish only its own events), so
+    /// the envelope must name the same type, be named by the message id, and come from the
+    /// service that owns its type.
+    func read(_ delivery: AMQPDelivery) -> Result<EventSubscriptions.Decoded, Refusal> {
+        let key = routedKey(of: delivery)
+        guard let entry = subscriptions.entries[key] else { return .failure(Refusal(reason: "unknown event type \(key)")) }
+        let event: EventSubscriptions.Decoded
+        do {
+            event = try entry.decode(delivery.body)
+        } catch {
+            return .failure(Refusal(reason: "unreadable or invalid event: \(Self.describe(error))"))
+        }
+        let metadata = event.metadata
+        if !metadata.isNamed(by: delivery.messageID) { return .failure(Refusal(reason: "message_id does not match the envelope's eventId")) }
+        if metadata.type != key { return .failure(Refusal(reason: "routed as \(key) but the envelope's type is \(metadata.type)")) }
+        if let type = delivery.type, type != key { return .failure(Refusal(reason: "routed as \(key) but the message's type is \(type)")) }
+        let owner = EventBus.owner(of: key)
+        if metadata.producer != owner {
+            return .failure(Refusal(reason: "\(key) belongs to \(owner), but the envelope's producer is \(metadata.producer)"))
+        }
+        return .success(event)
+    }
+
+    /// The routing key the event was published with: the delivery's own when it came from
+    /// the shared exchange; for one moved through the service's own queues (a retry, a
+    /// replay), the one the consumer recorded when it first moved it.
+    func routedKey(of delivery: AMQPDelivery) -> String {
+        if delivery.exchange == EventBus.exchange { return delivery.routingKey }
+        return delivery.headers[EventHeader.originalRoutingKey]?.stringValue ?? delivery.routingKey
+    }
+
     private func retry(_ delivery: AMQPDelivery, error: any Error, logger: Logger) async -> AMQPDisposition {
-        let attempt = Int(delivery.headers[EventHeader.attempt]?.intValue ?? 1)
-        guard attempt <= settings.retryDelays.count else {
+        // The header is ours, but it arrives from the broker: anything outside the attempts
+        // this consumer makes is treated as the last.
+        let attempt = delivery.headers[EventHeader.attempt]?.intValue.flatMap { Int(exactly: $0) } ?? 1
+        guard attempt >= 1, attempt <= settings.retryDelays.count else {
             return await deadLetter(delivery, reason: "handler failed \(attempt) times: \(Self.describe(error))", logger: logger)
         }
         let delay = settings.retryDelays[attempt - 1]
         var copy = outgoing(delivery)
         copy.routingKey = EventBus.retryQueue(for: service, delay: delay)
         copy.headers[EventHeader.attempt] = .int(Int64(attempt + 1))
-        copy.headers[EventHeader.originalRoutingKey] = .string(delivery.routingKey)
+        copy.headers[EventHeader.originalRoutingKey] = .string(routedKey(of: delivery))
         logger.warning("event handler failed, will retry", metadata: ["attempt": "\(attempt)", "retry_in": "\(delay)", "error": "\(Self.describe(error))"])
         return await forward(copy, delivery: delivery, outcome: .retried)
     }
@@ -159,7 +189,7 @@ public struct EventDeliveryProcessor: Sendable {
         copy.routingKey = EventBus.deadLetterQueue(for: service)
         copy.headers[EventHeader.deadLetterReason] = .string(String(reason.prefix(1000)))
         copy.headers[EventHeader.deadLetteredFrom] = .string(EventBus.queue(for: service))
-        copy.headers[EventHeader.originalRoutingKey] = .string(delivery.headers[EventHeader.originalRoutingKey]?.stringValue ?? delivery.routingKey)
+        copy.headers[EventHeader.originalRoutingKey] = .string(routedKey(of: delivery))
         copy.headers[EventHeader.deadLetteredAt] = .string(Date().formatted(.iso8601))
         logger.error("event dead-lettered", metadata: ["reason": "\(reason)"])
         Counter(label: "aftercare_events_dead_lettered_total", dimensions: [("service", service)]).increment()
@@ -171,7 +201,7 @@ public struct EventDeliveryProcessor: Sendable {
     private func forward(_ copy: AMQPOutgoingMessage, delivery: AMQPDelivery, outcome: Outcome) async -> AMQPDisposition {
         do {
             _ = try await publisher.publish(copy)
-            count(delivery.type ?? delivery.routingKey, outcome)
+            count(delivery.type ?? routedKey(of: delivery), outcome)
             return .acknowledge
         } catch {
             logger.warning("could not move the message, returning it to the queue", metadata: ["error": "\(error)"])
@@ -180,11 +210,12 @@ public struct EventDeliveryProcessor: Sendable {
         }
     }
 
-    /// A copy for the default exchange (routing key = queue name), keeping id and headers.
+    /// A copy for the service's own direct exchange (routing key = queue name), keeping id
+    /// and headers.
     private func outgoing(_ delivery: AMQPDelivery) -> AMQPOutgoingMessage {
         AMQPOutgoingMessage(
-            exchange: "", routingKey: "", body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
-            type: delivery.type ?? delivery.routingKey, correlationID: delivery.correlationID, appID: delivery.appID,
+            exchange: EventBus.directExchange(for: service), routingKey: "", body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
+            type: delivery.type ?? routedKey(of: delivery), correlationID: delivery.correlationID, appID: delivery.appID,
             headers: delivery.headers
         )
     }

@@ -20,10 +20,7 @@ extension EventDeliveryProcessor {
         var dispositions = [AMQPDisposition?](repeating: nil, count: deliveries.count)
         var seen = Set<UUID>()
         for (index, delivery) in deliveries.enumerated() {
-            guard let entry = subscriptions.entries[delivery.type ?? delivery.routingKey],
-                  let event = try? entry.decode(delivery.body),
-                  event.metadata.isNamed(by: delivery.messageID)
-            else {
+            guard case .success(let event) = read(delivery) else {
                 dispositions[index] = await process(delivery)  // poison: the single path says why
                 continue
             }

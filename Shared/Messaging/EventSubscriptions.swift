@@ -34,8 +34,25 @@ public struct EventSubscriptions: Sendable {
     }
 
     static func decode<P: EventPayload>(_ type: P.Type, _ body: [UInt8]) throws -> EventEnvelope<P> {
+        if containsEscapedNUL(body) { throw EventValidationError("text holds a NUL character, which the database cannot store") }
         let envelope = try EnvelopeReader.read(P.self, from: body)
         try envelope.payload.validate()
         return envelope
+    }
+
+    /// Whether the JSON holds `\u0000` as an escape (not as text after an escaped backslash):
+    /// PostgreSQL refuses NUL in text, so such an event could only fail its handler again and again.
+    static func containsEscapedNUL(_ body: [UInt8]) -> Bool {
+        let escape = Array(#"\u0000"#.utf8)
+        var index = 0
+        while index + escape.count <= body.count {
+            if body[index] == UInt8(ascii: "\\"), body[index..<index + escape.count].elementsEqual(escape) {
+                var backslashes = 0
+                while index - backslashes - 1 >= 0, body[index - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+                if backslashes % 2 == 0 { return true }
+            }
+            index += 1
+        }
+        return false
     }
 }

@@ -148,7 +148,7 @@ public final class JobWorker: Service, Sendable {
                 guard kept else { throw LeaseLost() }
             }
             Timer(label: "aftercare_job_lag_seconds", dimensions: [("kind", job.kind)], preferredDisplayUnit: .seconds)
-                .recordNanoseconds(Int64(max(0, lag) * 1e9))
+                .recordNanoseconds(Int64(min(max(0, lag), 1e9) * 1e9))  // a lag beyond 30 years is a data fault, not a number
             Counter(label: "aftercare_jobs_fired_total", dimensions: [("kind", job.kind)]).increment()
         } catch is LeaseLost {
             logger.warning("job lease lapsed before it finished; another worker owns it now")

@@ -56,10 +56,11 @@ public struct ServicePlatform: Sendable {
     public func makeRouter() -> Router<AftercareRequestContext> {
         let router = Router(context: AftercareRequestContext.self)
         // Outermost first: the id is on every log line and response, metrics see the final
-        // status, problems are rendered before metrics record them, bodies are capped early.
+        // status, problems are rendered before metrics record them, text and bodies are checked early.
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: TextInputMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         HealthController(checks: [
             .database(database, logger: logger),

@@ -16,7 +16,7 @@ struct NetworkCutTests {
         let publisher = AMQPPublisher(settings: settings, name: "test-cut", confirmTimeout: .seconds(5), logger: TestEnvironment.logger)
         publisher.start()
         #expect(await eventually { publisher.isConnected })
-        let probe = AMQPOutgoingMessage(exchange: "", routingKey: "no-such-queue", body: Array("{}".utf8), messageID: UUID().uuidString)
+        let probe = AMQPOutgoingMessage(exchange: "", routingKey: "no-such-queue", body: Array("{}".utf8), messageID: UUID().uuidString.lowercased())
         #expect(try await publisher.publish(probe) == .unroutable)
 
         proxy.cutNetwork()

@@ -59,7 +59,7 @@ struct ReviewTests {
                 // Staff of the store can read it; its expiry timer is gone.
                 let manager = try await fixture.token(.storeManager, fixture.manager)
                 #expect(try await fixture.send(client, .get, "/api/v1/review-requests/\(id)", token: manager).0 == .ok)
-                #expect(try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE kind = '\(ReviewInvitations.expiryJob)' AND payload = '\(id.uuidString)'") == 0)
+                #expect(try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE kind = '\(ReviewInvitations.expiryJob)' AND payload = '\(id.uuidString.lowercased())'") == 0)
             }
         }
     }
@@ -87,7 +87,7 @@ struct ReviewTests {
                 #expect(row?.3 == visit.orderId)
                 #expect(row?.4.contains("Left a mess.") == true)
                 #expect(try await fixture.published(CallbackCreated.eventType) == 1)
-                #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE event_type = '\(ReviewSubmitted.eventType)' AND envelope::jsonb #>> '{payload,complaintId}' = '\(opened.complaintId.uuidString)'") == 1)
+                #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE event_type = '\(ReviewSubmitted.eventType)' AND envelope::jsonb #>> '{payload,complaintId}' = '\(opened.complaintId.uuidString.lowercased())'") == 1)
             }
         }
     }

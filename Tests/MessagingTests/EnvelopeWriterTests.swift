@@ -35,10 +35,10 @@ struct EnvelopeWriterTests {
         }
     }
 
-    @Test("ids are written as uuidString writes them")
+    @Test("ids are written in lower case, as PostgreSQL prints them")
     func idText() {
         for id in (0..<1_000).map({ _ in UUID() }) + [UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))] {
-            #expect(EnvelopeWriter.text(id) == id.uuidString)
+            #expect(EnvelopeWriter.text(id) == id.uuidString.lowercased())
         }
     }
 
@@ -59,7 +59,7 @@ struct EnvelopeWriterTests {
         #expect(Set(ids).count == 1_000)
         #expect(ids.allSatisfy { $0.uuid.6 >> 4 == 7 && $0.uuid.8 >> 6 == 2 })
         // 1,795,443,039,500 ms is 0x01A2_08BE_9D0C.
-        #expect(ids.allSatisfy { EnvelopeWriter.text($0).hasPrefix("01A208BE-9D0C-7") })
+        #expect(ids.allSatisfy { EnvelopeWriter.text($0).hasPrefix("01a208be-9d0c-7") })
         #expect(zip(ids, random).allSatisfy { EnvelopeWriter.text($0).suffix(17) == EnvelopeWriter.text($1).suffix(17) })
         let later = EnvelopeWriter.timeOrdered(random[0], at: instant.addingTimeInterval(0.001))
         #expect(EnvelopeWriter.text(later) > EnvelopeWriter.text(ids[0]))

@@ -49,7 +49,7 @@ struct ExactlyOnceTests {
             }
             #expect(metadata.correlationID == cause.correlationID)
             #expect(metadata.causationID == cause.eventID)
-            #expect(metadata.producer == harness.service)
+            #expect(metadata.producer == "test")
             #expect(metadata.aggregateSequence == 1)
             try await harness.relay().relayBatch()
             let message = try #require(try await harness.publisher.peek(queue: EventBus.queue(for: harness.service), limit: 1).first)
@@ -179,6 +179,47 @@ struct ExactlyOnceTests {
         }
     }
 
+    @Test("an event that is not what the broker routed, or not from the service that owns its type, is dead-lettered with the reason")
+    func impostors() async throws {
+        try await MessagingHarness.with { harness in
+            func send(_ n: Int, type: String = Probe.eventType, producer: String = "test", amqpType: String = Probe.eventType) async throws {
+                let id = UUID()
+                let body = try harness.envelopeJSON(Probe(n: n), eventID: id, type: type, producer: producer)
+                try await harness.publishRaw(body, type: amqpType, routedAs: Probe.eventType, messageID: id.uuidString.lowercased())
+            }
+            try await send(1, type: "test.other.happened")
+            try await send(2, producer: "coupon")
+            try await send(3, amqpType: "test.other.happened")
+            try await send(4)
+
+            let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
+            #expect(try await running([harness.consumer()], until: {
+                guard try await harness.effects().count == 1 else { return false }
+                return try await deadLetters.count() == 3
+            }))
+            #expect(try await harness.effects().count == 1)
+            let reasons = try await deadLetters.list(limit: 10).map { $0.reason ?? "" }
+            #expect(reasons.contains("routed as test.probe.recorded but the envelope's type is test.other.happened"), "\(reasons)")
+            #expect(reasons.contains("test.probe.recorded belongs to test, but the envelope's producer is coupon"), "\(reasons)")
+            #expect(reasons.contains("routed as test.probe.recorded but the message's type is test.other.happened"), "\(reasons)")
+        }
+    }
+
+    @Test("a payload that holds a NUL is dead-lettered at once, not retried against a database that cannot store it")
+    func nulInPayload() async throws {
+        try await MessagingHarness.with { harness in
+            let id = UUID()
+            let body = try harness.envelopeJSON(Probe(n: 1), eventID: id).replacingOccurrences(of: #""aggregateId":"raw""#, with: #""aggregateId":"r\u0000w""#)
+            #expect(body.contains(#"\u0000"#))
+            try await harness.publishRaw(body, type: Probe.eventType, messageID: id.uuidString.lowercased())
+            let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
+            #expect(try await running([harness.consumer()], until: { try await deadLetters.count() == 1 }))
+            let entry = try #require(try await deadLetters.list(limit: 1).first)
+            #expect(entry.reason?.contains("NUL") == true)
+            #expect(entry.attempts == nil, "retried first: \(String(describing: entry.attempts))")
+        }
+    }
+
     @Test("a failing handler is retried with back-off without blocking the queue, then succeeds once")
     func retryThenSucceed() async throws {
         try await MessagingHarness.with { harness in
@@ -227,8 +268,8 @@ struct ExactlyOnceTests {
             var small = OutboxRelay.Settings()
             small.batchSize = 25
             let ids = try await harness.emit(400, perTransaction: 20)
-            let first = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: harness.service, settings: small, logger: TestEnvironment.logger)
-            let second = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: harness.service, settings: small, logger: TestEnvironment.logger)
+            let first = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: "test", settings: small, logger: TestEnvironment.logger)
+            let second = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: "test", settings: small, logger: TestEnvironment.logger)
             #expect(try await running([first, second], until: { try await harness.unsentCount() == 0 }))
             // Every event is on the broker exactly once: no row was published by both relays.
             #expect(try await eventually { try await harness.publisher.messageCount(queue: EventBus.queue(for: harness.service)) == ids.count })
@@ -249,7 +290,7 @@ struct ExactlyOnceTests {
             #expect(try await harness.unsentCount() == 253)
             var settings = OutboxRelay.Settings()
             settings.batchSize = 120
-            let relay = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: harness.service, settings: settings, logger: TestEnvironment.logger)
+            let relay = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: "test", settings: settings, logger: TestEnvironment.logger)
             #expect(try await relay.relayBatch() == 200)  // two runs reach 120
             #expect(try await harness.unsentCount() == 53)
             #expect(try await relay.relayBatch() == 53)
@@ -258,7 +299,7 @@ struct ExactlyOnceTests {
             #expect(published.count == 253)
             // On the broker, each aggregate's events arrive in the order of their sequence.
             var sequences: [String: [Int64]] = [:]
-            for delivery in published where delivery.appID == harness.service {
+            for delivery in published where delivery.appID == "test" {
                 let envelope = try EventCoding.decoder().decode(EventEnvelope<Probe>.self, from: Data(delivery.body))
                 sequences[envelope.metadata.aggregateID, default: []].append(envelope.metadata.aggregateSequence)
             }

@@ -18,15 +18,15 @@ struct DeliveryRulesTests {
                 try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL)).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     let task = fixture.callbackCreated()
-                    let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
+                    let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                     _ = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
-                    try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback", id: event)
+                    try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback", id: event)
                     // One aggregate's events are handled in order: once a later event of the same
                     // complaint has its deliveries, the repeat before it has been handled too.
-                    let marker = try await fixture.publish(fixture.callbackCreated(), aggregate: task.complaintId.uuidString, producer: "feedback")
+                    let marker = try await fixture.publish(fixture.callbackCreated(), aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                     #expect(try await fixture.waitForDeliveries(of: marker) { $0.count == 3 }.count == 3)
                     #expect(try await fixture.deliveries(of: event).count == 3)
-                    #expect(sms.received.filter { $0.body["text"]?.contains(task.taskId.uuidString) == true }.count == 1)
+                    #expect(sms.received.filter { $0.body["text"]?.contains(task.taskId.uuidString.lowercased()) == true }.count == 1)
                 }
             }
         }
@@ -96,11 +96,11 @@ struct DeliveryRulesTests {
                 try await fixture.app(settings: settings).test(.router) { client in
                     try await fixture.seedOrganisation(client)
                     let task = fixture.callbackCreated()
-                    let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
+                    let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                     let rows = try await fixture.waitForDeliveries(of: event) { $0.first { $0.channel == "sms" }?.status == "sent" }
                     let sms = try #require(rows.first { $0.channel == "sms" })
                     #expect(sms.provider == "sms-failover" && sms.attempts == 1)
-                    let mine = secondary.received.filter { $0.body["text"]?.contains(task.taskId.uuidString) == true }
+                    let mine = secondary.received.filter { $0.body["text"]?.contains(task.taskId.uuidString.lowercased()) == true }
                     #expect(mine.count == 1 && mine.first?.body["to"] == "+8613700000001")
                     #expect(mine.first?.authorization == "Bearer test-key-2")
                     let providers = try await fixture.database.query(
@@ -144,7 +144,7 @@ struct DeliveryRulesTests {
                 let expiring = try await fixture.publish(PointsExpiring(memberId: fixture.member, points: 50, expiresAt: NotificationFixture.morning.addingTimeInterval(7 * 86400), daysBefore: 7),
                                                          aggregate: fixture.member, producer: "membership")
                 let task = fixture.callbackCreated()
-                let alert = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
+                let alert = try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                 let alerts = try await fixture.waitForDeliveries(of: alert) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                 #expect(alerts.allSatisfy { $0.status == "sent" })
                 let night = try await fixture.waitForDeliveries(of: expiring) { $0.count == 2 && $0.contains { $0.status == "sent" } }
@@ -182,7 +182,7 @@ struct DeliveryRulesTests {
                 let birthdayRows = try await fixture.waitForDeliveries(of: birthday) { $0.count == 2 }
                 #expect(birthdayRows.allSatisfy { $0.status == "skipped" && $0.reason == "marketing_opted_out" })
                 let task = fixture.callbackCreated()
-                let alert = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
+                let alert = try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                 #expect(try await fixture.waitForDeliveries(of: alert) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }.count == 3)
             }
         }

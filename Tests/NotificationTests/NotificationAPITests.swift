@@ -73,7 +73,7 @@ struct NotificationAPITests {
             try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let task = fixture.callbackCreated()
-                let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
+                let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                 _ = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                 let manager = try await fixture.token(.storeManager, fixture.manager)
                 let (found, data) = try await fixture.send(client, .get, "/api/v1/deliveries?eventId=\(event)&status=sent&limit=2", token: manager)
@@ -140,7 +140,7 @@ struct NotificationAPITests {
             try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
                 let task = fixture.callbackCreated()
-                let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
+                let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                 let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                 let sms = try #require(rows.first { $0.channel == "sms" })
                 let oa = try #require(rows.first { $0.channel == "official_account" })

@@ -19,11 +19,11 @@ struct OutOfTheBoxRulesTests {
                     try await fixture.app(settings: NotificationFixture.settings(sms: sms.baseURL, oa: oa.baseURL)).test(.router) { client in
                         try await fixture.seedOrganisation(client)
                         let task = fixture.callbackCreated()
-                        let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString, producer: "feedback")
+                        let event = try await fixture.publish(task, aggregate: task.complaintId.uuidString.lowercased(), producer: "feedback")
                         let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                         #expect(rows.map(\.channel) == ["in_app", "official_account", "sms"])
                         #expect(rows.allSatisfy { $0.recipient == fixture.guide && $0.status == "sent" })
-                        let expected = "【售后回访】Li Na，您有一条新的会员投诉回访任务（product_quality，high），请在 2030-03-05 10:05 前回电。任务号 \(task.taskId.uuidString)。"
+                        let expected = "【售后回访】Li Na，您有一条新的会员投诉回访任务（product_quality，high），请在 2030-03-05 10:05 前回电。任务号 \(task.taskId.uuidString.lowercased())。"
                         #expect(rows.allSatisfy { $0.body == expected }, "\(rows.map(\.body))")
                         let received = sms.received.filter { $0.body["text"] == expected }
                         #expect(received.count == 1)
@@ -45,10 +45,10 @@ struct OutOfTheBoxRulesTests {
                 try await fixture.seedOrganisation(client)
                 let escalated = CallbackEscalated(taskId: UUID(), complaintId: UUID(), memberId: fixture.member, storeId: fixture.store, dealerId: fixture.dealer,
                                                   fromLevel: .guide, toLevel: .storeManager, assigneeId: fixture.manager, dueAt: nil)
-                let event = try await fixture.publish(escalated, aggregate: escalated.complaintId.uuidString, producer: "feedback")
+                let event = try await fixture.publish(escalated, aggregate: escalated.complaintId.uuidString.lowercased(), producer: "feedback")
                 let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                 #expect(rows.allSatisfy { $0.recipient == fixture.manager && $0.status == "sent" })
-                #expect(rows.first?.body == "【投诉升级】Wang Wei，一条投诉回访已超时并升级给您（guide → store_manager），请立即回电。任务号 \(escalated.taskId.uuidString)。")
+                #expect(rows.first?.body == "【投诉升级】Wang Wei，一条投诉回访已超时并升级给您（guide → store_manager），请立即回电。任务号 \(escalated.taskId.uuidString.lowercased())。")
                 #expect(rows.first { $0.channel == "sms" }?.provider == "sms-recorder")
             }
         }

@@ -19,7 +19,7 @@ struct DeadLetterAPITests {
     @Test("operators list dead letters with their reasons and replay them; other roles may not")
     func listAndReplay() async throws {
         try await TestDatabase.with { database in
-            let configuration = try TestEnvironment.configuration(service: ServiceIdentity(name: "dl" + UUID().uuidString.prefix(6).lowercased(), defaultHTTPPort: 0), databaseURL: database.url)
+            let configuration = try TestEnvironment.configuration(service: ServiceIdentity(name: "dl" + UUID().uuidString.lowercased().prefix(6).lowercased(), defaultHTTPPort: 0), databaseURL: database.url)
             var subscriptions = EventSubscriptions()
             subscriptions.on(Probe.self) { _, _ in }
             let platform = await ServicePlatform(configuration: configuration, migrations: PlatformSchema.migrations, subscriptions: subscriptions, logger: TestEnvironment.logger)
@@ -28,7 +28,7 @@ struct DeadLetterAPITests {
             try await app.test(.live) { client in
                 _ = await eventually { platform.publisher.isConnected && platform.consumer?.isConnected == true }
                 // A poison message: the consumer dead-letters it with the reason.
-                _ = try await platform.publisher.publish(AMQPOutgoingMessageFactory.raw("not json", queue: EventBus.queue(for: service), type: Probe.eventType))
+                _ = try await platform.publisher.publish(AMQPOutgoingMessageFactory.raw("not json", service: service, type: Probe.eventType))
                 let deadLetters = DeadLetters(service: service, publisher: platform.publisher)
                 #expect(try await eventually { try await deadLetters.count() == 1 })
 

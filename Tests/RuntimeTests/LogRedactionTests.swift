@@ -19,6 +19,24 @@ struct LogRedactionTests {
         #expect(LogRedaction.redact("listening on 8081 after 3 attempts") == "listening on 8081 after 3 attempts")
     }
 
+    @Test("dates and timestamps in keys and messages stay readable", arguments: [
+        "sweep=birthday-today-2026-12-03-p1of4",
+        "due at 2026-12-03 08:12:24 (store time)",
+        "occurredAt 2026-12-03T08:12:24.123Z",
+        "between 2026-12-03 and 2026-12-31",
+    ])
+    func dates(text: String) {
+        #expect(LogRedaction.redact(text) == text)
+    }
+
+    @Test("a phone written in groups is masked, a landline with its area code too", arguments: [
+        ("call 138 0013 8000", "call *********8000"),
+        ("office 010-12345678", "office ********5678"),
+    ])
+    func groupedPhones(input: String, expected: String) {
+        #expect(LogRedaction.redact(input) == expected)
+    }
+
     @Test("bearer tokens and JWTs are removed")
     func tokens() {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"

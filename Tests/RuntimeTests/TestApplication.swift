@@ -18,6 +18,20 @@ struct Registration: ValidatedRequest {
     }
 }
 
+/// A body with every kind of value the API takes, echoed back as decoded.
+struct Inputs: ValidatedRequest, ResponseCodable {
+    static let multilineKeys: Set<String> = ["note"]
+    let name: String
+    let note: String?
+    let count: Int
+    let amount: Int64
+    let ratio: Double?
+    let at: Date?
+    let tags: [String]?
+
+    func validate() -> [FieldProblem] { [] }
+}
+
 struct LeakyError: Error, CustomStringConvertible {
     var description: String { "SELECT password FROM staff WHERE id = 1" }
 }
@@ -35,6 +49,15 @@ func makeRuntimeTestApplication(databaseURL: String, extra: [String: String] = [
             _ = try await request.decodeJSON(as: Registration.self, context: context)
             return .created
         }
+    api.group("inputs").add(middleware: RoleGate(.guide)).post { request, context -> Inputs in
+        try await request.decodeJSON(as: Inputs.self, context: context)
+    }
+    api.group("inputs").add(middleware: RoleGate(.guide)).get("{day}") { request, context -> String in
+        let limit = try request.integerQuery("limit", in: 1...200) ?? 50
+        let member = try request.idQuery("memberId")
+        guard let day = context.parameters.get("day").flatMap(ISO8601.day) else { throw ProblemDetails.validation(field: "day", "must be YYYY-MM-DD") }
+        return "\(day.year)-\(day.month)-\(day.day) \(limit) \(member.map { "\($0)" } ?? "-")"
+    }
     api.group("conflicts").add(middleware: RoleGate(.hqAdmin)).get { _, _ -> String in
         throw ProblemDetails.conflict("This phone number already belongs to another member.")
     }

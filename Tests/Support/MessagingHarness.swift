@@ -44,7 +44,8 @@ public final class MessagingHarness: Sendable {
         self.client = client
         self.broker = try AMQPSettings(url: try TestEnvironment.amqpURL(), heartbeatSeconds: 2)
         self.publisher = AMQPPublisher(settings: broker, name: "\(service)-publisher", topology: EventBus.publisherTopology, logger: TestEnvironment.logger)
-        self.outbox = Outbox(producer: service, logger: TestEnvironment.logger)
+        // The probe's type belongs to "test": the producer a consumer expects for it.
+        self.outbox = Outbox(producer: "test", logger: TestEnvironment.logger)
     }
 
     /// Runs `body` with a migrated database and a connected publisher; deletes the queues after.
@@ -107,7 +108,7 @@ public final class MessagingHarness: Sendable {
     }
 
     public func relay() -> OutboxRelay {
-        OutboxRelay(database: client, publisher: publisher, producer: service, logger: logger)
+        OutboxRelay(database: client, publisher: publisher, producer: "test", logger: logger)
     }
 
     public func consumer() -> EventConsumer {
@@ -183,15 +184,19 @@ public final class MessagingHarness: Sendable {
         return ids
     }
 
-    /// Publishes raw bytes straight into this service's queue, as a misbehaving producer would.
-    public func publishRaw(_ body: String, type: String, messageID: String = UUID().uuidString.lowercased()) async throws {
-        _ = try await publisher.publish(AMQPOutgoingMessage(exchange: "", routingKey: EventBus.queue(for: service), body: Array(body.utf8), messageID: messageID, type: type))
+    /// Publishes raw bytes straight into this service's queue, as if routed with `type`: what
+    /// a misbehaving producer of that type would have got there.
+    /// `routedAs` is the routing key it arrived with, when it differs from its AMQP `type`.
+    public func publishRaw(_ body: String, type: String, routedAs: String? = nil, messageID: String = UUID().uuidString.lowercased()) async throws {
+        var message = AMQPOutgoingMessageFactory.raw(body, service: service, type: type, messageID: messageID)
+        if let routedAs { message.headers[EventHeader.originalRoutingKey] = .string(routedAs) }
+        _ = try await publisher.publish(message)
     }
 
     /// The envelope JSON a correct producer would send for `payload`.
-    public func envelopeJSON(_ payload: Probe, eventID: UUID = UUID()) throws -> String {
+    public func envelopeJSON(_ payload: Probe, eventID: UUID = UUID(), type: String = Probe.eventType, producer: String = "test") throws -> String {
         let metadata = EventMetadata(
-            eventID: eventID, type: Probe.eventType, schemaVersion: 1, occurredAt: Date(), producer: "test",
+            eventID: eventID, type: type, schemaVersion: 1, occurredAt: Date(), producer: producer,
             correlationID: UUID(), causationID: nil, aggregateID: "raw", aggregateSequence: 1
         )
         return String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
@@ -203,9 +208,13 @@ public struct ProbeFailure: Error, CustomStringConvertible {
     public var description: String { "probe handler failed on attempt \(attempt)" }
 }
 
-/// Raw messages as a misbehaving producer would send them.
+/// Raw messages as a misbehaving producer would send them, put straight into a service's
+/// queue through its direct exchange, with the routing key they were published with.
 public enum AMQPOutgoingMessageFactory {
-    public static func raw(_ body: String, queue: String, type: String) -> AMQPOutgoingMessage {
-        AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Array(body.utf8), messageID: UUID().uuidString.lowercased(), type: type)
+    public static func raw(_ body: String, service: String, type: String, messageID: String = UUID().uuidString.lowercased()) -> AMQPOutgoingMessage {
+        AMQPOutgoingMessage(
+            exchange: EventBus.directExchange(for: service), routingKey: EventBus.queue(for: service), body: Array(body.utf8),
+            messageID: messageID, type: type, headers: [EventHeader.originalRoutingKey: .string(type)]
+        )
     }
 }

@@ -1,4 +1,6 @@
+import AftercareRuntime
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 
@@ -18,14 +20,7 @@ public final class ServiceProcess: @unchecked Sendable {
     public init(executable: String, service: String, port: Int, overrides: [String: String] = [:]) throws {
         self.executable = executable
         self.port = port
-        let file = try String(contentsOfFile: try TestEnvironment.variable("AFTERCARE_TEST_SERVICES_ENV"), encoding: .utf8)
-        var values: [String: String] = [:]
-        for line in file.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let equals = line.firstIndex(of: "=") else { continue }
-            var value = String(line[line.index(after: equals)...])
-            if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            values[String(line[..<equals]).replacingOccurrences(of: "export ", with: "")] = value
-        }
+        let values = try Self.servicesEnvironment()
         let prefix = service.uppercased()
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
@@ -43,6 +38,20 @@ public final class ServiceProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         output.fileHandleForReading.readabilityHandler = { [collected] handle in collected.append(handle.availableData) }
+    }
+
+    /// The services' own credentials (database and broker URLs, the JWT secret), as
+    /// `scripts/run-tests` wrote them for the test profile.
+    public static func servicesEnvironment() throws -> [String: String] {
+        let file = try String(contentsOfFile: try TestEnvironment.variable("AFTERCARE_TEST_SERVICES_ENV"), encoding: .utf8)
+        var values: [String: String] = [:]
+        for line in file.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            var value = String(line[line.index(after: equals)...])
+            if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            values[String(line[..<equals]).replacingOccurrences(of: "export ", with: "")] = value
+        }
+        return values
     }
 
     public func start() throws { try process.run() }
@@ -65,6 +74,27 @@ public final class ServiceProcess: @unchecked Sendable {
             let response = try await client.get(path)
             return (response.status.code, response.body.map { String(buffer: $0) } ?? "")
         }
+    }
+
+    /// Any request with a bearer token and a JSON body; nil while it does not accept connections.
+    public func request(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, body: String? = nil, headers extra: HTTPFields = [:]
+    ) async -> (status: Int, body: String)? {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        for field in extra { headers[field.name] = field.value }
+        let request = TestClient.Request(path, method: method, authority: "127.0.0.1", headers: headers, body: body.map { ByteBuffer(string: $0) })
+        return try? await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(15))) { client in
+            let response = try await client.execute(request)
+            return (response.status.code, response.body.map { String(buffer: $0) } ?? "")
+        }
+    }
+
+    /// Signs a token with the services' own secret, as the brand's sign-in would.
+    public static func token(subject: String, role: Role, dealerID: String? = nil, storeID: String? = nil) async throws -> String {
+        let secret = try servicesEnvironment()["JWT_SECRET"] ?? ""
+        let authority = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+        return try await authority.sign(subject: subject, role: role, dealerID: dealerID, storeID: storeID)
     }
 
     deinit {

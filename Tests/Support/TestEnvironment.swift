@@ -39,7 +39,7 @@ public enum TestEnvironment {
     }()
 
     /// A 48-character secret made per run: tests never need a fixed one.
-    public static let jwtSecret = (0..<3).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "") }.joined().prefix(48).description
+    public static let jwtSecret = (0..<3).map { _ in UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }.joined().prefix(48).description
 
     /// A service configuration pointing at the test infrastructure and the given database.
     public static func configuration(

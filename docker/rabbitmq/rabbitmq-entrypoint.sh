@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Entry point wrapper for the rabbitmq image (see docker/compose.yaml): writes the vhost
-# `aftercare`, one user per service and the admin user, with their passwords taken from
-# the environment, into a definitions file the node imports at boot (90-aftercare.conf);
-# then hands over to the image's own entrypoint. The import is an upsert, so changed
-# passwords in docker/.env take effect on the next container start.
+# `aftercare`, the shared exchange, one user per service (with only its own permissions,
+# see definitions.sh) and the admin user, with their passwords taken from the environment,
+# into a definitions file the node imports at boot (90-aftercare.conf); then hands over to
+# the image's own entrypoint. The import is an upsert, so changed passwords in docker/.env
+# take effect on the next container start.
 set -euo pipefail
 
 definitions=/tmp/aftercare/definitions.json
@@ -17,25 +18,13 @@ for var in RABBITMQ_DEFAULT_PASS "${services[@]/%/_AMQP_PASSWORD}"; do
   [[ ${!var} =~ ^[A-Za-z0-9._~-]+$ ]] || { echo "error: $var may contain only letters, digits and . _ ~ -" >&2; exit 1; }
 done
 
-user() {  # name password tags-json
-  printf '{"name":"%s","password":"%s","tags":%s}' "$1" "$2" "$3"
-}
-permission() {  # user
-  printf '{"user":"%s","vhost":"aftercare","configure":".*","write":".*","read":".*"}' "$1"
-}
-
-users="$(user aftercare_admin "$RABBITMQ_DEFAULT_PASS" '["administrator"]')"
-permissions="$(permission aftercare_admin)"
-for s in "${services[@]}"; do
-  var="${s^^}_AMQP_PASSWORD"
-  users+=",$(user "$s" "${!var}" '[]')"
-  permissions+=",$(permission "$s")"
-done
+# shellcheck source=definitions.sh
+source /aftercare/definitions.sh
+password_of() { local var="${1^^}_AMQP_PASSWORD"; printf '%s' "${!var}"; }
 
 mkdir -p "$(dirname "$definitions")"
 ( umask 077
-  printf '{"vhosts":[{"name":"aftercare"}],"users":[%s],"permissions":[%s]}\n' \
-    "$users" "$permissions" >"$definitions" )
+  broker_definitions "$RABBITMQ_DEFAULT_PASS" /aftercare/subscriptions password_of "${services[@]}" >"$definitions" )
 # The image's entrypoint drops from root to the rabbitmq user before starting the node.
 if [[ $(id -u) -eq 0 ]]; then chown -R rabbitmq:rabbitmq "$(dirname "$definitions")"; fi
 

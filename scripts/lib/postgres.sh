@@ -94,6 +94,10 @@ pg_provision() {
     # The membership benchmark checkpoints after seeding, so the clearing it times does not
     # also write out the seeding (the role exists from PostgreSQL 15 on).
     echo "SELECT 'GRANT pg_checkpoint TO aftercare_admin' WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = 'pg_checkpoint') \\gexec"
+    # Service roles connect to their own database only: not to the maintenance databases.
+    echo "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;"
+    echo "REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;"
+    echo "GRANT CONNECT ON DATABASE postgres TO aftercare_admin;"
     for s in "${SERVICES[@]}"; do
       role="aftercare_$s"
       pg_role_sql "$role" "$(pg_password_of "$s")" "NOCREATEDB NOCREATEROLE"

@@ -118,18 +118,15 @@ rmq_status() {
   else echo "RabbitMQ    stopped   (node $RMQ_NODE, data $RMQ_DIR)"; fi
 }
 
-# Idempotent: definitions are upserted (vhost, users with their passwords, permissions),
-# so every run re-syncs the broker with the credentials file. Passwords go through stdin.
+# Idempotent: definitions are upserted (vhost, the shared exchange, users with their
+# passwords, permissions), so every run re-syncs the broker with the credentials file and
+# docker/rabbitmq/subscriptions. Passwords go through stdin. What each user may do is
+# written in docker/rabbitmq/definitions.sh.
 rmq_provision() {
-  log "provisioning RabbitMQ vhost 'aftercare' and users"
-  local s users="" perms=""
-  users+="{\"name\":\"aftercare_admin\",\"password\":\"$AMQP_ADMIN_PASSWORD\",\"tags\":[\"administrator\"]}"
-  perms+="{\"user\":\"aftercare_admin\",\"vhost\":\"aftercare\",\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}"
-  for s in "${SERVICES[@]}"; do
-    users+=",{\"name\":\"$s\",\"password\":\"$(amqp_password_of "$s")\",\"tags\":[]}"
-    perms+=",{\"user\":\"$s\",\"vhost\":\"aftercare\",\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}"
-  done
-  printf '{"vhosts":[{"name":"aftercare"}],"users":[%s],"permissions":[%s]}\n' "$users" "$perms" |
+  log "provisioning RabbitMQ vhost 'aftercare', exchange 'aftercare.events' and users"
+  # shellcheck source=../../docker/rabbitmq/definitions.sh
+  source "$AFTERCARE_ROOT/docker/rabbitmq/definitions.sh"
+  broker_definitions "$AMQP_ADMIN_PASSWORD" "$AFTERCARE_ROOT/docker/rabbitmq/subscriptions" amqp_password_of "${SERVICES[@]}" |
     rabbitmqctl_ -q import_definitions --format json >/dev/null
   if rabbitmqctl_ -q list_users --no-table-headers | grep -q '^guest[[:space:]]'; then
     rabbitmqctl_ -q delete_user guest >/dev/null

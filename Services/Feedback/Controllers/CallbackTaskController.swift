@@ -25,7 +25,7 @@ struct CallbackTaskController: Sendable {
         }
         group.get("{id}") { _, context -> CallbackTaskView in
             let caller = try context.requirePrincipal()
-            guard let id = context.parameters.get("id", as: UUID.self) else { throw ProblemDetails.notFound("No such callback task.") }
+            guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such callback task.") }
             return try await desk.transaction { connection in
                 let rows = try await connection.query(
                     "SELECT c.store_id, c.dealer_id FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id WHERE t.id = \(id)",
@@ -38,7 +38,7 @@ struct CallbackTaskController: Sendable {
             }
         }
         group.post("{id}/calls") { request, context -> CallbackTaskView in
-            guard let id = context.parameters.get("id", as: UUID.self) else { throw ProblemDetails.notFound("No such callback task.") }
+            guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such callback task.") }
             let call = try await request.decodeJSON(as: ComplaintDesk.CallRecord.self, context: context)
             return try await desk.recordCall(taskId: id, call, by: try context.requirePrincipal())
         }

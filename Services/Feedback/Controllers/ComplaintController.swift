@@ -92,7 +92,7 @@ struct ComplaintController: Sendable {
     }
 
     private func complaintID(_ context: AftercareRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw ProblemDetails.notFound("No such complaint.") }
+        guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such complaint.") }
         return id
     }
 

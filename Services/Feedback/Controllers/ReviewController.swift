@@ -32,7 +32,7 @@ struct ReviewController: Sendable {
     }
 
     private func requestID(_ context: AftercareRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id", as: UUID.self) else { throw ProblemDetails.notFound("No such review request.") }
+        guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such review request.") }
         return id
     }
 }

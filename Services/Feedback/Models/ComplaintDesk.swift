@@ -43,9 +43,11 @@ struct ComplaintDesk: Sendable {
     }
 
     func open(_ request: OpenComplaintRequest, by caller: Principal, idempotencyKey: String?) async throws -> Opened {
-        let memberId = caller.role == .member ? caller.subject : request.memberId
+        // Member ids are compared as ids: the token's subject is already in the one written form.
+        let named = request.memberId.map(UUID.canonical)
+        let memberId = caller.role == .member ? caller.subject : named
         guard let memberId else { throw ProblemDetails.validation(field: "memberId", "is required when staff open a complaint") }
-        if caller.role == .member, let named = request.memberId, named != caller.subject {
+        if caller.role == .member, let named, named != caller.subject {
             throw ProblemDetails.forbidden("Members may only complain for themselves.")
         }
         return try await transaction { connection in

@@ -23,6 +23,9 @@ struct LoyaltyController: Sendable {
     }
 
     struct Tiers: ResponseCodable, ValidatedRequest, Sendable {
+        /// A yearly spend of 100 billion yuan: far beyond any tier, and safe to subtract from.
+        static let maxThresholdCents: Int64 = 10_000_000_000_000
+
         let tiers: [Tier]
 
         func validate() -> [FieldProblem] {
@@ -33,7 +36,9 @@ struct LoyaltyController: Sendable {
             if Set(tiers.map(\.thresholdCents)).count != tiers.count { problems.append(.init(field: "tiers", message: "thresholds must be unique")) }
             for (index, tier) in tiers.enumerated() {
                 problems += validateCode(tier.name, field: "tiers[\(index)].name")
-                if tier.thresholdCents < 0 { problems.append(.init(field: "tiers[\(index)].thresholdCents", message: "must not be negative")) }
+                if !(0...Self.maxThresholdCents).contains(tier.thresholdCents) {
+                    problems.append(.init(field: "tiers[\(index)].thresholdCents", message: "must be 0 to \(Self.maxThresholdCents)"))
+                }
                 if !(0.1...10).contains(tier.multiplier) { problems.append(.init(field: "tiers[\(index)].multiplier", message: "must be between 0.1 and 10")) }
             }
             return problems
@@ -57,8 +62,8 @@ struct LoyaltyController: Sendable {
             try await purchases.purchases(of: try memberID(context), by: try context.requirePrincipal())
         }
         own.get("{id}/points") { request, context -> PointsLedger.Statement in
-            let before = try request.integerQuery("before").map(Int64.init)
-            let limit = try request.integerQuery("limit") ?? 50
+            let before = try request.integerQuery("before", in: 1...Int.max).map(Int64.init)
+            let limit = try request.integerQuery("limit", in: 1...200) ?? 50
             return try await ledger.statement(try memberID(context), before: before, limit: limit, by: try context.requirePrincipal())
         }
         own.post("{id}/points/redemptions") { request, context -> PointsLedger.Redemption in

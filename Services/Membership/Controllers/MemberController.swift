@@ -24,7 +24,7 @@ struct MemberController: Sendable {
                 search.storeId = query.get("storeId")
                 search.tag = query.get("tag")
                 search.cursor = query.get("cursor")
-                if let limit = try request.integerQuery("limit") { search.limit = limit }
+                if let limit = try request.integerQuery("limit", in: 1...200) { search.limit = limit }
                 return try await book.search(search, by: try context.requirePrincipal())
             }
         api.group("members").add(middleware: RoleGate(.service, .member, .guide, .storeManager, .dealerAdmin, .hqAdmin))
@@ -46,6 +46,6 @@ struct MemberController: Sendable {
 
 /// The `{id}` of a member route; anything but a UUID is simply not a member.
 func memberID(_ context: AftercareRequestContext) throws -> UUID {
-    guard let id = context.parameters.get("id", as: UUID.self) else { throw ProblemDetails.notFound("No such member.") }
+    guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such member.") }
     return id
 }

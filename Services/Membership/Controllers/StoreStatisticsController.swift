@@ -76,7 +76,7 @@ struct StoreStatisticsController: Sendable {
         }
         api.group("stores").add(middleware: RoleGate(.storeManager, .dealerAdmin, .hqAdmin, .service)).put("{id}/sales/{day}") { request, requestContext -> DailySales in
             guard let storeId = requestContext.parameters.get("id") else { throw ProblemDetails.notFound("No such store.") }
-            guard let day = requestContext.parameters.get("day"), Self.isDay(day) else {
+            guard let day = requestContext.parameters.get("day"), ISO8601.day(day) != nil else {
                 throw ProblemDetails.validation(field: "day", "must be a date, YYYY-MM-DD")
             }
             let body = try await request.decodeJSON(as: DailySales.self, context: requestContext)
@@ -107,16 +107,5 @@ struct StoreStatisticsController: Sendable {
         default: dealer != nil && caller.storeID == storeId
         }
         guard visible else { throw ProblemDetails.notFound("No such store.") }
-    }
-
-    static func isDay(_ text: String) -> Bool {
-        let parts = text.split(separator: "-")
-        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-              (2000...2100).contains(year), (1...12).contains(month), day >= 1 else { return false }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        guard let first = calendar.date(from: DateComponents(year: year, month: month, day: 1)),
-              let days = calendar.range(of: .day, in: .month, for: first)?.count else { return false }
-        return day <= days
     }
 }

@@ -44,7 +44,9 @@ struct TierRules: Sendable, Equatable {
     /// Points for an amount in minor units (fen), rounded down: whole units only earn.
     func points(forCents cents: Int64, tier: String) -> Int64 {
         let multiplier = self.tier(named: tier)?.multiplier ?? 1
-        return Int64((Double(cents / 100) * pointsPerUnit * multiplier).rounded(.down))
+        let points = (Double(cents / 100) * pointsPerUnit * multiplier).rounded(.down)
+        // Amounts are bounded where they come in; a conversion out of range would stop the process.
+        return points.isFinite && points < 9.2e18 ? Int64(max(0, points)) : Int64.max
     }
 
     /// The next tier up and how much more spend it needs, or nil at the top.

@@ -119,7 +119,8 @@ extension MemberBook {
     static func decodeCursor(_ cursor: String) -> (Date, UUID)? {
         guard let data = Data(base64Encoded: cursor) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: ",")
-        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
-        return (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = EnvelopeReader.uuid(String(parts[1])) else { return nil }
+        let at = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+        return PlausibleDates.contains(at) ? (at, id) : nil
     }
 }

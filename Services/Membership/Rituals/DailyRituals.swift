@@ -117,6 +117,7 @@ struct DailyRituals: Sendable {
     /// slowest range after every batch left cores idle.
     func sweep(_ step: Step, partitions: Int, on connection: PostgresConnection) async throws -> Bool {
         guard partitions > 1 else { return try await sweep(step, on: connection) }
+        let partitions = min(partitions, MemberRange.maxPartitions)
         let deadline = ContinuousClock.now + firingBudget
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<partitions {
@@ -169,8 +170,10 @@ struct MemberRange: Sendable, Equatable {
 
     /// `count` ranges that together cover every id once, split by the first byte (ids are
     /// random, so the ranges hold about as many members each).
+    static let maxPartitions = 256
+
     static func partitions(_ count: Int) -> [MemberRange] {
-        let count = min(max(count, 1), 256)
+        let count = min(max(count, 1), maxPartitions)
         let ends = (1...count).map { UInt8($0 * 256 / count - 1) }
         return ends.indices.map { index in
             MemberRange(after: index == 0 ? all.after : id(ends[index - 1], rest: 0xFF), last: id(ends[index], rest: 0xFF))

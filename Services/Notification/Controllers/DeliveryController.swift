@@ -23,7 +23,7 @@ struct DeliveryController: Sendable {
             return try await desk.transaction { try await desk.log.search(filter, on: $0) }
         }
         group.get("{id}") { _, context -> Detail in
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw ProblemDetails.notFound("No such delivery.") }
+            guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such delivery.") }
             let caller = try context.requirePrincipal()
             return try await desk.transaction { connection in
                 guard let (view, dealer) = try await desk.log.delivery(id, on: connection), Self.covers(caller, storeId: view.storeId, dealerId: dealer) else {
@@ -38,7 +38,7 @@ struct DeliveryController: Sendable {
         let query = request.uri.queryParameters
         var filter = DeliveryLog.Filter()
         var problems: [FieldProblem] = []
-        filter.recipientId = query.get("recipientId")
+        filter.recipientId = query.get("recipientId").map(UUID.canonical)
         if let raw = query.get("eventId") {
             filter.eventId = UUID(uuidString: raw)
             if filter.eventId == nil { problems.append(FieldProblem(field: "eventId", message: "must be a UUID")) }
@@ -57,9 +57,7 @@ struct DeliveryController: Sendable {
             filter.cursor = Int64(raw)
             if filter.cursor == nil { problems.append(FieldProblem(field: "cursor", message: "is not a cursor this service issued")) }
         }
-        if let limit = try request.integerQuery("limit") {
-            if (1...200).contains(limit) { filter.limit = limit } else { problems.append(FieldProblem(field: "limit", message: "must be between 1 and 200")) }
-        }
+        if let limit = try request.integerQuery("limit", in: 1...200) { filter.limit = limit }
         if !problems.isEmpty { throw ProblemDetails.validation(problems) }
         switch caller.role {
         case .hqAdmin, .service: break

@@ -19,14 +19,13 @@ struct InboxController: Sendable {
                 guard let value = Int64(raw) else { throw ProblemDetails.validation(field: "cursor", "is not a cursor this service issued") }
                 cursor = value
             }
-            let limit = try request.integerQuery("limit") ?? 50
-            guard (1...200).contains(limit) else { throw ProblemDetails.validation(field: "limit", "must be between 1 and 200") }
+            let limit = try request.integerQuery("limit", in: 1...200) ?? 50
             let unread = query.get("unread") == "true"
             return try await desk.transaction { try await desk.log.inbox(of: caller.subject, unreadOnly: unread, cursor: cursor, limit: limit, on: $0) }
         }
         inbox.post("{id}/read") { _, context -> Response in
             let caller = try context.requirePrincipal()
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            guard let id = context.parameters.id("id"),
                   try await desk.transaction({ try await desk.log.markRead(id, by: caller.subject, at: desk.clock.now(), on: $0) }) else {
                 throw ProblemDetails.notFound("No such message in your inbox.")
             }

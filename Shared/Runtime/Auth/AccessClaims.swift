@@ -1,3 +1,4 @@
+import AftercareContracts
 import Foundation
 import JWTKit
 
@@ -35,7 +36,9 @@ public struct AccessClaims: JWTPayload, Equatable {
         try exp.verifyNotExpired()
     }
 
+    /// A subject that is a UUID (a member) in any case becomes the lower-case id, so it
+    /// equals the ids the services store and compare it with.
     var principal: Principal {
-        Principal(subject: sub.value, role: role, dealerID: dealerID, storeID: storeID)
+        Principal(subject: UUID.canonical(sub.value), role: role, dealerID: dealerID, storeID: storeID)
     }
 }

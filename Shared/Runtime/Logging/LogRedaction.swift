@@ -1,8 +1,10 @@
 /// Defence in depth for "no phone numbers or tokens in logs": code should never log them,
 /// and whatever slips through is masked before a line is written.
 public enum LogRedaction {
-    /// Masks bearer tokens, JWT-shaped strings and runs of 7 or more digits (phone numbers,
-    /// with or without a leading +). Shorter numbers (counts, ports, ids) are left alone.
+    /// Masks bearer tokens, JWT-shaped strings and phone-shaped numbers: runs of 7 or more
+    /// digits, with or without a leading + and with spaces or dashes between groups of at
+    /// least three (`138 0013 8000`, `+86-138-0013-8000`). Shorter numbers (counts, ports)
+    /// and dates (`2026-12-03`, whose groups after the year are two digits) stay readable.
     public static func redact(_ text: String) -> String {
         guard text.contains(where: { $0.isNumber || $0 == "." }) else { return text }
         var result = redactBearer(text)
@@ -34,8 +36,7 @@ public enum LogRedaction {
             // Separators after the last digit belong to the text, not to the number.
             var trailing = ""
             while let last = run.last, !last.isNumber { trailing.insert(run.removeLast(), at: trailing.startIndex) }
-            let digits = run.filter(\.isNumber).count
-            output += digits >= 7 ? String(repeating: "*", count: max(0, run.count - 4)) + run.suffix(4) : run
+            output += isPhoneShaped(run) ? String(repeating: "*", count: max(0, run.count - 4)) + run.suffix(4) : run
             output += trailing
             run = ""
         }
@@ -49,5 +50,10 @@ public enum LogRedaction {
         }
         flush()
         return output
+    }
+
+    private static func isPhoneShaped(_ run: String) -> Bool {
+        let groups = run.split { !$0.isNumber }
+        return groups.reduce(0) { $0 + $1.count } >= 7 && groups.dropFirst().allSatisfy { $0.count >= 3 }
     }
 }

@@ -28,8 +28,7 @@ struct DeadLetterController: Sendable {
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
         let group = api.group("ops/dead-letters").add(middleware: RoleGate(.hqAdmin, .service))
         group.get { request, _ -> Listing in
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 50
-            guard (1...500).contains(limit) else { throw ProblemDetails.validation(field: "limit", "must be between 1 and 500") }
+            let limit = try request.integerQuery("limit", in: 1...500) ?? 50
             return Listing(queue: deadLetters.queue, count: try await deadLetters.count(), items: try await deadLetters.list(limit: limit))
         }
         group.post("replay") { request, context -> ReplayResult in

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Run once by the postgres image on an empty data volume (docker-entrypoint-initdb.d):
 # one role and one database per service, named aftercare_<service>, the role owning its
-# database and only it allowed to connect. Passwords come from <SERVICE>_DB_PASSWORD.
+# database and only it allowed to connect (to no other database, the maintenance ones
+# included). Passwords come from <SERVICE>_DB_PASSWORD.
 # Safe to run again by hand: roles/databases are created only when missing.
 set -euo pipefail
+
+psql -v ON_ERROR_STOP=1 -X -q --username "${POSTGRES_USER:-postgres}" --dbname postgres <<'SQL'
+REVOKE CONNECT ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT ON DATABASE template1 FROM PUBLIC;
+SQL
 
 for service in membership dispatch coupon notification feedback; do
   var="${service^^}_DB_PASSWORD"
