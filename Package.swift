@@ -7,12 +7,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
-/// The five services share one shape: an executable built on the shared runtime.
+/// The five services share one shape: an executable built on the shared runtime, with its
+/// OpenAPI document beside its code.
 func service(_ name: String, path: String, extra: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
         dependencies: ["AftercareRuntime", "AftercareMessaging", "AftercareContracts"] + extra,
         path: "Services/\(path)",
+        resources: [.copy("openapi.json")],
         swiftSettings: swiftSettings
     )
 }
@@ -102,6 +104,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/Runtime",
+            resources: [.copy("platform-openapi.json")],
             swiftSettings: swiftSettings
         ),
         service("MembershipService", path: "Membership"),

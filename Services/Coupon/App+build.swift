@@ -1,3 +1,4 @@
+import Foundation
 import AftercareRuntime
 import Hummingbird
 
@@ -5,5 +6,11 @@ import Hummingbird
 func buildApplication(configuration: ServiceConfiguration) async -> some ApplicationProtocol {
     let platform = await ServicePlatform(configuration: configuration, migrations: CouponMigrations.all)
     let router = platform.makeRouter()
+    platform.serveOpenAPI(from: .module, on: router)
     return platform.makeApplication(router: router)
+}
+
+/// Where the service's own `openapi.json` is (tests read the document from here too).
+enum CouponOpenAPI {
+    static var bundle: Bundle { .module }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import AftercareMessaging
 import AftercarePersistence
 import AftercareRuntime
@@ -34,7 +35,7 @@ func buildRouter(platform: ServicePlatform, settings: FeedbackSettings) -> (Rout
         clock: platform.clock, logger: platform.logger
     )
     let router = platform.makeRouter()
-    platform.serveOpenAPI(FeedbackOpenAPI.document, on: router)
+    platform.serveOpenAPI(from: .module, on: router)
     let api = platform.api(router)
     ComplaintController(desk: desk).addRoutes(to: api)
     CallbackTaskController(desk: desk).addRoutes(to: api)
@@ -42,4 +43,9 @@ func buildRouter(platform: ServicePlatform, settings: FeedbackSettings) -> (Rout
     DealerPolicyController(policies: policies, desk: desk).addRoutes(to: api)
     ReviewController(reviews: ReviewDesk(complaints: desk, settings: settings)).addRoutes(to: api)
     return (router, desk)
+}
+
+/// Where the service's own `openapi.json` is (tests read the document from here too).
+enum FeedbackOpenAPI {
+    static var bundle: Bundle { .module }
 }

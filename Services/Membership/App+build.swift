@@ -51,11 +51,16 @@ func buildRouter(platform: ServicePlatform, loyalty: LoyaltySettings) -> (Router
     let context = MembershipContext(database: platform.database, outbox: platform.outbox, clock: platform.clock, calendar: loyalty.calendar,
                                     pointsPerUnit: loyalty.pointsPerUnit, logger: platform.logger)
     let router = platform.makeRouter()
-    platform.serveOpenAPI(MembershipOpenAPI.document, on: router)
+    platform.serveOpenAPI(from: .module, on: router)
     let api = platform.api(router)
     MemberController(book: MemberBook(context: context)).addRoutes(to: api)
     LoyaltyController(purchases: Purchases(context: context)).addRoutes(to: api)
     OrganisationController(organisation: Organisation(context: context)).addRoutes(to: api)
     StoreStatisticsController(context: context).addRoutes(to: api)
     return (router, DailyRituals(context: context))
+}
+
+/// Where the service's own `openapi.json` is (tests read the document from here too).
+enum MembershipOpenAPI {
+    static var bundle: Bundle { .module }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import AftercareContracts
 import AftercareMessaging
 import AftercarePersistence
@@ -32,7 +33,7 @@ func buildRouter(platform: ServicePlatform, settings: NotificationSettings) -> (
         preferences: Preferences(logger: logger), recipients: Recipients(logger: logger), courier: courier, logger: logger
     )
     let router = platform.makeRouter()
-    platform.serveOpenAPI(NotificationOpenAPI.document, on: router)
+    platform.serveOpenAPI(from: .module, on: router)
     let api = platform.api(router)
     ConfigurationController(desk: desk).addRoutes(to: api)
     DeliveryController(desk: desk).addRoutes(to: api)
@@ -58,4 +59,9 @@ func providers(_ settings: NotificationSettings, logger: Logger) -> ChannelProvi
         .officialAccount: chain(.officialAccount, settings.officialAccount, settings.officialAccountFailover),
         .inApp: [InboxProvider()],
     ])
+}
+
+/// Where the service's own `openapi.json` is (tests read the document from here too).
+enum NotificationOpenAPI {
+    static var bundle: Bundle { .module }
 }

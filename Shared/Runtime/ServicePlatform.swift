@@ -1,6 +1,7 @@
 import AftercareAMQP
 import AftercareMessaging
 import AftercarePersistence
+import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
@@ -75,10 +76,21 @@ public struct ServicePlatform: Sendable {
         return router
     }
 
-    /// Serves the service's OpenAPI document at `GET /openapi.json`, without a token.
-    public func serveOpenAPI(_ document: String, on router: Router<AftercareRequestContext>) {
+    /// Serves the service's OpenAPI document at `GET /openapi.json`, without a token: its own
+    /// `openapi.json` from `bundle` (the service target's `Bundle.module`) with the platform's
+    /// routes merged in. A document that cannot be read is a packaging fault: it is logged,
+    /// and the route answers 500 rather than the service refusing to run.
+    public func serveOpenAPI(from bundle: Bundle, on router: Router<AftercareRequestContext>) {
+        let document: OpenAPIDocument
+        do {
+            document = try OpenAPIDocument.load(from: bundle, consumesEvents: consumer != nil)
+        } catch {
+            logger.critical("the OpenAPI document cannot be read", metadata: ["error": "\(error)"])
+            router.get("/openapi.json") { _, _ -> Response in throw ProblemDetails(status: .internalServerError, detail: "The API document is missing from this build.") }
+            return
+        }
         router.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document.json)))
         }
     }
 

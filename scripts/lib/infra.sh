@@ -8,6 +8,7 @@ source "$LIB_DIR/install.sh"
 source "$LIB_DIR/postgres.sh"
 source "$LIB_DIR/rabbitmq.sh"
 source "$LIB_DIR/services.sh"
+source "$LIB_DIR/apicheck.sh"
 
 # Packages, PostgreSQL, RabbitMQ and their users for one profile. Safe to repeat:
 # running servers are left as they are, provisioning only fills in what is missing.

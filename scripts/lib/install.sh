@@ -4,7 +4,7 @@
 # Commands the scripts call, and the package that brings each one.
 AFTERCARE_PACKAGES=(
   postgresql rabbitmq-server librabbitmq-dev pkg-config libssl-dev
-  curl ca-certificates procps util-linux mount coreutils
+  curl ca-certificates procps util-linux mount coreutils python3 python3-venv
 )
 
 package_installed() {
