@@ -23,6 +23,7 @@ struct FeedbackOpenAPITests {
         #expect(comparison.missing == [], "routes missing from the document")
         #expect(comparison.extra == [], "documented routes the service does not have")
         #expect(comparison.registeredCount >= 20)
+        #expect(try BrokerSubscriptions.listed(for: "feedback") == subscriptions.eventTypes, "docker/rabbitmq/subscriptions lists what feedback binds")
     }
 
     @Test("the service serves the document")

@@ -14,7 +14,8 @@ struct NotificationOpenAPITests {
         let recipients = Recipients(logger: TestEnvironment.logger)
         let planner = DeliveryPlanner(recipients: recipients, rules: RuleBook(logger: TestEnvironment.logger), settings: NotificationSettings(),
                                       clock: SystemBusinessClock(), logger: TestEnvironment.logger)
-        let platform = await ServicePlatform(configuration: configuration, migrations: [], subscriptions: NotificationSubscriptions.make(recipients: recipients, planner: planner))
+        let subscriptions = NotificationSubscriptions.make(recipients: recipients, planner: planner)
+        let platform = await ServicePlatform(configuration: configuration, migrations: [], subscriptions: subscriptions)
         let (router, _) = buildRouter(platform: platform, settings: NotificationSettings())
         let document = try OpenAPIDocument.load(from: NotificationOpenAPI.bundle, consumesEvents: true)
         let comparison = try OpenAPIComparison(document: document.json, router: router)
@@ -23,5 +24,6 @@ struct NotificationOpenAPITests {
         #expect(comparison.missing == [], "routes missing from the document")
         #expect(comparison.extra == [], "documented routes the service does not have")
         #expect(comparison.registeredCount >= 20)
+        #expect(try BrokerSubscriptions.listed(for: "notification") == subscriptions.eventTypes, "docker/rabbitmq/subscriptions lists what notification binds")
     }
 }
