@@ -52,10 +52,12 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        // Waiting with a deadline, for the database and broker modules alike.
+        .target(name: "AftercareDeadline", path: "Shared/Deadline", swiftSettings: swiftSettings),
         .target(
             name: "AftercareAMQP",
             dependencies: [
-                "CRabbitMQ",
+                "CRabbitMQ", "AftercareDeadline",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -66,6 +68,7 @@ let package = Package(
         .target(
             name: "AftercarePersistence",
             dependencies: [
+                "AftercareDeadline",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -82,7 +85,7 @@ let package = Package(
         .target(
             name: "AftercareMessaging",
             dependencies: [
-                "AftercareAMQP", "AftercarePersistence", "AftercareContracts",
+                "AftercareAMQP", "AftercarePersistence", "AftercareContracts", "AftercareDeadline",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,7 +96,7 @@ let package = Package(
         .target(
             name: "AftercareRuntime",
             dependencies: [
-                "AftercareAMQP", "AftercarePersistence", "AftercareMessaging", "AftercareContracts",
+                "AftercareAMQP", "AftercarePersistence", "AftercareMessaging", "AftercareContracts", "AftercareDeadline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -159,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PersistenceTests",
-            dependencies: ["AftercarePersistence", "AftercareTestSupport"],
+            dependencies: ["AftercarePersistence", "AftercareDeadline", "AftercareTestSupport"],
             path: "Tests/PersistenceTests",
             swiftSettings: swiftSettings
         ),

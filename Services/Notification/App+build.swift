@@ -6,6 +6,7 @@ import AftercareRuntime
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import PostgresNIO
 
 /// Wires the notification service. Tests call this too, with their own configuration,
 /// providers pointed at a local HTTP server, and a business clock they move by hand.
@@ -20,14 +21,18 @@ func buildApplication(
         subscriptions: NotificationSubscriptions.make(recipients: recipients, planner: planner), clock: clock, logger: logger
     )
     let (router, desk) = buildRouter(platform: platform, settings: settings)
-    return platform.makeApplication(router: router, jobs: [DeliveryPlanner.sendJob: desk.courier.send])
+    return platform.makeApplication(router: router, jobs: [DeliveryPlanner.sendJob: desk.courier.send], backgroundServices: [desk.courier.journal])
 }
 
 /// Every route of the service (the OpenAPI test compares them with the document), and the
 /// desk the send timer acts through.
 func buildRouter(platform: ServicePlatform, settings: NotificationSettings) -> (Router<AftercareRequestContext>, NotificationDesk) {
     let logger = platform.logger
-    let courier = Courier(providers: providers(settings, logger: logger), outbox: platform.outbox, settings: settings, clock: platform.clock, logger: logger)
+    // Provider calls are recorded on connections of their own: a send job holds its
+    // transaction's connection while it records, and must never wait for the main pool.
+    var journal = platform.configuration.database
+    journal.options.maximumConnections = 2
+    let courier = Courier(journal: PostgresClient(configuration: journal, backgroundLogger: logger), providers: providers(settings, logger: logger), outbox: platform.outbox, settings: settings, clock: platform.clock, logger: logger)
     let desk = NotificationDesk(
         database: platform.database, clock: platform.clock, rules: RuleBook(logger: logger), log: DeliveryLog(logger: logger),
         preferences: Preferences(logger: logger), recipients: Recipients(logger: logger), courier: courier, logger: logger

@@ -1,4 +1,6 @@
+import AftercareDeadline
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -35,6 +37,12 @@ public final class AMQPConsumer: Service, Sendable {
     private let lanes: Int
     private let laneKey: @Sendable (AMQPDelivery) -> String?
     private let watermark = AckWatermark()
+    private let handlerDeadline: Duration
+    /// When the consumer last settled a batch (or was found idle), as nanoseconds of the
+    /// continuous clock since `started`: what a watchdog compares with its patience.
+    private let lastProgress = Atomic<Int64>(0)
+    private let started = ContinuousClock.now
+    private let laneTimeouts: Counter
 
     public convenience init(
         settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
@@ -56,8 +64,11 @@ public final class AMQPConsumer: Service, Sendable {
         settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
         topology: AMQPTopology, lanes: Int = 1,
         laneKey: @escaping @Sendable (AMQPDelivery) -> String? = { $0.headers["aggregate_id"]?.stringValue },
-        maxBatch: Int, linger: Duration = .zero, logger: Logger, batchHandler: @escaping BatchHandler
+        maxBatch: Int, linger: Duration = .zero, handlerDeadline: Duration = .seconds(60), logger: Logger,
+        batchHandler: @escaping BatchHandler
     ) {
+        self.handlerDeadline = handlerDeadline
+        self.laneTimeouts = Counter(label: "aftercare_consumer_lane_timeouts_total", dimensions: [("queue", queue)])
         self.maxBatch = max(1, maxBatch)
         self.linger = linger
         self.handler = batchHandler
@@ -71,6 +82,30 @@ public final class AMQPConsumer: Service, Sendable {
     }
 
     public var isConnected: Bool { session.isConnected }
+
+    /// Deliveries received and not yet settled.
+    public var inHand: Int { unsettled.load(ordering: .relaxed) }
+
+    /// How long since the consumer last settled a batch or was marked idle.
+    public var sinceProgress: Duration {
+        (ContinuousClock.now - started) - .nanoseconds(lastProgress.load(ordering: .relaxed))
+    }
+
+    /// Nothing was waiting: the time without progress starts again from now.
+    public func markIdle() { recordProgress() }
+
+    private func recordProgress() {
+        let elapsed = (ContinuousClock.now - started).components
+        lastProgress.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+    }
+
+    /// Gives up on the deliveries in hand and starts over on a new connection: the broker
+    /// redelivers them, and the inbox absorbs any whose handling still commits. For a
+    /// consumer that stopped making progress.
+    public func restart(because reason: String) {
+        recordProgress()
+        session.reconnect(because: reason)
+    }
 
     public func run() async throws {
         let buffers = (0..<lanes).map { _ in DeliveryBuffer() }
@@ -102,11 +137,12 @@ public final class AMQPConsumer: Service, Sendable {
                                 try? await Task.sleep(for: linger)
                                 batch += buffer.takeAvailable(limit: maxBatch - batch.count)
                             }
-                            let dispositions = await handler(batch)
+                            let dispositions = await handle(batch)
                             // Torn down rather than shut down: acknowledge nothing more, the
                             // broker redelivers what was in hand.
                             if Task.isCancelled { break }
                             settle(batch, dispositions)
+                            recordProgress()
                             if isStopping.load(ordering: .relaxed) { break }
                         }
                     }
@@ -118,6 +154,23 @@ public final class AMQPConsumer: Service, Sendable {
             for buffer in buffers { buffer.finish() }
         }
         await session.stop()
+    }
+
+    /// The handler's dispositions, or, when it has not answered within its deadline, the
+    /// batch given back to the queue: the lane carries on, and the handler is left behind
+    /// (should it still commit, the inbox absorbs the redelivery).
+    private func handle(_ batch: [AMQPDelivery]) async -> [AMQPDisposition] {
+        do {
+            return try await withDeadline(handlerDeadline, "a consumer lane's batch") { [handler] in await handler(batch) }
+        } catch {
+            if !(error is CancellationError) {
+                laneTimeouts.increment()
+                logger.error("a consumer lane's batch did not finish in time; its deliveries go back to the queue", metadata: [
+                    "queue": "\(queue)", "deliveries": "\(batch.count)", "deadline": "\(handlerDeadline)",
+                ])
+            }
+            return Array(repeating: .requeue, count: batch.count)
+        }
     }
 
     /// Closes the connection without waiting for the lanes, for a shutdown that a handler

@@ -89,6 +89,15 @@ final class AMQPSession: Sendable {
         }
     }
 
+    /// Drops the connection and makes a new one (a consumer that made no progress): the broker
+    /// puts every unacknowledged delivery of the old one back on the queue.
+    func reconnect(because reason: String) {
+        worker.submit { [self] in
+            guard state.value.connection != nil else { return }
+            drop(after: AMQPError.library(operation: "reconnect", code: 0, message: reason))
+        }
+    }
+
     func stop() async {
         await worker.stop { [self] in
             state.value.connection = nil  // deinit closes channel and connection politely

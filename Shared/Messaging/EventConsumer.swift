@@ -42,10 +42,19 @@ public final class EventConsumer: Service, Sendable {
         public var linger: Duration = .milliseconds(5)
         /// After shutdown begins, how long the lanes get to finish the deliveries in hand.
         public var stopGrace: Duration = .seconds(10)
+        /// How long a lane's batch may take (its transaction, retries' publishes) before its
+        /// deliveries go back to the queue and the lane carries on.
+        public var handlerDeadline: Duration = .seconds(30)
+        /// How long the consumer may go without progress while messages wait before it is
+        /// reported stalled and restarted (`CONSUMER_STALL_SECONDS`).
+        public var stallAfter: Duration = .seconds(60)
+        /// How often the watchdog looks.
+        public var watchEvery: Duration = .seconds(5)
         public init() {}
     }
 
     private let consumer: AMQPConsumer
+    private let watchdog: ConsumerWatchdog
     private let stopGrace: Duration
     private let logger: Logger
 
@@ -60,17 +69,33 @@ public final class EventConsumer: Service, Sendable {
         self.consumer = AMQPConsumer(
             settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
             topology: topology, lanes: settings.lanes, laneKey: { $0.headers[EventHeader.aggregateID]?.stringValue },
-            maxBatch: settings.maxBatch, linger: settings.linger, logger: logger, batchHandler: { await processor.processBatch($0) }
+            maxBatch: settings.maxBatch, linger: settings.linger, handlerDeadline: settings.handlerDeadline, logger: logger,
+            batchHandler: { await processor.processBatch($0) }
+        )
+        self.watchdog = ConsumerWatchdog(
+            consumer: consumer, publisher: publisher, queue: EventBus.queue(for: service), patience: settings.stallAfter,
+            every: settings.watchEvery, logger: logger
         )
     }
 
     public var isConnected: Bool { consumer.isConnected }
 
+    /// No progress while messages wait, for longer than `Settings.stallAfter`.
+    public var isStalled: Bool { watchdog.isStalled }
+
+    /// How often the consumer was restarted for making no progress.
+    public var restarts: Int { watchdog.restartCount }
+
     public func run() async throws {
         // A lane stuck in a database transaction is left behind; closing the connection
         // hands its unacknowledged deliveries back to the broker, and should the transaction
         // still commit, the inbox absorbs the redelivery.
-        let stopped = await runUntilShutdown(grace: stopGrace, cancelAtShutdown: false) { [consumer] in _ = try? await consumer.run() }
+        let stopped = await withDiscardingTaskGroup { group in
+            group.addTask { [watchdog] in await watchdog.run() }
+            let stopped = await runUntilShutdown(grace: stopGrace, cancelAtShutdown: false) { [consumer] in _ = try? await consumer.run() }
+            group.cancelAll()
+            return stopped
+        }
         if !stopped {
             logger.warning("a consumer lane did not finish within \(stopGrace) of shutdown; closing the connection, its deliveries go back to the queue")
             await consumer.closeConnection()
@@ -118,7 +143,7 @@ public struct EventDeliveryProcessor: Sendable {
         }
         let metadata = event.metadata
         do {
-            let consumer = service
+            let consumer = service, logger = logger
             let applied = try await database.transaction(logger: logger) { connection in
                 guard try await Inbox.claim(consumer: consumer, event: metadata, on: connection, logger: logger) else { return false }
                 try await event.handle(connection)
@@ -168,7 +193,7 @@ public struct EventDeliveryProcessor: Sendable {
         return delivery.headers[EventHeader.originalRoutingKey]?.stringValue ?? delivery.routingKey
     }
 
-    private func retry(_ delivery: AMQPDelivery, error: any Error, logger: Logger) async -> AMQPDisposition {
+    func retry(_ delivery: AMQPDelivery, error: any Error, logger: Logger) async -> AMQPDisposition {
         // The header is ours, but it arrives from the broker: anything outside the attempts
         // this consumer makes is treated as the last.
         let attempt = delivery.headers[EventHeader.attempt]?.intValue.flatMap { Int(exactly: $0) } ?? 1

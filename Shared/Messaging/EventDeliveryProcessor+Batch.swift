@@ -1,5 +1,6 @@
 import AftercareAMQP
 import AftercareContracts
+import AftercarePersistence
 import Foundation
 import Metrics
 import PostgresNIO
@@ -11,7 +12,7 @@ extension EventDeliveryProcessor {
     /// at a time, so retries and dead letters behave exactly as for single deliveries.
     public func processBatch(_ deliveries: [AMQPDelivery]) async -> [AMQPDisposition] {
         guard deliveries.count > 1 else { return [await process(deliveries[0])] }
-        struct Readable {
+        struct Readable: Sendable {
             let index: Int
             let event: EventSubscriptions.Decoded
             var metadata: EventMetadata { event.metadata }
@@ -32,10 +33,10 @@ extension EventDeliveryProcessor {
             readable.append(Readable(index: index, event: event))
         }
         do {
-            let consumer = service, logger = self.logger
+            let consumer = service, logger = self.logger, events = readable
             let applied = try await database.transaction(logger: logger) { connection in
-                let fresh = try await Inbox.claim(consumer: consumer, events: readable.map(\.metadata), on: connection, logger: logger)
-                for event in readable where fresh.contains(event.metadata.eventID) {
+                let fresh = try await Inbox.claim(consumer: consumer, events: events.map(\.metadata), on: connection, logger: logger)
+                for event in events where fresh.contains(event.metadata.eventID) {
                     try await event.event.handle(connection)
                 }
                 return fresh
@@ -44,6 +45,10 @@ extension EventDeliveryProcessor {
                 dispositions[event.index] = .acknowledge
                 count(event.metadata.type, applied.contains(event.metadata.eventID) ? .handled : .duplicate)
             }
+        } catch where DatabaseFault.isUnavailable(error) {
+            // The database is not answering: one delivery at a time would wait out the
+            // deadline once per delivery. Each goes to its retry queue instead.
+            for event in readable { dispositions[event.index] = await retry(deliveries[event.index], error: error, logger: logger) }
         } catch {
             for event in readable { dispositions[event.index] = await process(deliveries[event.index]) }
         }

@@ -6,6 +6,7 @@ import Metrics
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// Publishes committed outbox rows to the broker with confirms; once confirmed they are no
 /// longer pending.
@@ -35,6 +36,10 @@ public final class OutboxRelay: Service, Sendable {
     private let published: Counter
     private let unroutable: Counter
     private let failures: Counter
+    /// When a batch last went through (published, or nothing to publish), as nanoseconds of
+    /// the continuous clock since `started`.
+    private let lastSuccess = Atomic<Int64>(0)
+    private let started = ContinuousClock.now
 
     public init(database: PostgresClient, publisher: AMQPPublisher, producer: String, settings: Settings = .init(), logger: Logger) {
         self.database = database
@@ -45,6 +50,17 @@ public final class OutboxRelay: Service, Sendable {
         self.published = Counter(label: "aftercare_outbox_published_total")
         self.unroutable = Counter(label: "aftercare_outbox_unroutable_total")
         self.failures = Counter(label: "aftercare_outbox_publish_failures_total")
+    }
+
+    /// How long since the relay last got a batch through: while it cannot publish (the broker
+    /// blocked or away, the database not answering), unsent events grow older by as much.
+    public var sinceLastSuccess: Duration {
+        (ContinuousClock.now - started) - .nanoseconds(lastSuccess.load(ordering: .relaxed))
+    }
+
+    private func recordSuccess() {
+        let elapsed = (ContinuousClock.now - started).components
+        lastSuccess.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
     }
 
     public func run() async throws {
@@ -81,7 +97,8 @@ public final class OutboxRelay: Service, Sendable {
     public func relayBatch() async throws -> Int {
         let batchSize = settings.batchSize
         let exchange = EventBus.exchange, producer = self.producer, publisher = self.publisher, logger = self.logger
-        let (count, unroutableTypes) = try await database.transaction(logger: logger) { connection -> (Int, [String]) in
+        // The transaction stays open while the broker confirms: its deadline covers both.
+        let (count, unroutableTypes) = try await database.transaction(logger: logger, within: DatabaseDeadline.standard + .seconds(15)) { connection -> (Int, [String]) in
             // Claiming is deleting the events' pending markers: the delete holds their locks
             // until the broker confirmed the batch and the transaction commits; a rollback
             // (broker gone, relay killed) puts them back.
@@ -98,6 +115,7 @@ public final class OutboxRelay: Service, Sendable {
             return (messages.count, zip(messages, outcomes).filter { $0.1 == .unroutable }.map(\.0.routingKey))
         }
         published.increment(by: count)
+        recordSuccess()
         if !unroutableTypes.isEmpty {
             // Nobody subscribes to these (yet). The rows stay in the outbox for the retention
             // period, so they can be re-published once a consumer exists.
@@ -204,13 +222,17 @@ public final class OutboxRelay: Service, Sendable {
     /// (the broker away for that long) are never touched: nothing from the oldest pending
     /// marker's position on is (a marker's position is the lowest of those it stands for).
     public func prune() async throws {
-        let seconds = Int(settings.retention.components.seconds)
-        try await database.query(
-            """
-            DELETE FROM outbox o WHERE o.created_at < now() - make_interval(secs => \(seconds))
-                AND o.position < (SELECT coalesce(min(p.position), 9223372036854775807) FROM outbox_pending p)
-            """,
-            logger: logger
-        )
+        let seconds = Int(settings.retention.components.seconds), logger = self.logger
+        // A day's events can be millions of rows: this one statement may take minutes.
+        try await database.transaction(logger: logger, within: .seconds(600)) { connection in
+            try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
+            try await connection.query(
+                """
+                DELETE FROM outbox o WHERE o.created_at < now() - make_interval(secs => \(seconds))
+                    AND o.position < (SELECT coalesce(min(p.position), 9223372036854775807) FROM outbox_pending p)
+                """,
+                logger: logger
+            )
+        }
     }
 }

@@ -1,5 +1,5 @@
+import AftercareDeadline
 import ServiceLifecycle
-import Synchronization
 
 /// Runs `work` as a task of its own until graceful shutdown begins, then waits at most
 /// `grace` for it to end, so that it cannot hold the service's shutdown for ever: a
@@ -23,12 +23,5 @@ public func runUntilShutdown(grace: Duration, cancelAtShutdown: Bool, _ work: @e
 
 /// Whether `task` ends within `limit`, without being stuck behind it if it never does.
 public func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
-    let done = Mutex(false)
-    Task { await task.value; done.withLock { $0 = true } }
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if done.withLock({ $0 }) { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return done.withLock { $0 }
+    (try? await withDeadline(limit, "a task") { await task.value }) != nil
 }

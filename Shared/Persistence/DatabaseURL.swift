@@ -9,7 +9,10 @@ public enum DatabaseURL {
         public var description: String { reason }
     }
 
-    public static func configuration(from text: String, maximumConnections: Int = 10) throws -> PostgresClient.Configuration {
+    /// `timeout` also sets the server's second line on every connection: a statement may run
+    /// that long, and a transaction may sit idle twice that long plus 15 s (a job holds its
+    /// transaction open around a provider's call).
+    public static func configuration(from text: String, maximumConnections: Int = 10, timeout: Duration? = nil) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: text),
               let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
         else { throw Invalid(reason: "expected postgres://user:password@host:port/database") }
@@ -37,6 +40,12 @@ public enum DatabaseURL {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        if let timeout {
+            let seconds = timeout.components.seconds
+            configuration.options.additionalStartupParameters += [
+                ("statement_timeout", "\(seconds)s"), ("idle_in_transaction_session_timeout", "\(seconds * 2 + 15)s"),
+            ]
+        }
         return configuration
     }
 }

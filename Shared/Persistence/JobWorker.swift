@@ -103,7 +103,7 @@ public final class JobWorker: Service, Sendable {
     /// Gives claimed jobs back before their lease lapses, so that any worker can claim them now.
     private func release(_ ids: [Int64]) async throws {
         logger.notice("jobs not started within half their lease given back", metadata: ["count": "\(ids.count)"])
-        try await database.query(
+        try await database.rows(
             "UPDATE scheduled_jobs SET leased_by = NULL, lease_expires_at = NULL WHERE id = ANY(\(ids)) AND leased_by = \(workerID)",
             logger: logger
         )
@@ -112,7 +112,7 @@ public final class JobWorker: Service, Sendable {
     private func claim() async throws -> [ScheduledJob] {
         let now = clock.now()
         let leaseSeconds = Double(settings.lease.components.seconds)
-        let rows = try await database.query(
+        let rows = try await database.rows(
             """
             UPDATE scheduled_jobs SET leased_by = \(workerID), lease_expires_at = now() + make_interval(secs => \(leaseSeconds))
             WHERE id IN (
@@ -125,7 +125,8 @@ public final class JobWorker: Service, Sendable {
             logger: logger
         )
         var jobs: [ScheduledJob] = []
-        for try await (id, kind, key, payload, dueAt, attempts) in rows.decode((Int64, String, String?, String, Date, Int).self) {
+        for row in rows {
+            let (id, kind, key, payload, dueAt, attempts) = try row.decode((Int64, String, String?, String, Date, Int).self)
             jobs.append(ScheduledJob(id: id, kind: kind, uniqueKey: key, payload: payload, dueAt: dueAt, attempts: attempts))
         }
         return jobs.sorted { $0.dueAt < $1.dueAt }
@@ -138,7 +139,10 @@ public final class JobWorker: Service, Sendable {
         let lag = clock.now().timeIntervalSince(job.dueAt)
         do {
             guard let handler = handlers[job.kind] else { throw UnknownJobKind(kind: job.kind) }
-            try await database.transaction(logger: logger) { connection in
+            // A job's transaction may take its whole lease (a provider at its time-out), not more:
+            // after that another worker owns the job.
+            let workerID = self.workerID
+            try await database.transaction(logger: logger, within: settings.lease) { [logger] connection in
                 try await handler(job, connection)
                 let deleted = try await connection.query(
                     "DELETE FROM scheduled_jobs WHERE id = \(job.id) AND leased_by = \(workerID) RETURNING 1", logger: logger
@@ -163,7 +167,7 @@ public final class JobWorker: Service, Sendable {
         let retryAt = clock.now().addingTimeInterval(delay)
         let reason = String(ErrorText.describe(error).prefix(500))
         logger.warning("job failed, will retry", metadata: ["attempt": "\(job.attempts + 1)", "retry_in_seconds": "\(delay)", "error": "\(reason)"])
-        _ = try? await database.query(
+        _ = try? await database.rows(
             """
             UPDATE scheduled_jobs SET attempts = attempts + 1, due_at = \(retryAt), leased_by = NULL, lease_expires_at = NULL, last_error = \(reason)
             WHERE id = \(job.id) AND leased_by = \(workerID)
@@ -175,12 +179,11 @@ public final class JobWorker: Service, Sendable {
     /// How long to sleep: until the next job falls due (in real time, given that business time
     /// runs with it), at most the poll interval.
     private func timeUntilNextDue() async throws -> Duration {
-        let rows = try await database.query(
+        let rows = try await database.rows(
             "SELECT min(due_at) FROM scheduled_jobs WHERE lease_expires_at IS NULL OR lease_expires_at < now()", logger: logger
         )
-        var next: Date?
-        for try await value in rows.decode(Date?.self) { next = value }
-        guard let next else { return settings.pollInterval }
+        let next = try rows.first?.decode(Date?.self)
+        guard let next = next ?? nil else { return settings.pollInterval }
         let seconds = next.timeIntervalSince(clock.now())
         if seconds <= 0 { return .milliseconds(20) }  // a lease lapsed just now: claim it on the next turn
         return min(settings.pollInterval, .milliseconds(Int64(seconds * 1000) + 1))

@@ -35,7 +35,11 @@ public struct MigrationRunner: Sendable {
         for migration in migrations where !seen.insert(migration.id).inserted {
             throw MigrationError.duplicateID(migration.id)
         }
-        return try await client.transaction(logger: logger) { connection in
+        let migrations = self.migrations, logger = self.logger
+        // Schema work on a large table may take long: it is the one call without the usual
+        // deadline (an hour), and without the server's statement timeout.
+        return try await client.transaction(logger: logger, within: .seconds(3600)) { connection in
+            try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))", logger: logger)
             try await connection.query(
                 """

@@ -1,17 +1,71 @@
+import AftercareDeadline
 import Logging
 import PostgresNIO
+import Synchronization
+
+/// How long one database call may take, client side: a query with its rows, or a whole
+/// transaction. Every call has this deadline (`within` overrides it for the few that may
+/// take longer, such as migrations), so no caller waits for ever on a database that stopped
+/// answering or a connection that was ended under it; PostgreSQL's own `statement_timeout`
+/// and `idle_in_transaction_session_timeout` (set per connection from the same setting,
+/// `DATABASE_TIMEOUT_SECONDS`) are the second line.
+public enum DatabaseDeadline {
+    private static let current = Mutex<Duration>(.seconds(8))
+
+    public static var standard: Duration {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
 
 extension PostgresClient {
-    /// `withTransaction`, but a failure inside `body` surfaces as the error `body` threw
-    /// (a `ProblemDetails`, a lost lease, a failed migration) rather than wrapped in
-    /// `PostgresTransactionError`, so callers can catch what they mean.
+    /// `withTransaction` with a deadline. A failure inside `body` surfaces as the error
+    /// `body` threw (a `ProblemDetails`, a lost lease, a failed migration) rather than
+    /// wrapped in `PostgresTransactionError`, so callers can catch what they mean. When
+    /// `body` fails because the connection was ended, the caller gets that error at once:
+    /// PostgresNIO then sends ROLLBACK on the dead connection, which may never answer.
     public func transaction<Result: Sendable>(
-        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+        logger: Logger, within limit: Duration = DatabaseDeadline.standard,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        do {
-            return try await withTransaction(logger: logger) { try await body($0) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        try await withDeadline(limit, "a database transaction") { abandon in
+            do {
+                return try await self.withTransaction(logger: logger) { connection in
+                    do {
+                        return try await body(connection)
+                    } catch where DatabaseFault.isUnavailable(error) {
+                        abandon(error)
+                        throw error
+                    }
+                }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            }
+        }
+    }
+
+    /// Runs one statement outside a transaction and returns its rows, all read within the
+    /// deadline.
+    @discardableResult
+    public func rows(_ query: PostgresQuery, logger: Logger, within limit: Duration = DatabaseDeadline.standard) async throws -> [PostgresRow] {
+        try await withDeadline(limit, "a database query") {
+            try await self.query(query, logger: logger).collect()
+        }
+    }
+}
+
+/// Which database errors mean "not reachable right now" rather than "this request is wrong".
+public enum DatabaseFault {
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        if error is DeadlineExceeded { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed: return true
+        case .server:
+            // 57P0x: the server is shutting down or ended the backend; 08xxx: connection faults.
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("57P") || state.hasPrefix("08")
+        default: return false
         }
     }
 }

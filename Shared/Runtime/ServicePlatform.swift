@@ -36,6 +36,9 @@ public struct ServicePlatform: Sendable {
     ) async {
         let logger = logger ?? Logger(label: configuration.service.name)
         let name = configuration.service.name
+        DatabaseDeadline.standard = configuration.databaseTimeout
+        var consumerSettings = consumerSettings
+        consumerSettings.stallAfter = configuration.consumerStallAfter
         self.configuration = configuration
         self.logger = logger
         self.database = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
@@ -63,14 +66,17 @@ public struct ServicePlatform: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: TextInputMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
+        let relayPatience = configuration.relayStallAfter
         HealthController(checks: [
             .database(database, logger: logger),
-            .broker(isConnected: { [publisher, consumer] in publisher.isConnected && (consumer?.isConnected ?? true) }),
+            .broker(isConnected: { [publisher, consumer] in publisher.isConnected && !publisher.isBlocked && (consumer?.isConnected ?? true) }),
+            .init(name: "consumer") { [consumer] in !(consumer?.isStalled ?? false) },
+            .init(name: "relay") { [relay] in relay.sinceLastSuccess < relayPatience },
         ]).addRoutes(to: router)
         MetricsController().addRoutes(to: router)
         let deadLetters = consumer.map { _ in DeadLetters(service: configuration.service.name, publisher: publisher) }
         let operations = api(router)
-        MessagingStatusController(database: database, publisher: publisher, deadLetters: deadLetters, clock: clock, logger: logger)
+        MessagingStatusController(database: database, publisher: publisher, relay: relay, consumer: consumer, deadLetters: deadLetters, clock: clock, logger: logger)
             .addRoutes(to: operations)
         if let deadLetters { DeadLetterController(deadLetters: deadLetters).addRoutes(to: operations) }
         return router
@@ -116,7 +122,14 @@ public struct ServicePlatform: Sendable {
         let gate = MigrationGate()
         var background: [any Service] = [relay]
         if let consumer { background.append(consumer) }
-        if !jobs.isEmpty { background.append(JobWorker(database: database, handlers: jobs, clock: clock, logger: logger)) }
+        if !jobs.isEmpty {
+            // A job may hold its transaction's connection and ask for a second one (a provider
+            // call recorded on its own): at most half the pool runs jobs, so they can always
+            // get one, and requests and events keep connections too.
+            var settings = JobWorker.Settings()
+            settings.concurrency = max(1, min(settings.concurrency, configuration.database.options.maximumConnections / 2))
+            background.append(JobWorker(database: database, handlers: jobs, clock: clock, settings: settings, logger: logger))
+        }
         let services: [any Service] = [Tracked(name: "database", service: database), Tracked(name: "publisher", service: publisher)]
             + (background + backgroundServices).map { Tracked(name: String(describing: type(of: $0)), service: AfterMigrations(gate: gate, service: $0)) }
         var app = Application(
@@ -146,7 +159,7 @@ public struct ServicePlatform: Sendable {
     /// connect (a wrong host, a database that is not there). Exiting lets the supervisor start
     /// it afresh and says why.
     static func firstConnection(to database: PostgresClient, within limit: Duration, logger: Logger) async throws {
-        guard await withTimeout(limit, { _ = try await database.query("SELECT 1", logger: logger) }) else {
+        guard (try? await database.rows("SELECT 1", logger: logger, within: limit)) != nil else {
             throw DatabaseUnreachable(limit: limit)
         }
     }

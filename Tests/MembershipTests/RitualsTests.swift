@@ -54,8 +54,9 @@ struct RitualsTests {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
                 try await fixture.membersWithPurchases(client, count: 5, cents: { Int64(10_000 * ($0 + 1)) })
-                var rituals = DailyRituals(context: fixture.context)
-                rituals.batchSize = 2
+                var configured = DailyRituals(context: fixture.context)
+                configured.batchSize = 2
+                let rituals = configured
                 let step = try rituals.clearingStep()
                 var firings = 0
                 var done = false
@@ -106,8 +107,9 @@ struct RitualsTests {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
                 try await fixture.membersWithPurchases(client, count: 3)
-                var rituals = DailyRituals(context: fixture.context)
-                rituals.partitions = 1
+                var configured = DailyRituals(context: fixture.context)
+                configured.partitions = 1
+                let rituals = configured
                 let step = try rituals.clearingStep()
                 let (updated, hot) = try await fixture.context.transaction { connection in
                     _ = try await rituals.sweep(step, on: connection)
@@ -128,10 +130,11 @@ struct RitualsTests {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
                 try await fixture.membersWithPurchases(client, count: 12)
-                var rituals = DailyRituals(context: fixture.context)
-                rituals.batchSize = 2
+                var configured = DailyRituals(context: fixture.context)
+                configured.batchSize = 2
                 // Within its budget a firing takes each range from batch to batch to the end.
-                rituals.firingBudget = .seconds(60)
+                configured.firingBudget = .seconds(60)
+                let rituals = configured
                 let step = try rituals.clearingStep()
                 var firings = 0
                 var done = false
@@ -164,8 +167,9 @@ struct RitualsTests {
                     _ = try await fixture.register(client, phone: "138111100\(30 + index)", code: try #require(codes["g1"]),
                                                    extra: #", "birthday": {"month": 3, "day": 10}"#)
                 }
-                var rituals = DailyRituals(context: fixture.context)
-                rituals.batchSize = 2
+                var configured = DailyRituals(context: fixture.context)
+                configured.batchSize = 2
+                let rituals = configured
                 let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 3, 10)).first { $0.name.hasPrefix("birthday-today-") })
                 let (swept, sweptSignal) = AsyncStream<Void>.makeStream()
                 let (release, releaseSignal) = AsyncStream<Void>.makeStream()

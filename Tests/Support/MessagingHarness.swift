@@ -30,16 +30,22 @@ public struct Probe: EventPayload, Equatable {
 public final class MessagingHarness: Sendable {
     public let service: String
     public let client: PostgresClient
+    /// The harness's own database, for a test that opens a connection of its own there.
+    public let database: TestDatabase?
     public let broker: AMQPSettings
     public let publisher: AMQPPublisher
     public let outbox: Outbox
     /// Handler attempts per event (rolled-back ones included).
     public let attempts = Mutex<[UUID: Int]>([:])
+    /// Probes (by `n`) whose handler never returns on its first attempt, as a handler stuck
+    /// on a connection that PostgreSQL ended would not.
+    public let hangOnFirstAttempt = Mutex<Set<Int>>([])
     /// Deliveries seen by consumers built with `observedConsumer`, by message id.
     public let deliveries = Mutex<[String: Int]>([:])
     let logger = TestEnvironment.logger
 
-    public init(client: PostgresClient) throws {
+    public init(client: PostgresClient, database: TestDatabase? = nil) throws {
+        self.database = database
         self.service = "t" + UUID().uuidString.lowercased().prefix(8)
         self.client = client
         self.broker = try AMQPSettings(url: try TestEnvironment.amqpURL(), heartbeatSeconds: 2)
@@ -49,10 +55,10 @@ public final class MessagingHarness: Sendable {
     }
 
     /// Runs `body` with a migrated database and a connected publisher; deletes the queues after.
-    public static func with(_ body: @escaping @Sendable (MessagingHarness) async throws -> Void) async throws {
+    public static func with(idleInTransaction: Duration? = nil, _ body: @escaping @Sendable (MessagingHarness) async throws -> Void) async throws {
         try await TestDatabase.with { database in
-            try await withRunningClient(try makeClient(url: database.url)) { client in
-                let harness = try MessagingHarness(client: client)
+            try await withRunningClient(try makeClient(url: database.url, idleInTransaction: idleInTransaction)) { client in
+                let harness = try MessagingHarness(client: client, database: database)
                 try await MigrationRunner(
                     migrations: PlatformSchema.migrations + [Migration("test-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
                     logger: TestEnvironment.logger
@@ -102,6 +108,9 @@ public final class MessagingHarness: Sendable {
         subscriptions.on(Probe.self) { [self] envelope, connection in
             let attempt = self.attempts.withLock { $0[envelope.metadata.eventID, default: 0] += 1; return $0[envelope.metadata.eventID]! }
             try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))", logger: self.logger)
+            if attempt == 1, self.hangOnFirstAttempt.withLock({ $0.contains(envelope.payload.n) }) {
+                await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+            }
             if attempt <= envelope.payload.failTimes { throw ProbeFailure(attempt: attempt) }
         }
         return subscriptions
@@ -111,8 +120,10 @@ public final class MessagingHarness: Sendable {
         OutboxRelay(database: client, publisher: publisher, producer: "test", logger: logger)
     }
 
-    public func consumer() -> EventConsumer {
-        EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: consumerSettings, logger: logger)
+    public func consumer(_ adjust: (inout EventConsumer.Settings) -> Void = { _ in }) -> EventConsumer {
+        var settings = consumerSettings
+        adjust(&settings)
+        return EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: settings, logger: logger)
     }
 
     public func processor() -> EventDeliveryProcessor {

@@ -54,6 +54,9 @@ public enum TestEnvironment {
             // Many applications run at once in the test process: small pools keep the test
             // PostgreSQL well inside its connection limit.
             "DATABASE_POOL_SIZE": "4",
+            // The whole suite runs some 150 tests at once on two cores: a transaction that
+            // takes milliseconds alone has taken seconds there.
+            "DATABASE_TIMEOUT_SECONDS": "30",
         ]
         environment.merge(extra) { $1 }
         // Port 0 is not a valid configured port; tests get a free one from the live test client.
@@ -128,9 +131,13 @@ public func withRunningClient<T: Sendable>(_ client: PostgresClient, _ body: (Po
     return try result.get()
 }
 
-/// A client for a test database with the given URL.
-public func makeClient(url: String, maximumConnections: Int = 4) throws -> PostgresClient {
+/// A client for a test database with the given URL. `idleInTransaction` ends (on the
+/// server) a transaction left idle that long, as the services' own setting does.
+public func makeClient(url: String, maximumConnections: Int = 4, idleInTransaction: Duration? = nil) throws -> PostgresClient {
     var configuration = try DatabaseURL.configuration(from: url, maximumConnections: maximumConnections)
+    if let idleInTransaction {
+        configuration.options.additionalStartupParameters.append(("idle_in_transaction_session_timeout", "\(idleInTransaction.components.seconds)s"))
+    }
     configuration.tls = .disable
     return PostgresClient(configuration: configuration, backgroundLogger: TestEnvironment.logger)
 }

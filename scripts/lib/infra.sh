@@ -51,6 +51,7 @@ export AFTERCARE_TEST_DATABASE_URL='postgres://aftercare_admin:$PG_ADMIN_PASSWOR
 export AFTERCARE_TEST_AMQP_URL='amqp://aftercare_admin:$AMQP_ADMIN_PASSWORD@127.0.0.1:$AMQP_PORT/aftercare'
 export AFTERCARE_TEST_SERVICES_ENV='$PROFILE_DIR/services.env'
 export AFTERCARE_TEST_BROKER_CTL='$AFTERCARE_ROOT/scripts/broker-ctl'
+export AFTERCARE_TEST_DATABASE_CTL='$AFTERCARE_ROOT/scripts/database-ctl'
 export AFTERCARE_TEST_PROFILE='$PROFILE'
 EXPORTS
 }

@@ -88,7 +88,9 @@ wait_services_ready() {
 # SIGTERM to every running service at once (they drain in parallel), then SIGKILL for
 # any still running after AFTERCARE_STOP_TIMEOUT seconds (default 20).
 stop_services() {
-  local s pid pids=() names=() timeout="${AFTERCARE_STOP_TIMEOUT:-20}"
+  # Longer than the services' own bound (SHUTDOWN_TIMEOUT_SECONDS, 30 s), so that they end by
+  # themselves and their last log lines say what was still running.
+  local s pid pids=() names=() timeout="${AFTERCARE_STOP_TIMEOUT:-40}"
   for s in "${SERVICES[@]}"; do
     if pid="$(service_pid "$s")"; then
       log "stopping $(product_of "$s") (pid $pid)"

@@ -97,12 +97,13 @@ struct ComplaintController: Sendable {
     }
 
     func mine(_ caller: Principal) async throws -> Mine {
-        let rows = try await desk.database.query(
+        let rows = try await desk.database.rows(
             "SELECT id, status, category, opened_at, resolution FROM complaints WHERE member_id = \(caller.subject) ORDER BY opened_at DESC LIMIT 100",
             logger: desk.logger
         )
         var complaints: [Summary] = []
-        for try await (id, status, category, openedAt, resolution) in rows.decode((UUID, String, String, Date, String?).self) {
+        for row in rows {
+            let (id, status, category, openedAt, resolution) = try row.decode((UUID, String, String, Date, String?).self)
             complaints.append(Summary(id: id, status: status, category: category, openedAt: openedAt, resolution: resolution))
         }
         return Mine(complaints: complaints)

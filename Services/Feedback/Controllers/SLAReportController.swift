@@ -66,9 +66,10 @@ struct SLAReportController: Sendable {
             WHERE c.opened_at >= $1 AND c.opened_at < $2 AND ($3::text IS NULL OR \(scope.column) = $3)
             GROUP BY \(column) ORDER BY \(column)
             """
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
         return try await desk.transaction { connection in
             var rows: [Row] = []
-            let result = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: desk.logger)
+            let result = try await connection.query(query, logger: desk.logger)
             for try await (group, complaints, calledBack, inTime, median, escalations) in result.decode((String, Int, Int, Int, Double?, String).self) {
                 let perLevel = (try? JSONDecoder().decode([String: Int].self, from: Data(escalations.utf8))) ?? [:]
                 rows.append(Row(

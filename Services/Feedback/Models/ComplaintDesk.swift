@@ -170,7 +170,7 @@ struct ComplaintDesk: Sendable {
         return result
     }
 
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.transaction(logger: logger, body)
     }
 }

@@ -167,7 +167,7 @@ struct ReviewDesk: Sendable {
         var bindings = PostgresBindings()
         try bindings.append(first)
         if let second { bindings.append(second) }
-        let rows = try await complaints.database.query(
+        let rows = try await complaints.database.rows(
             PostgresQuery(unsafeSQL: """
                 SELECT id, service_order_id, member_id, store_id, dealer_id, technician_ids, completed_at, expires_at, status
                 FROM review_requests WHERE \(condition) ORDER BY completed_at DESC LIMIT 100
@@ -175,9 +175,9 @@ struct ReviewDesk: Sendable {
             logger: logger
         )
         var result: [RequestView] = []
-        for try await (id, orderId, memberId, storeId, dealerId, technicians, completedAt, expiresAt, status) in rows.decode(
-            (UUID, String, String, String, String, [String], Date, Date, String).self
-        ) {
+        for row in rows {
+            let (id, orderId, memberId, storeId, dealerId, technicians, completedAt, expiresAt, status) =
+                try row.decode((UUID, String, String, String, String, [String], Date, Date, String).self)
             result.append(RequestView(id: id, orderId: orderId, memberId: memberId, storeId: storeId, dealerId: dealerId, technicianIds: technicians,
                                       completedAt: completedAt, expiresAt: expiresAt, status: status))
         }

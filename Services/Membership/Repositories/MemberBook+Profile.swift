@@ -95,9 +95,10 @@ extension MemberBook {
         let sql = "SELECT \(Self.columns) FROM members m"
             + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             + " ORDER BY m.registered_at, m.id LIMIT \(search.limit + 1)"
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
         return try await context.transaction { connection in
             var rows: [Row] = []
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: context.logger) {
+            for try await row in try await connection.query(query, logger: context.logger) {
                 rows.append(try Self.decode(row))
             }
             let more = rows.count > search.limit

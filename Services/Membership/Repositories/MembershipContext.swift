@@ -13,7 +13,7 @@ struct MembershipContext: Sendable {
     let pointsPerUnit: Double
     let logger: Logger
 
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.transaction(logger: logger, body)
     }
 

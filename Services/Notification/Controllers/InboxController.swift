@@ -14,10 +14,9 @@ struct InboxController: Sendable {
         inbox.get { request, context -> DeliveryPage in
             let caller = try context.requirePrincipal()
             let query = request.uri.queryParameters
-            var cursor: Int64?
-            if let raw = query.get("cursor") {
+            let cursor = try query.get("cursor").map { raw in
                 guard let value = Int64(raw) else { throw ProblemDetails.validation(field: "cursor", "is not a cursor this service issued") }
-                cursor = value
+                return value
             }
             let limit = try request.integerQuery("limit", in: 1...200) ?? 50
             let unread = query.get("unread") == "true"

@@ -14,7 +14,7 @@ struct NotificationDesk: Sendable {
     let courier: Courier
     let logger: Logger
 
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.transaction(logger: logger, body)
     }
 }

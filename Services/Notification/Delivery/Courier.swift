@@ -10,6 +10,9 @@ import PostgresNIO
 /// then its failover; records every attempt; retries timeouts and 5xx with back-off; gives
 /// up at once on a 4xx and after the last attempt; publishes sent or failed.
 struct Courier: Sendable {
+    /// For the attempt records, which commit on their own (see `send`): a small pool of its
+    /// own, run as a service of the application.
+    let journal: PostgresClient
     let providers: ChannelProviders
     let outbox: Outbox
     let settings: NotificationSettings
@@ -55,9 +58,13 @@ struct Courier: Sendable {
         let attempt = delivery.attempts + 1
         var lastProblem = "no provider for \(delivery.channel.rawValue)"
         for provider in providers.chain(for: delivery.channel) {
+            // Each call is on the delivery's record before it is made and with its outcome
+            // after, committed apart from the job: should the job's transaction be lost (its
+            // connection ended), the call is still there, and the retry sends the same key.
+            let record = try await recordCalling(attempt: attempt, of: delivery, provider: provider.name)
             let started = ContinuousClock.now
             let outcome = await provider.send(message)
-            try await record(attempt: attempt, of: delivery, provider: provider.name, outcome: outcome, took: ContinuousClock.now - started, on: connection)
+            try await recordOutcome(record, provider: provider.name, outcome: outcome, took: ContinuousClock.now - started)
             switch outcome {
             case .accepted(let messageId):
                 try await markSent(delivery, attempt: attempt, provider: provider.name, messageId: messageId, on: connection)
@@ -104,7 +111,7 @@ struct Courier: Sendable {
             LEFT JOIN staff s ON d.recipient_kind <> 'member' AND s.staff_id = d.recipient_id
             LEFT JOIN stores st ON st.store_id = d.store_id
             WHERE d.id = \(id) AND d.status IN ('pending', 'deferred')
-            FOR UPDATE OF d
+            FOR NO KEY UPDATE OF d
             """,
             logger: logger
         )
@@ -121,22 +128,33 @@ struct Courier: Sendable {
         return nil
     }
 
-    private func record(attempt: Int, of delivery: Pending, provider: String, outcome: ProviderOutcome, took: Duration, on connection: PostgresConnection) async throws {
+    private func recordCalling(attempt: Int, of delivery: Pending, provider: String) async throws -> Int64 {
+        let rows = try await journal.rows(
+            """
+            INSERT INTO delivery_attempts (delivery_id, attempt, provider, at, outcome, duration_ms)
+            VALUES (\(delivery.id), \(attempt), \(provider), \(clock.now()), 'calling', 0) RETURNING id
+            """,
+            logger: logger
+        )
+        guard let id = try rows.first?.decode(Int64.self) else { throw AttemptNotRecorded() }
+        return id
+    }
+
+    private func recordOutcome(_ record: Int64, provider: String, outcome: ProviderOutcome, took: Duration) async throws {
         let (result, code, detail): (String, Int?, String?) = switch outcome {
         case .accepted(let id): ("accepted", nil, id)
         case .retryable(let code, let detail): ("retryable", code, detail)
         case .rejected(let code, let detail): ("rejected", code, detail)
         }
         let milliseconds = Int(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)
-        try await connection.query(
-            """
-            INSERT INTO delivery_attempts (delivery_id, attempt, provider, at, outcome, status_code, detail, duration_ms)
-            VALUES (\(delivery.id), \(attempt), \(provider), \(clock.now()), \(result), \(code), \(detail), \(milliseconds))
-            """,
+        try await journal.rows(
+            "UPDATE delivery_attempts SET outcome = \(result), status_code = \(code), detail = \(detail), duration_ms = \(milliseconds) WHERE id = \(record)",
             logger: logger
         )
         Counter(label: "aftercare_notification_attempts_total", dimensions: [("provider", provider), ("outcome", result)]).increment()
     }
+
+    struct AttemptNotRecorded: Error {}
 
     private func markSent(_ delivery: Pending, attempt: Int, provider: String, messageId: String?, on connection: PostgresConnection) async throws {
         let now = clock.now()

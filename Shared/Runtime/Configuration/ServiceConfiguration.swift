@@ -48,6 +48,12 @@ public struct ServiceConfiguration: Sendable {
     public var shutdownTimeoutSeconds: Int
     /// How long start-up waits for a first database connection before the service exits.
     public var databaseStartupTimeoutSeconds: Int
+    /// How long one database call may take (client deadline and server statement timeout).
+    public var databaseTimeout: Duration
+    /// How long the consumer may make no progress while messages wait before it is not ready.
+    public var consumerStallAfter: Duration
+    /// How long the relay may go without getting a batch through before it is not ready.
+    public var relayStallAfter: Duration
 
     public init(service: ServiceIdentity, environment: [String: String], standardOutputIsTerminal: Bool = false) throws {
         let env = EnvironmentReader(environment)
@@ -58,8 +64,9 @@ public struct ServiceConfiguration: Sendable {
         // At least two: a timer's job holds its transaction while the membership rituals'
         // id ranges each take another (with one connection they would wait for ever).
         let poolSize = try env.int("DATABASE_POOL_SIZE", default: 10, range: 2...500)
+        self.databaseTimeout = .seconds(try env.int("DATABASE_TIMEOUT_SECONDS", default: 8, range: 1...300))
         do {
-            self.database = try DatabaseURL.configuration(from: try env.required("DATABASE_URL"), maximumConnections: poolSize)
+            self.database = try DatabaseURL.configuration(from: try env.required("DATABASE_URL"), maximumConnections: poolSize, timeout: databaseTimeout)
         } catch let error as DatabaseURL.Invalid {
             throw ConfigurationError(variable: "DATABASE_URL", problem: error.reason)
         }
@@ -78,6 +85,8 @@ public struct ServiceConfiguration: Sendable {
         self.logFormat = try env.choice("LOG_FORMAT", default: standardOutputIsTerminal ? LogFormat.text : .json)
         self.shutdownTimeoutSeconds = try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 30, range: 1...3600)
         self.databaseStartupTimeoutSeconds = try env.int("DATABASE_STARTUP_TIMEOUT_SECONDS", default: 60, range: 1...3600)
+        self.consumerStallAfter = .seconds(try env.int("CONSUMER_STALL_SECONDS", default: 60, range: 5...3600))
+        self.relayStallAfter = .seconds(try env.int("RELAY_STALL_SECONDS", default: 60, range: 5...3600))
     }
 }
 

@@ -24,6 +24,8 @@ public struct ProblemDetails: Error, HTTPResponseError, Codable, Sendable {
     public var errors: [FieldProblem]?
     /// Readiness checks by name ("up"/"down"), for 503 from /health/ready.
     public var checks: [String: String]?
+    /// Sent as `Retry-After` (not in the body) with a 503 the caller should simply repeat.
+    public var retryAfterSeconds: Int?
 
     enum CodingKeys: String, CodingKey {
         case type, title, detail, instance, errors, checks
@@ -64,6 +66,7 @@ public struct ProblemDetails: Error, HTTPResponseError, Codable, Sendable {
         let body = try encoder.encode(problem)
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let seconds = retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

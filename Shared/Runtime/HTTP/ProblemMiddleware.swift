@@ -1,3 +1,4 @@
+import AftercarePersistence
 import Hummingbird
 import Logging
 
@@ -28,6 +29,13 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return problem
         case let error as any HTTPResponseError where error.status.code < 500:
             return ProblemDetails(status: error.status)
+        case let error where DatabaseFault.isUnavailable(error):
+            // Every database call has a deadline: a request is answered in bounded time
+            // whatever the database does, and told when to try again.
+            logger.warning("database unavailable for a request", metadata: ["error": "\(ErrorText.describe(error))"])
+            var problem = ProblemDetails(status: .serviceUnavailable, detail: "The service cannot reach its database right now. Try again shortly.")
+            problem.retryAfterSeconds = 5
+            return problem
         default:
             logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
             return ProblemDetails(status: .internalServerError, detail: "Something went wrong on our side. Quote the request id when reporting it.")
