@@ -178,10 +178,15 @@ let package = Package(
             path: "Tests/MessagingTests",
             swiftSettings: swiftSettings
         ),
-        // Restarts the test broker: run on its own so no other test sees the outage.
+        // Restarts the test broker and database, raises the broker's memory alarm: run on its
+        // own, one test at a time, so no other test sees the outage.
         .testTarget(
             name: "OutageTests",
-            dependencies: ["AftercareMessaging", "AftercareTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "AftercareMessaging", "AftercareTestSupport", "AftercareRuntime", "AftercarePersistence",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/OutageTests",
             swiftSettings: swiftSettings
         ),

@@ -39,7 +39,7 @@ func buildRouter(platform: ServicePlatform, settings: FeedbackSettings) -> (Rout
     let api = platform.api(router)
     ComplaintController(desk: desk).addRoutes(to: api)
     CallbackTaskController(desk: desk).addRoutes(to: api)
-    SLAReportController(desk: desk).addRoutes(to: api)
+    SLAReportController(sla: CallbackSLA(database: platform.database, logger: platform.logger)).addRoutes(to: api)
     DealerPolicyController(policies: policies, desk: desk).addRoutes(to: api)
     ReviewController(reviews: ReviewDesk(complaints: desk, settings: settings)).addRoutes(to: api)
     return (router, desk)

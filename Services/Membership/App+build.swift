@@ -48,16 +48,18 @@ func buildApplication(
 /// Every route of the service (the OpenAPI test compares them with the document), and the
 /// daily rituals the timers run.
 func buildRouter(platform: ServicePlatform, loyalty: LoyaltySettings) -> (Router<AftercareRequestContext>, DailyRituals) {
-    let context = MembershipContext(database: platform.database, outbox: platform.outbox, clock: platform.clock, calendar: loyalty.calendar,
-                                    pointsPerUnit: loyalty.pointsPerUnit, logger: platform.logger)
+    let dependencies = MembershipDependencies(
+        database: platform.database, outbox: platform.outbox, clock: platform.clock, calendar: loyalty.calendar,
+        pointsPerUnit: loyalty.pointsPerUnit, logger: platform.logger
+    )
     let router = platform.makeRouter()
     platform.serveOpenAPI(from: .module, on: router)
     let api = platform.api(router)
-    MemberController(book: MemberBook(context: context)).addRoutes(to: api)
-    LoyaltyController(purchases: Purchases(context: context)).addRoutes(to: api)
-    OrganisationController(organisation: Organisation(context: context)).addRoutes(to: api)
-    StoreStatisticsController(context: context).addRoutes(to: api)
-    return (router, DailyRituals(context: context))
+    MemberController(book: MemberBook(dependencies: dependencies)).addRoutes(to: api)
+    LoyaltyController(purchases: Purchases(dependencies: dependencies), tiers: TierBook(dependencies: dependencies)).addRoutes(to: api)
+    OrganisationController(organisation: Organisation(dependencies: dependencies)).addRoutes(to: api)
+    StoreStatisticsController(statistics: StoreStatistics(dependencies: dependencies)).addRoutes(to: api)
+    return (router, DailyRituals(dependencies: dependencies))
 }
 
 /// Where the service's own `openapi.json` is (tests read the document from here too).

@@ -20,31 +20,33 @@ func buildApplication(
         configuration: configuration, migrations: NotificationMigrations.all,
         subscriptions: NotificationSubscriptions.make(recipients: recipients, planner: planner), clock: clock, logger: logger
     )
-    let (router, desk) = buildRouter(platform: platform, settings: settings)
-    return platform.makeApplication(router: router, jobs: [DeliveryPlanner.sendJob: desk.courier.send], backgroundServices: [desk.courier.journal])
+    let (router, dependencies) = buildRouter(platform: platform, settings: settings)
+    return platform.makeApplication(
+        router: router, jobs: [DeliveryPlanner.sendJob: dependencies.courier.send], backgroundServices: [dependencies.courier.journal]
+    )
 }
 
 /// Every route of the service (the OpenAPI test compares them with the document), and the
-/// desk the send timer acts through.
-func buildRouter(platform: ServicePlatform, settings: NotificationSettings) -> (Router<AftercareRequestContext>, NotificationDesk) {
+/// dependencies the send timer acts through.
+func buildRouter(platform: ServicePlatform, settings: NotificationSettings) -> (Router<AftercareRequestContext>, NotificationDependencies) {
     let logger = platform.logger
     // Provider calls are recorded on connections of their own: a send job holds its
     // transaction's connection while it records, and must never wait for the main pool.
     var journal = platform.configuration.database
     journal.options.maximumConnections = 2
     let courier = Courier(journal: PostgresClient(configuration: journal, backgroundLogger: logger), providers: providers(settings, logger: logger), outbox: platform.outbox, settings: settings, clock: platform.clock, logger: logger)
-    let desk = NotificationDesk(
+    let dependencies = NotificationDependencies(
         database: platform.database, clock: platform.clock, rules: RuleBook(logger: logger), log: DeliveryLog(logger: logger),
         preferences: Preferences(logger: logger), recipients: Recipients(logger: logger), courier: courier, logger: logger
     )
     let router = platform.makeRouter()
     platform.serveOpenAPI(from: .module, on: router)
     let api = platform.api(router)
-    ConfigurationController(desk: desk).addRoutes(to: api)
-    DeliveryController(desk: desk).addRoutes(to: api)
-    InboxController(desk: desk).addRoutes(to: api)
-    WebhookController(desk: desk).addRoutes(to: api)
-    return (router, desk)
+    ConfigurationController(dependencies: dependencies).addRoutes(to: api)
+    DeliveryController(dependencies: dependencies).addRoutes(to: api)
+    InboxController(dependencies: dependencies).addRoutes(to: api)
+    WebhookController(dependencies: dependencies).addRoutes(to: api)
+    return (router, dependencies)
 }
 
 /// Each channel's providers: the configured HTTP gateway and its failover, or the local

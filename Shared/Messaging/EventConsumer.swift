@@ -25,19 +25,18 @@ public final class EventConsumer: Service, Sendable {
         /// (and batches of 50) the benchmark's consumer stage ran at 5,000 events/s, with
         /// 1,000 (and 200) at 12,000.
         public var prefetch: UInt16 = 1000
-        /// Deliveries handled at once; one aggregate's events always share a lane. Two, since
-        /// envelopes are read by hand and acks are sent per run: each lane's batches are then
-        /// larger and the database has fewer transactions to commit (benchmark, session 13:
-        /// 10,500 events/s end to end against 8,300 with four lanes; with a handler writing a
-        /// row, 5,800 against 6,100, within the runs' spread).
+        /// Deliveries handled at once; one aggregate's events always share a lane. Two: each
+        /// lane's batches are then larger and the database has fewer transactions to commit
+        /// (`scripts/run-bench messaging`: 10,500 events/s end to end against 8,300 with four
+        /// lanes; with a handler writing a row, 5,800 against 6,100, within the runs' spread).
         public var lanes = 2
         /// Deliveries waiting on a lane are handled together, in one transaction, up to this
         /// many: each transaction costs a BEGIN, an inbox statement and a COMMIT.
         public var maxBatch = 200
         /// How long a lane whose batch is short of `maxBatch` waits for more deliveries before
         /// handling it: fewer, fuller batches cost the database fewer transactions and commits.
-        /// A lone event waits this long more. Benchmark, session 13, 2 lanes: no linger
-        /// 10,500–11,200 events/s end to end, 2 ms 13,600, 5 ms 15,200 (6,300 with a
+        /// A lone event waits this long more. With 2 lanes (`scripts/run-bench messaging`): no
+        /// linger 10,500–11,200 events/s end to end, 2 ms 13,600, 5 ms 15,200 (6,300 with a
         /// handler writing a row).
         public var linger: Duration = .milliseconds(5)
         /// After shutdown begins, how long the lanes get to finish the deliveries in hand.

@@ -36,6 +36,9 @@ public final class OutboxRelay: Service, Sendable {
     private let published: Counter
     private let unroutable: Counter
     private let failures: Counter
+    /// Unix time of the last batch that went through: `time() - aftercare_outbox_last_batch_seconds`
+    /// is the relay's stall, for an alert, whether or not anything asks for readiness.
+    private let lastBatchGauge = Gauge(label: "aftercare_outbox_last_batch_seconds")
     /// When a batch last went through (published, or nothing to publish), as nanoseconds of
     /// the continuous clock since `started`.
     private let lastSuccess = Atomic<Int64>(0)
@@ -61,6 +64,7 @@ public final class OutboxRelay: Service, Sendable {
     private func recordSuccess() {
         let elapsed = (ContinuousClock.now - started).components
         lastSuccess.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+        lastBatchGauge.record(Date().timeIntervalSince1970)
     }
 
     public func run() async throws {

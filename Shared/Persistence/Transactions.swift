@@ -31,6 +31,13 @@ extension PostgresClient {
         try await withDeadline(limit, "a database transaction") { abandon in
             do {
                 return try await self.withTransaction(logger: logger) { connection in
+                    // A statement written to a connection that has just closed may never
+                    // answer (its write is dropped): notice the close and stop waiting.
+                    let watch = Task {
+                        while !Task.isCancelled, !connection.isClosed { try? await Task.sleep(for: .milliseconds(250)) }
+                        if connection.isClosed { abandon(DatabaseConnectionEnded()) }
+                    }
+                    defer { watch.cancel() }
                     do {
                         return try await body(connection)
                     } catch where DatabaseFault.isUnavailable(error) {
@@ -54,10 +61,15 @@ extension PostgresClient {
     }
 }
 
+/// The connection a transaction ran on was closed (PostgreSQL ended it) before it finished.
+public struct DatabaseConnectionEnded: Error, CustomStringConvertible {
+    public var description: String { "the database connection was closed during the transaction" }
+}
+
 /// Which database errors mean "not reachable right now" rather than "this request is wrong".
 public enum DatabaseFault {
     public static func isUnavailable(_ error: any Error) -> Bool {
-        if error is DeadlineExceeded { return true }
+        if error is DeadlineExceeded || error is DatabaseConnectionEnded { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed: return true

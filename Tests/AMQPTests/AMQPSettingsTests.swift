@@ -1,7 +1,7 @@
 import AftercareAMQP
 import Testing
 
-@Suite("Broker URLs")
+@Suite("Broker URLs", .timeLimit(.minutes(1)))
 struct AMQPSettingsTests {
     @Test("amqp and amqps URLs with their default ports")
     func defaults() throws {

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("Acknowledging settled deliveries up to the oldest unsettled one")
+@Suite("Acknowledging settled deliveries up to the oldest unsettled one", .timeLimit(.minutes(1)))
 struct AckWatermarkTests {
     @Test("acks the run of settled deliveries from the oldest, with the highest acknowledged tag")
     func runs() {

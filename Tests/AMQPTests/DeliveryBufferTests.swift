@@ -1,7 +1,7 @@
 @testable import AftercareAMQP
 import Testing
 
-@Suite("A consumer lane's buffer")
+@Suite("A consumer lane's buffer", .timeLimit(.minutes(1)))
 struct DeliveryBufferTests {
     func delivery(_ tag: UInt64) -> AMQPDelivery {
         AMQPDelivery(deliveryTag: tag, connectionGeneration: 1, exchange: "", routingKey: "q", redelivered: false, body: [], messageID: "\(tag)", type: nil, correlationID: nil, appID: nil, headers: [:])

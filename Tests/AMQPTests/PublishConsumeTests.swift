@@ -126,7 +126,7 @@ struct PublishConsumeTests {
 
     /// The first publish may race the initial connection.
     func eventuallyPublish(_ publisher: AMQPPublisher, _ messages: [AMQPOutgoingMessage]) async throws -> [AMQPPublishOutcome] {
-        _ = await eventually { publisher.isConnected }
+        try await waitUntil("the publisher connected") { publisher.isConnected }
         return try await publisher.publish(messages)
     }
 }
@@ -136,7 +136,8 @@ func runUntil(_ service: some Service, done: @escaping @Sendable () -> Bool) asy
     let group = ServiceGroup(services: [service], logger: TestEnvironment.logger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
-        _ = await eventually(timeout: .seconds(20)) { done() }
+        let finished = await eventually(timeout: .seconds(20)) { done() }
+        #expect(finished, "the work did not finish before shutdown")
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
     }

@@ -20,7 +20,7 @@ struct CallbackEscalationTests {
                 #expect(opened.callbackTask.dueAt == fixture.clock.now().addingTimeInterval(300))
                 let guideToken = try await fixture.token(.guide, fixture.guide)
                 try await client.execute(uri: "/api/v1/callback-tasks/mine", method: .get, headers: .bearer(guideToken)) { response in
-                    let mine = try JSONDecoder.iso.decode(CallbackTaskController.Mine.self, from: Data(buffer: response.body))
+                    let mine = try JSONDecoder.iso.decode(ComplaintDesk.TaskList.self, from: Data(buffer: response.body))
                     #expect(mine.tasks.map(\.id) == [opened.callbackTask.id])
                     #expect(mine.tasks.first?.secondsRemaining == 300)
                 }
@@ -147,13 +147,13 @@ struct CallbackEscalationTests {
                     #expect(response.status == .notFound)
                 }
                 try await client.execute(uri: "/api/v1/callback-tasks/mine", method: .get, headers: .bearer(outsider)) { response in
-                    let mine = try JSONDecoder.iso.decode(CallbackTaskController.Mine.self, from: Data(buffer: response.body))
+                    let mine = try JSONDecoder.iso.decode(ComplaintDesk.TaskList.self, from: Data(buffer: response.body))
                     #expect(mine.tasks.isEmpty)
                 }
                 let colleague = try await fixture.token(.guide, "\(fixture.prefix)g-2")
                 try await client.execute(uri: "/api/v1/complaints/\(opened.complaintId)", method: .get, headers: .bearer(colleague)) { response in
                     #expect(response.status == .ok)
-                    let detail = try JSONDecoder.iso.decode(ComplaintController.Detail.self, from: Data(buffer: response.body))
+                    let detail = try JSONDecoder.iso.decode(ComplaintDesk.Detail.self, from: Data(buffer: response.body))
                     #expect(detail.timeline?.map(\.kind) == ["opened", "callback_created"])
                 }
                 let otherMember = try await fixture.token(.member, "\(fixture.prefix)m-2")

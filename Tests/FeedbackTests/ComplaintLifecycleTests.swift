@@ -39,7 +39,7 @@ struct ComplaintLifecycleTests {
 
                 // The member sees where it stands, not the internal trail.
                 let seen = try await fixture.send(client, .get, "/api/v1/complaints/\(id)", token: member)
-                let detail = try JSONDecoder.iso.decode(ComplaintController.Detail.self, from: seen.1)
+                let detail = try JSONDecoder.iso.decode(ComplaintDesk.Detail.self, from: seen.1)
                 #expect(detail.status == "resolved")
                 #expect(detail.resolution == "Mattress replaced.")
                 #expect(detail.timeline == nil && detail.callbackTasks == nil)
@@ -64,7 +64,7 @@ struct ComplaintLifecycleTests {
                 #expect(try await fixture.complaintStatus(id) == "opened")
                 #expect(try await fixture.published(ComplaintReopened.eventType) == 1)
                 #expect(try await fixture.published(CallbackCreated.eventType) == 2)
-                let trail = try JSONDecoder.iso.decode(ComplaintController.Detail.self, from: try await fixture.send(client, .get, "/api/v1/complaints/\(id)", token: guide).1)
+                let trail = try JSONDecoder.iso.decode(ComplaintDesk.Detail.self, from: try await fixture.send(client, .get, "/api/v1/complaints/\(id)", token: guide).1)
                 #expect(trail.timeline?.map(\.kind) == ["opened", "callback_created", "called_back", "in_progress", "resolved", "closed", "reopened", "callback_created"])
                 #expect(trail.reopenedCount == 1)
             }

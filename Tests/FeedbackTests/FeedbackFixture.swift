@@ -55,7 +55,7 @@ struct FeedbackFixture: Sendable {
 
     /// Waits until the app is ready (its queue exists), then delivers the organisation.
     func seedOrganisation(_ client: some TestClientProtocol, guideActive: Bool = true, storeHours: BusinessHours? = nil) async throws {
-        _ = try await eventually(timeout: .seconds(20)) {
+        try await waitUntil("feedback ready", timeout: .seconds(20)) {
             try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
         }
         // As membership's outbox would publish them: an event's aggregate is its staff member

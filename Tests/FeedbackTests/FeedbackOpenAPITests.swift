@@ -6,7 +6,7 @@ import Hummingbird
 @testable import FeedbackService
 import Testing
 
-@Suite("The feedback OpenAPI document matches the routes")
+@Suite("The feedback OpenAPI document matches the routes", .timeLimit(.minutes(3)))
 struct FeedbackOpenAPITests {
     @Test("every registered route is documented, every documented route exists, and each says what it returns")
     func documentMatchesRouter() async throws {

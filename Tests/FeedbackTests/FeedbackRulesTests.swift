@@ -4,7 +4,7 @@ import AftercareRuntime
 import Foundation
 import Testing
 
-@Suite("Complaint rules: lifecycle steps, store hours, settings")
+@Suite("Complaint rules: lifecycle steps, store hours, settings", .timeLimit(.minutes(1)))
 struct FeedbackRulesTests {
     @Test("each step is allowed only from its statuses; resolving needs a callback first")
     func lifecycle() {

@@ -2,7 +2,7 @@ import AftercareContracts
 @testable import FeedbackService
 import Testing
 
-@Suite("The complaint ladder")
+@Suite("The complaint ladder", .timeLimit(.minutes(1)))
 struct LadderTests {
     @Test("guide, store manager, dealer admin, then the HQ desk, which has no deadline")
     func order() {

@@ -27,15 +27,15 @@ struct SLAReportTests {
                 let managerToken = try await fixture.token(.storeManager, fixture.manager)
                 try await client.execute(uri: "/api/v1/reports/callback-sla?\(period)", method: .get, headers: .bearer(managerToken)) { response in
                     #expect(response.status == .ok)
-                    let report = try JSONDecoder.iso.decode(SLAReportController.Report.self, from: Data(buffer: response.body))
-                    #expect(report.rows == [SLAReportController.Row(
+                    let report = try JSONDecoder.iso.decode(CallbackSLA.Report.self, from: Data(buffer: response.body))
+                    #expect(report.rows == [CallbackSLA.Row(
                         group: fixture.store, complaints: 2, calledBack: 1, calledBackWithinPromise: 1, shareWithinPromise: 0.5,
                         medianSecondsToCallback: 120, escalations: ["guide": 1]
                     )])
                 }
                 let otherManager = try await fixture.token(.storeManager, "\(fixture.prefix)sm-9", store: "\(fixture.prefix)s-9")
                 try await client.execute(uri: "/api/v1/reports/callback-sla?\(period)", method: .get, headers: .bearer(otherManager)) { response in
-                    let report = try JSONDecoder.iso.decode(SLAReportController.Report.self, from: Data(buffer: response.body))
+                    let report = try JSONDecoder.iso.decode(CallbackSLA.Report.self, from: Data(buffer: response.body))
                     #expect(report.rows.isEmpty)
                 }
                 try await client.execute(uri: "/api/v1/reports/callback-sla?from=yesterday&groupBy=region", method: .get, headers: .bearer(managerToken)) { response in

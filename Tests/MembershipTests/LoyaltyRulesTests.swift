@@ -3,7 +3,7 @@ import AftercareContracts
 import Foundation
 import Testing
 
-@Suite("Membership rules: phones, tiers, the points calendar")
+@Suite("Membership rules: phones, tiers, the points calendar", .timeLimit(.minutes(1)))
 struct LoyaltyRulesTests {
     @Test("phone numbers are normalised to E.164 and masked for roles that do not call")
     func phones() {

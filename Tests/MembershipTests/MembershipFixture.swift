@@ -46,10 +46,10 @@ struct MembershipFixture: Sendable {
         await buildApplication(configuration: configuration, clock: clock)
     }
 
-    /// The repositories' context on the test's own client, for driving the rituals directly.
-    var context: MembershipContext {
-        MembershipContext(database: database, outbox: Outbox(producer: configuration.service.name, logger: TestEnvironment.logger),
-                          clock: clock, calendar: PointsCalendar(), pointsPerUnit: 1, logger: TestEnvironment.logger)
+    /// The repositories' dependencies on the test's own client, for driving the rituals directly.
+    var dependencies: MembershipDependencies {
+        MembershipDependencies(database: database, outbox: Outbox(producer: configuration.service.name, logger: TestEnvironment.logger),
+                               clock: clock, calendar: PointsCalendar(), pointsPerUnit: 1, logger: TestEnvironment.logger)
     }
 
     func token(_ role: Role, _ subject: String, store: String? = nil, dealer: String? = nil) async throws -> String {
@@ -77,7 +77,7 @@ struct MembershipFixture: Sendable {
     /// Creates the organisation through the API and returns the guides' invite codes.
     @discardableResult
     func seedOrganisation(_ client: some TestClientProtocol) async throws -> [String: String] {
-        _ = try await eventually(timeout: .seconds(20)) { try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok } }
+        try await waitUntil("membership ready", timeout: .seconds(20)) { try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok } }
         let hq = try await self.hq
         try await expect(.created, call(client, .post, "/api/v1/dealers", token: hq, body: #"{"id": "\#(dealer)", "name": "Dealer"}"#))
         for store in [store1, store2] {
@@ -134,7 +134,7 @@ struct MembershipFixture: Sendable {
 
     /// True once every id range of the day's sweep `name` has finished.
     func sweepFinished(_ name: String) async throws -> Bool {
-        let parts = DailyRituals(context: context).partitions
+        let parts = DailyRituals(dependencies: dependencies).partitions
         return try await count("SELECT count(*) FROM sweeps WHERE name LIKE '\(name)-p%of\(parts)' AND finished_at IS NOT NULL") == parts
     }
 

@@ -5,7 +5,7 @@ import Hummingbird
 @testable import MembershipService
 import Testing
 
-@Suite("The membership OpenAPI document matches the routes")
+@Suite("The membership OpenAPI document matches the routes", .timeLimit(.minutes(3)))
 struct MembershipOpenAPITests {
     @Test("every registered route is documented, every documented route exists, and each says what it returns")
     func documentMatchesRouter() async throws {

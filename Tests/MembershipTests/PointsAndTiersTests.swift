@@ -59,10 +59,10 @@ struct PointsAndTiersTests {
                 _ = try await fixture.purchase(client, member: member.id, order: "o-1", cents: 100_000, token: g1)
                 #expect(try await fixture.count("SELECT count(*) FROM purchases p JOIN points_lots l ON l.id = p.points_lot_id WHERE l.source = 'purchase:o-1'") == 1)
                 // The clearing takes the order's 1,000 points; then a purchase earns 200 more.
-                let rituals = DailyRituals(context: fixture.context)
+                let rituals = DailyRituals(dependencies: fixture.dependencies)
                 let step = try rituals.clearingStep()
                 var done = false
-                for _ in 0..<10 where !done { done = try await fixture.context.transaction { try await rituals.sweep(step, on: $0) } }
+                for _ in 0..<10 where !done { done = try await fixture.dependencies.transaction { try await rituals.sweep(step, on: $0) } }
                 #expect(done)
                 _ = try await fixture.purchase(client, member: member.id, order: "o-2", cents: 20_000, token: g1)
                 #expect(try await balance(fixture, client, member.id) == 200)
@@ -185,7 +185,7 @@ struct PointsAndTiersTests {
                 })
                 let changes = try await fixture.payloads(TierChanged.self)
                 #expect(changes.last == TierChanged(memberId: member.id.uuidString.lowercased(), fromTier: "gold", toTier: "member", reason: "yearly_review", qualifyingSpendCents: 0))
-                let progress = try await fixture.call(client, .get, "/api/v1/members/\(member.id)/tier", token: g1).decode(LoyaltyController.TierProgress.self)
+                let progress = try await fixture.call(client, .get, "/api/v1/members/\(member.id)/tier", token: g1).decode(TierBook.Progress.self)
                 #expect(progress.tier == "member")
                 #expect(progress.nextTier == "silver")
             }

@@ -40,8 +40,8 @@ struct RitualsTests {
 
                 // The timer of 29 December fires again (a replica, a restore): its sweeps are done.
                 let before = try await fixture.count("SELECT count(*) FROM outbox")
-                try await fixture.context.transaction { connection in
-                    try await DailyRituals(context: fixture.context).schedule(dayOf: LoyaltyRulesTests.day(2026, 12, 29, hour: 12), continuation: 1, on: connection)
+                try await fixture.dependencies.transaction { connection in
+                    try await DailyRituals(dependencies: fixture.dependencies).schedule(dayOf: LoyaltyRulesTests.day(2026, 12, 29, hour: 12), continuation: 1, on: connection)
                 }
                 #expect(try await eventually { try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE unique_key LIKE 'membership-daily-2026-12-29%'") == 0 })
                 #expect(try await fixture.count("SELECT count(*) FROM outbox") == before)
@@ -54,14 +54,14 @@ struct RitualsTests {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
                 try await fixture.membersWithPurchases(client, count: 5, cents: { Int64(10_000 * ($0 + 1)) })
-                var configured = DailyRituals(context: fixture.context)
+                var configured = DailyRituals(dependencies: fixture.dependencies)
                 configured.batchSize = 2
                 let rituals = configured
                 let step = try rituals.clearingStep()
                 var firings = 0
                 var done = false
                 while !done, firings < 10 {
-                    done = try await fixture.context.transaction { try await rituals.sweep(step, on: $0) }
+                    done = try await fixture.dependencies.transaction { try await rituals.sweep(step, on: $0) }
                     firings += 1
                 }
                 #expect(firings == 3)
@@ -96,7 +96,7 @@ struct RitualsTests {
                       AND (e.envelope::jsonb -> 'payload' ->> 'points')::int8 = -l.delta
                     """) == 5)
                 // A firing after the sweep finished changes nothing.
-                #expect(try await fixture.context.transaction { try await rituals.sweep(step, on: $0) })
+                #expect(try await fixture.dependencies.transaction { try await rituals.sweep(step, on: $0) })
                 #expect(try await fixture.payloads(PointsExpired.self).count == 5)
             }
         }
@@ -107,11 +107,11 @@ struct RitualsTests {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
                 try await fixture.membersWithPurchases(client, count: 3)
-                var configured = DailyRituals(context: fixture.context)
+                var configured = DailyRituals(dependencies: fixture.dependencies)
                 configured.partitions = 1
                 let rituals = configured
                 let step = try rituals.clearingStep()
-                let (updated, hot) = try await fixture.context.transaction { connection in
+                let (updated, hot) = try await fixture.dependencies.transaction { connection in
                     _ = try await rituals.sweep(step, on: connection)
                     var counts: (Int64, Int64) = (-1, -1)
                     for try await row in try await connection.query(
@@ -130,7 +130,7 @@ struct RitualsTests {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
                 try await fixture.membersWithPurchases(client, count: 12)
-                var configured = DailyRituals(context: fixture.context)
+                var configured = DailyRituals(dependencies: fixture.dependencies)
                 configured.batchSize = 2
                 // Within its budget a firing takes each range from batch to batch to the end.
                 configured.firingBudget = .seconds(60)
@@ -139,7 +139,7 @@ struct RitualsTests {
                 var firings = 0
                 var done = false
                 while !done, firings < 20 {
-                    done = try await fixture.context.transaction { try await rituals.sweep(step, partitions: 4, on: $0) }
+                    done = try await fixture.dependencies.transaction { try await rituals.sweep(step, partitions: 4, on: $0) }
                     firings += 1
                 }
                 #expect(done)
@@ -152,7 +152,7 @@ struct RitualsTests {
                 #expect(try await fixture.count("SELECT count(*) FROM sweeps WHERE name LIKE '\(step.name)-p_of4' AND finished_at IS NOT NULL") == 4)
                 #expect(try await fixture.count("SELECT sum(processed)::int FROM sweeps WHERE name LIKE '\(step.name)-p_of4'") == 12)
                 // Once done, a firing changes nothing.
-                #expect(try await fixture.context.transaction { try await rituals.sweep(step, partitions: 4, on: $0) })
+                #expect(try await fixture.dependencies.transaction { try await rituals.sweep(step, partitions: 4, on: $0) })
                 #expect(try await fixture.payloads(PointsExpired.self).count == 12)
             }
         }
@@ -167,7 +167,7 @@ struct RitualsTests {
                     _ = try await fixture.register(client, phone: "138111100\(30 + index)", code: try #require(codes["g1"]),
                                                    extra: #", "birthday": {"month": 3, "day": 10}"#)
                 }
-                var configured = DailyRituals(context: fixture.context)
+                var configured = DailyRituals(dependencies: fixture.dependencies)
                 configured.batchSize = 2
                 let rituals = configured
                 let step = try #require(rituals.steps(for: LoyaltyRulesTests.day(2027, 3, 10)).first { $0.name.hasPrefix("birthday-today-") })
@@ -175,7 +175,7 @@ struct RitualsTests {
                 let (release, releaseSignal) = AsyncStream<Void>.makeStream()
                 let rituals2 = rituals
                 let first = Task {
-                    try await fixture.context.transaction { connection in
+                    try await fixture.dependencies.transaction { connection in
                         let done = try await rituals2.sweep(step, on: connection)
                         sweptSignal.yield()
                         for await _ in release { break }
@@ -184,12 +184,12 @@ struct RitualsTests {
                 }
                 for await _ in swept { break }
                 // The first batch is done but not committed; a second firing starts now.
-                let second = Task { try await fixture.context.transaction { try await rituals2.sweep(step, on: $0) } }
+                let second = Task { try await fixture.dependencies.transaction { try await rituals2.sweep(step, on: $0) } }
                 try await Task.sleep(for: .milliseconds(500))
                 releaseSignal.yield()
                 _ = try await first.value
                 _ = try await second.value
-                while try await !fixture.context.transaction({ try await rituals.sweep(step, on: $0) }) {}
+                while try await !fixture.dependencies.transaction({ try await rituals.sweep(step, on: $0) }) {}
                 let greeted = try await fixture.payloads(BirthdayToday.self).map(\.memberId)
                 #expect(greeted.count == 4)
                 #expect(Set(greeted).count == 4)

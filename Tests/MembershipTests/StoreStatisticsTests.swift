@@ -28,7 +28,7 @@ struct StoreStatisticsTests {
                 }
                 #expect(try await report("2026-06-15", #"{"totalCents": 400000}"#, manager).status == .ok)
                 let june = "/api/v1/stores/\(fixture.store1)/statistics?from=2026-05-31T16:00:00Z&to=2026-06-30T16:00:00Z"
-                let stats = try await fixture.call(client, .get, june, token: manager).decode(StoreStatisticsController.Statistics.self)
+                let stats = try await fixture.call(client, .get, june, token: manager).decode(StoreStatistics.Report.self)
                 #expect(stats.membersRegistered == 2 && stats.membersReferred == 1 && stats.referralRate == 0.5)
                 #expect(stats.memberPurchases == 2 && stats.memberSalesCents == 150_000)
                 // Only 15 June has a store total: the share compares that day's member sales with it.
@@ -36,7 +36,7 @@ struct StoreStatisticsTests {
                 #expect(stats.memberShareOfSales == 0.25)
 
                 #expect(try await report("2026-06-15", #"{"totalCents": 200000}"#, manager).status == .ok)
-                let corrected = try await fixture.call(client, .get, june, token: manager).decode(StoreStatisticsController.Statistics.self)
+                let corrected = try await fixture.call(client, .get, june, token: manager).decode(StoreStatistics.Report.self)
                 #expect(corrected.memberShareOfSales == 0.5)
 
                 let badDay = try await report("2026-02-30", #"{"totalCents": 1}"#, manager)
@@ -48,7 +48,7 @@ struct StoreStatisticsTests {
                 #expect(try await fixture.call(client, .get, june, token: otherManager).status == .notFound)
                 #expect(try await report("2026-06-16", #"{"totalCents": 1}"#, g1).status == .forbidden)
                 let none = try await fixture.call(client, .get, "/api/v1/stores/\(fixture.store2)/statistics?from=2026-05-31T16:00:00Z&to=2026-06-30T16:00:00Z", token: try await fixture.hq)
-                    .decode(StoreStatisticsController.Statistics.self)
+                    .decode(StoreStatistics.Report.self)
                 #expect(none.memberShareOfSales == nil && none.salesDaysReported == 0)
             }
         }

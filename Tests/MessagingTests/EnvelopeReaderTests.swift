@@ -5,7 +5,7 @@ import Testing
 
 /// Consumers read envelopes with `EnvelopeReader`; it must accept, refuse and report exactly
 /// what decoding the whole envelope with `EventCoding.decoder()` does.
-@Suite("Envelope reader")
+@Suite("Envelope reader", .timeLimit(.minutes(1)))
 struct EnvelopeReaderTests {
     typealias Note = EnvelopeWriterTests.Note
 

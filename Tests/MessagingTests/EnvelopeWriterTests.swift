@@ -5,7 +5,7 @@ import Testing
 
 /// The outbox writes envelopes itself; consumers read them with `JSONDecoder`, and the stored
 /// text must be exactly what `EventCoding.encoder()` gives.
-@Suite("Envelope writer")
+@Suite("Envelope writer", .timeLimit(.minutes(1)))
 struct EnvelopeWriterTests {
     struct Note: EventPayload, Equatable {
         static let eventType = "test.note/written"

@@ -9,7 +9,7 @@ import Testing
 /// statistics are far behind (as they are while a clearing fills it faster than autovacuum
 /// looks). With the plain `position IN (…)` form, this set-up was planned as a hash join over
 /// every pending row and a sort of all of them.
-@Suite("Outbox relay claim")
+@Suite("Outbox relay claim", .timeLimit(.minutes(3)))
 struct OutboxClaimTests {
     @Test("claims the oldest pending rows through indexes, with statistics taken when the table was nearly empty")
     func claimReadsOnlyWhatItClaims() async throws {

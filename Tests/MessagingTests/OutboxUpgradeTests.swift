@@ -7,7 +7,7 @@ import Testing
 
 /// A database from before the pending table (sent rows marked by `sent_at`) keeps exactly its
 /// unsent rows waiting for the relay after the upgrade.
-@Suite("Outbox upgrade to the pending table")
+@Suite("Outbox upgrade to the pending table", .timeLimit(.minutes(3)))
 struct OutboxUpgradeTests {
     @Test("unsent rows stay pending, sent ones do not, and new events join them")
     func upgradeKeepsUnsentRows() async throws {

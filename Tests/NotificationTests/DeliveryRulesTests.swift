@@ -9,7 +9,7 @@ import Testing
 
 /// The rules of delivery against a real local gateway: once per (event, recipient,
 /// channel), retries and failover, no retry of a 4xx, quiet hours, opt-outs, the daily cap.
-@Suite("Rules of delivery", .serialized)
+@Suite("Rules of delivery", .serialized, .timeLimit(.minutes(3)))
 struct DeliveryRulesTests {
     @Test("the same event delivered twice produces one message per recipient and channel")
     func duplicates() async throws {

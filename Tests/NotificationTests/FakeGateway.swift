@@ -20,10 +20,13 @@ final class FakeGateway: Sendable {
     private let onlyTo: String?
     private let log = Mutex<[Received]>([])
     private let port = Mutex<Int?>(nil)
+    /// Runs while a request is in hand, before it is answered (a fault to inject mid-call).
+    private let whileAnswering: @Sendable (Received) async -> Void
 
-    init(answers: [Int] = [], onlyTo: String? = nil) {
+    init(answers: [Int] = [], onlyTo: String? = nil, whileAnswering: @escaping @Sendable (Received) async -> Void = { _ in }) {
         script = Mutex(answers)
         self.onlyTo = onlyTo
+        self.whileAnswering = whileAnswering
     }
 
     var received: [Received] { log.withLock { $0 } }
@@ -36,10 +39,10 @@ final class FakeGateway: Sendable {
             var request = request
             let data = try await request.collectBody(upTo: 1 << 20)
             let fields = (try? JSONDecoder().decode([String: String].self, from: Data(buffer: data))) ?? [:]
-            self.log.withLock {
-                $0.append(Received(path: "/messages", idempotencyKey: request.headers[.idempotencyKey],
-                                   authorization: request.headers[.authorization], body: fields))
-            }
+            let received = Received(path: "/messages", idempotencyKey: request.headers[.idempotencyKey],
+                                    authorization: request.headers[.authorization], body: fields)
+            self.log.withLock { $0.append(received) }
+            await self.whileAnswering(received)
             let scripted = self.onlyTo == nil || fields["to"] == self.onlyTo
             let status = self.script.withLock { $0.isEmpty || !scripted ? 200 : $0.removeFirst() }
             let answer = status < 300 ? #"{"messageId": "gw-\#(UUID().uuidString.lowercased())"}"# : #"{"error": "scripted \#(status)"}"#

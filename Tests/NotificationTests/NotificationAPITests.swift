@@ -9,7 +9,7 @@ import Testing
 
 /// Templates and rules (HQ), the delivery search (staff, scoped), the inbox, preferences
 /// and the provider webhooks, on a real database and broker.
-@Suite("Notification API", .serialized)
+@Suite("Notification API", .serialized, .timeLimit(.minutes(3)))
 struct NotificationAPITests {
     @Test("a template using a variable its event does not carry is refused, naming the variable")
     func templateVariables() async throws {

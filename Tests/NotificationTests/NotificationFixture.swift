@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 @testable import NotificationService
 import PostgresNIO
+import Testing
 
 /// One notification service on a throw-away database with its own queue, a business clock
 /// moved by hand (starting at 10:00 in Shanghai, outside quiet hours), and a small
@@ -19,6 +20,8 @@ struct NotificationFixture: Sendable {
     let database: PostgresClient
     let tokens: TokenAuthority
     let prefix: String
+    /// The test database's name, for a test that ends its connections.
+    let databaseName: String
 
     /// 2030-03-05 10:00 in Asia/Shanghai.
     static let morning = Date(timeIntervalSince1970: 1_898_906_400)
@@ -40,7 +43,7 @@ struct NotificationFixture: Sendable {
             try await withRunningClient(try makeClient(url: database.url)) { client in
                 let fixture = NotificationFixture(
                     configuration: configuration, clock: ManualBusinessClock(morning), database: client,
-                    tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix
+                    tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix, databaseName: database.name
                 )
                 do {
                     try await body(fixture)
@@ -77,7 +80,7 @@ struct NotificationFixture: Sendable {
     /// store, its guide and manager, and a member of the guide's (consenting to service
     /// messages and, when asked, to marketing).
     func seedOrganisation(_ client: some TestClientProtocol, marketingConsent: Bool = true) async throws {
-        _ = try await eventually(timeout: .seconds(20)) {
+        try await waitUntil("notification ready", timeout: .seconds(20)) {
             try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
         }
         let events = [
@@ -132,10 +135,15 @@ struct NotificationFixture: Sendable {
         }
     }
 
-    /// Waits until the event's deliveries satisfy `condition`; returns them either way.
-    func waitForDeliveries(of eventId: UUID, timeout: Duration = .seconds(45), _ condition: @Sendable ([Row]) -> Bool) async throws -> [Row] {
-        _ = try await eventually(timeout: timeout) { condition(try await deliveries(of: eventId)) }
-        return try await deliveries(of: eventId)
+    /// Waits until the event's deliveries satisfy `condition` and returns them; the test
+    /// fails, showing the rows, when they never do.
+    func waitForDeliveries(
+        of eventId: UUID, timeout: Duration = .seconds(45), sourceLocation: SourceLocation = #_sourceLocation, _ condition: @Sendable ([Row]) -> Bool
+    ) async throws -> [Row] {
+        let met = try await eventually(timeout: timeout) { condition(try await deliveries(of: eventId)) }
+        let rows = try await deliveries(of: eventId)
+        if !met { Issue.record("the deliveries of \(eventId) never met the condition: \(rows)", sourceLocation: sourceLocation) }
+        return rows
     }
 
     /// Publishes one event as its producer would and returns its id.

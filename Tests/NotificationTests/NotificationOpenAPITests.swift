@@ -6,7 +6,7 @@ import Hummingbird
 @testable import NotificationService
 import Testing
 
-@Suite("The notification OpenAPI document matches the routes")
+@Suite("The notification OpenAPI document matches the routes", .timeLimit(.minutes(3)))
 struct NotificationOpenAPITests {
     @Test("every registered route is documented, every documented route exists, and each says what it returns")
     func documentMatchesRouter() async throws {

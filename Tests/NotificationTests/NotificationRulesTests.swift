@@ -6,7 +6,7 @@ import Testing
 
 /// The pure parts, without database or broker: templates, quiet hours, the event catalog,
 /// provider answers, preferences and configuration.
-@Suite("Notification rules")
+@Suite("Notification rules", .timeLimit(.minutes(1)))
 struct NotificationRulesTests {
     @Test("templates name their variables and render them; broken placeholders are refused")
     func templates() throws {

@@ -9,7 +9,7 @@ import Testing
 
 /// Each out-of-the-box rule, end to end: the event on the real broker, the delivery rows,
 /// and the SMS as the (real, local) gateway received it.
-@Suite("Out-of-the-box rules", .serialized)
+@Suite("Out-of-the-box rules", .serialized, .timeLimit(.minutes(3)))
 struct OutOfTheBoxRulesTests {
     @Test("a callback task reaches its assignee at once on every staff channel, with the task in the text")
     func callbackTask() async throws {

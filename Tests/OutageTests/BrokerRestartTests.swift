@@ -4,6 +4,12 @@ import Foundation
 import Synchronization
 import Testing
 
+/// The outages these tests cause reach every test that runs at the same time, so they run one
+/// at a time, and alone (scripts/run-tests runs this target after all others).
+@Suite("Outages, one at a time", .serialized)
+struct Outages {}
+
+extension Outages {
 // The time limit leaves room for the waits below (patience included) to run out and report
 // what they saw, instead of the limit cutting the test off with no word on why.
 @Suite("Broker outage", .timeLimit(.minutes(6)))
@@ -73,4 +79,5 @@ struct BrokerRestartTests {
             #expect(try await harness.inboxCount() == total)
         }
     }
+}
 }

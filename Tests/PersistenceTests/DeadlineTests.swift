@@ -5,7 +5,7 @@ import Testing
 
 /// `withDeadline` is the one way the suite waits with a deadline: the answer comes in time
 /// whatever the work does, including work that never ends and ignores cancellation.
-@Suite("Waiting with a deadline")
+@Suite("Waiting with a deadline", .timeLimit(.minutes(3)))
 struct DeadlineTests {
     @Test("work that finishes in time gives its result, or its error")
     func inTime() async throws {
@@ -24,7 +24,8 @@ struct DeadlineTests {
                 return 1
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // Far above 0.2 s so a busy machine does not fail it; far below "never".
+        #expect(ContinuousClock.now - started < .seconds(10))
         #expect(error?.description == "a query on a closed connection did not finish within 0.2 seconds")
     }
 

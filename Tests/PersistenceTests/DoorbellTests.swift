@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@Suite("Doorbell")
+@Suite("Doorbell", .timeLimit(.minutes(3)))
 struct DoorbellTests {
     @Test("a ring before the wait is remembered once")
     func ringBeforeWait() async {

@@ -1,7 +1,7 @@
 import AftercareRuntime
 import Testing
 
-@Suite("Configuration from the environment")
+@Suite("Configuration from the environment", .timeLimit(.minutes(1)))
 struct ConfigurationTests {
     let valid = [
         "DATABASE_URL": "postgres://membership:pw@db.internal:5433/aftercare_membership?sslmode=disable",

@@ -26,7 +26,7 @@ struct DeadLetterAPITests {
             let app = platform.makeApplication(router: platform.makeRouter())
             let service = configuration.service.name
             try await app.test(.live) { client in
-                _ = await eventually { platform.publisher.isConnected && platform.consumer?.isConnected == true }
+                try await waitUntil("publisher and consumer connected") { platform.publisher.isConnected && platform.consumer?.isConnected == true }
                 // A poison message: the consumer dead-letters it with the reason.
                 _ = try await platform.publisher.publish(AMQPOutgoingMessageFactory.raw("not json", service: service, type: Probe.eventType))
                 let deadLetters = DeadLetters(service: service, publisher: platform.publisher)
@@ -83,7 +83,7 @@ struct MessagingStatusTests {
             let platform = await ServicePlatform(configuration: configuration, migrations: PlatformSchema.migrations, clock: clock, logger: TestEnvironment.logger)
             let app = platform.makeApplication(router: platform.makeRouter())
             try await app.test(.live) { client in
-                _ = await eventually { platform.publisher.isConnected }
+                try await waitUntil("the publisher connected") { platform.publisher.isConnected }
                 try await platform.database.withTransaction(logger: TestEnvironment.logger) { connection in
                     try await JobScheduler.schedule(kind: "remind", dueAt: clock.now().addingTimeInterval(-60), on: connection, logger: TestEnvironment.logger)
                     try await JobScheduler.schedule(kind: "remind", dueAt: clock.now().addingTimeInterval(3600), on: connection, logger: TestEnvironment.logger)

@@ -103,21 +103,11 @@ struct BrokerPermissionTests {
         }
     }
 
-    /// Whether a single connection with `url` gets as far as a query within five seconds.
+    /// Whether a single connection with `url` gets as far as a query.
     func connects(_ url: String) async -> Bool {
-        guard let components = URLComponents(string: url), let host = components.host, let user = components.user else { return false }
-        let configuration = PostgresConnection.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: String(components.path.dropFirst()), tls: .disable
-        )
-        do {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: TestEnvironment.logger)
-            defer { Task { try? await connection.close() } }
-            _ = try await connection.query("SELECT 1", logger: TestEnvironment.logger)
-            return true
-        } catch {
-            return false
-        }
+        guard let connection = try? await makeConnection(url: url) else { return false }
+        defer { Task { try? await connection.close() } }
+        return (try? await connection.query("SELECT 1", logger: TestEnvironment.logger)) != nil
     }
 
     /// A publisher logged in as the test broker's administrator, connected.

@@ -5,7 +5,7 @@ import Testing
 /// `docker/` in step with the code by reading it: every folder the manifest needs is copied
 /// into the image, every service the compose file builds is a product, and every variable
 /// it sets is one the services read.
-@Suite("Container files agree with the code")
+@Suite("Container files agree with the code", .timeLimit(.minutes(3)))
 struct ContainerFilesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

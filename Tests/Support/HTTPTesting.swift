@@ -43,6 +43,19 @@ public func eventually(timeout: Duration = .seconds(15), _ condition: () async t
     return try await condition()
 }
 
+/// Waits as `eventually` does for a state the test needs before it goes on, and fails the
+/// test, naming `what`, when it is not reached.
+public func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
+    guard try await eventually(timeout: timeout, condition) else { throw WaitFailed(what: what, timeout: timeout) }
+}
+
+/// A state a test waited for was not reached in time.
+public struct WaitFailed: Error, CustomStringConvertible {
+    public let what: String
+    public let timeout: Duration
+    public var description: String { "\(what): not reached within \(timeout * TestEnvironment.patience)" }
+}
+
 /// A fixture could not set up what its test needs; the message says what.
 public struct FixtureError: Error, CustomStringConvertible {
     public let message: String

@@ -30,6 +30,10 @@ public struct Probe: EventPayload, Equatable {
 public final class MessagingHarness: Sendable {
     public let service: String
     public let client: PostgresClient
+    /// The client the harness's consumers use: `client` unless the test gave the consumer's
+    /// transactions a short idle limit of their own (the rest of the harness keeps the usual
+    /// one, so a busy machine does not end its set-up transactions).
+    let consumerClient: PostgresClient
     /// The harness's own database, for a test that opens a connection of its own there.
     public let database: TestDatabase?
     public let broker: AMQPSettings
@@ -44,7 +48,8 @@ public final class MessagingHarness: Sendable {
     public let deliveries = Mutex<[String: Int]>([:])
     let logger = TestEnvironment.logger
 
-    public init(client: PostgresClient, database: TestDatabase? = nil) throws {
+    public init(client: PostgresClient, consumerClient: PostgresClient? = nil, database: TestDatabase? = nil) throws {
+        self.consumerClient = consumerClient ?? client
         self.database = database
         self.service = "t" + UUID().uuidString.lowercased().prefix(8)
         self.client = client
@@ -55,34 +60,49 @@ public final class MessagingHarness: Sendable {
     }
 
     /// Runs `body` with a migrated database and a connected publisher; deletes the queues after.
-    public static func with(idleInTransaction: Duration? = nil, _ body: @escaping @Sendable (MessagingHarness) async throws -> Void) async throws {
+    /// With `consumerIdleInTransaction`, PostgreSQL ends a consumer's transaction left idle
+    /// that long, as the services' `idle_in_transaction_session_timeout` does.
+    public static func with(
+        consumerIdleInTransaction: Duration? = nil, _ body: @escaping @Sendable (MessagingHarness) async throws -> Void
+    ) async throws {
         try await TestDatabase.with { database in
-            try await withRunningClient(try makeClient(url: database.url, idleInTransaction: idleInTransaction)) { client in
-                let harness = try MessagingHarness(client: client, database: database)
-                try await MigrationRunner(
-                    migrations: PlatformSchema.migrations + [Migration("test-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
-                    logger: TestEnvironment.logger
-                ).run(on: client)
-                harness.publisher.start()
-                _ = await eventually { harness.publisher.isConnected }
-                // The queues exist before anything is published, as in a deployed suite.
-                try await harness.publisher.declare(harness.topology)
-                do {
-                    try await body(harness)
-                } catch {
-                    await harness.tearDown()
-                    throw error
+            try await withRunningClient(try makeClient(url: database.url)) { client in
+                guard let idle = consumerIdleInTransaction else {
+                    try await run(try MessagingHarness(client: client, database: database), body)
+                    return
                 }
-                await harness.tearDown()
+                try await withRunningClient(try makeClient(url: database.url, idleInTransaction: idle)) { consumerClient in
+                    try await run(try MessagingHarness(client: client, consumerClient: consumerClient, database: database), body)
+                }
             }
         }
+    }
+
+    private static func run(_ harness: MessagingHarness, _ body: @escaping @Sendable (MessagingHarness) async throws -> Void) async throws {
+        try await MigrationRunner(
+            migrations: PlatformSchema.migrations + [Migration("test-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
+            logger: TestEnvironment.logger
+        ).run(on: harness.client)
+        harness.publisher.start()
+        try await waitUntil("the harness publisher connected") { harness.publisher.isConnected }
+        // The queues exist before anything is published, as in a deployed suite.
+        try await harness.publisher.declare(harness.topology)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
     }
 
     /// Deletes the harness's queues. A queue left behind stays bound to the probe's routing
     /// key and collects every later test's probes, so after a broker restart the deletes wait
     /// for the publisher to be back, and a failed one is reported.
     func tearDown() async {
-        _ = await eventually(timeout: .seconds(20)) { publisher.isConnected }
+        if !(await eventually(timeout: .seconds(20)) { publisher.isConnected }) {
+            logger.warning("the publisher is not back; deleting the test queues will fail")
+        }
         for queue in topology.queues.map(\.name) {
             do {
                 try await publisher.deleteQueue(queue)
@@ -123,7 +143,7 @@ public final class MessagingHarness: Sendable {
     public func consumer(_ adjust: (inout EventConsumer.Settings) -> Void = { _ in }) -> EventConsumer {
         var settings = consumerSettings
         adjust(&settings)
-        return EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: settings, logger: logger)
+        return EventConsumer(service: service, subscriptions: subscriptions, database: consumerClient, publisher: publisher, broker: broker, settings: settings, logger: logger)
     }
 
     public func processor() -> EventDeliveryProcessor {
@@ -150,7 +170,8 @@ public final class MessagingHarness: Sendable {
         while index < count {
             let batch = min(perTransaction, count - index)
             let first = index
-            let recorded = try await client.withTransaction(logger: logger) { connection in
+            let outbox = self.outbox
+            let recorded = try await client.transaction(logger: logger) { connection in
                 var recorded: [UUID] = []
                 for n in first..<(first + batch) {
                     recorded.append(try await outbox.record(Probe(n: n, failTimes: failTimes), aggregateID: "a-\(n % 10)", on: connection).eventID)
@@ -166,32 +187,33 @@ public final class MessagingHarness: Sendable {
     /// Committed effects per event id: exactly-once means every count is 1.
     public func effects() async throws -> [UUID: Int] {
         var counts: [UUID: Int] = [:]
-        for try await id in try await client.query("SELECT event_id FROM effects", logger: logger).decode(UUID.self) { counts[id, default: 0] += 1 }
+        for row in try await client.rows("SELECT event_id FROM effects", logger: logger) { counts[try row.decode(UUID.self), default: 0] += 1 }
         return counts
     }
 
     public func inboxCount() async throws -> Int {
-        try await client.query("SELECT count(*) FROM inbox", logger: logger).collect().first?.decode(Int.self) ?? -1
+        try await client.rows("SELECT count(*) FROM inbox", logger: logger).first?.decode(Int.self) ?? -1
     }
 
     /// Events still pending: a marker stands for its run's positions, or for its own.
     public func unsentCount() async throws -> Int {
-        try await client.query(
+        try await client.rows(
             "SELECT coalesce(sum(coalesce(cardinality(positions), 1)), 0)::int8 FROM outbox_pending", logger: logger
-        ).collect().first?.decode(Int.self) ?? -1
+        ).first?.decode(Int.self) ?? -1
     }
 
     /// Records `count` events in one `record(batch:)`, over `aggregates` aggregates.
     public func emitBatch(_ count: Int, aggregates: Int = 10) async throws {
         let entries = (0..<count).map { Outbox.Entry(Probe(n: $0), aggregateID: "a-\($0 % aggregates)") }
-        try await client.withTransaction(logger: logger) { connection in
+        let outbox = self.outbox
+        try await client.transaction(logger: logger) { connection in
             try await outbox.record(batch: entries, on: connection)
         }
     }
 
     public func outboxIDs() async throws -> Set<UUID> {
         var ids = Set<UUID>()
-        for try await id in try await client.query("SELECT event_id FROM outbox", logger: logger).decode(UUID.self) { ids.insert(id) }
+        for row in try await client.rows("SELECT event_id FROM outbox", logger: logger) { ids.insert(try row.decode(UUID.self)) }
         return ids
     }
 

@@ -131,6 +131,18 @@ public func withRunningClient<T: Sendable>(_ client: PostgresClient, _ body: (Po
     return try result.get()
 }
 
+/// One connection of its own (outside any pool) to the database at `url`.
+public func makeConnection(url: String) async throws -> PostgresConnection {
+    guard let components = URLComponents(string: url), let host = components.host, let user = components.user else {
+        throw TestEnvironment.Missing(variable: "a database URL with host and user")
+    }
+    let configuration = PostgresConnection.Configuration(
+        host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+        password: components.password?.removingPercentEncoding, database: String(components.path.dropFirst()), tls: .disable
+    )
+    return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: TestEnvironment.logger)
+}
+
 /// A client for a test database with the given URL. `idleInTransaction` ends (on the
 /// server) a transaction left idle that long, as the services' own setting does.
 public func makeClient(url: String, maximumConnections: Int = 4, idleInTransaction: Duration? = nil) throws -> PostgresClient {

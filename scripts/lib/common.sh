@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the layout variables are read by the files that source this one
 # Shared helpers for scripts/run-suite, scripts/run-tests and scripts/broker-ctl:
 # logging, privilege handling, the per-profile layout and the generated credentials.
 # Sourced, never executed; the caller has already done `set -euo pipefail`.
@@ -86,6 +86,7 @@ path_note() { [[ -n ${AFTERCARE_QUIET_PATH_NOTE:-} ]] || log "note: $*"; }
 
 # can_enter USER DIR — can USER chdir into DIR? (A real chdir, not test -x.)
 can_enter() {
+  # shellcheck disable=SC2016 # $1 is the inner shell's argument
   [[ -d $2 ]] && as_root setpriv --reuid="$1" --regid="$1" --init-groups -- bash -c 'cd -- "$1"' _ "$2" 2>/dev/null
 }
 
@@ -101,9 +102,11 @@ run_as_argv() {  # sets RUN_AS to the command prefix that run_as uses
   esac
   local drop=(setpriv --reuid="$u" --regid="$u" --init-groups --)
   if [[ $PATH_MODE == namespace ]]; then
+    # shellcheck disable=SC2016 # the inner shell expands its own arguments
     RUN_AS=(unshare --mount --propagation private --
       sh -c 'mount --bind "$1" "$2" && cd "$2" && shift 2 && exec "$@"' _ "$dir" "$vdir" "${drop[@]}")
   else
+    # shellcheck disable=SC2016 # the inner shell expands its own arguments
     RUN_AS=(sh -c 'cd "$1" && shift && exec "$@"' _ "$dir" "${drop[@]}")
   fi
   [[ $(id -u) -eq 0 ]] || RUN_AS=(sudo -- "${RUN_AS[@]}")

@@ -9,6 +9,7 @@ source "$LIB_DIR/postgres.sh"
 source "$LIB_DIR/rabbitmq.sh"
 source "$LIB_DIR/services.sh"
 source "$LIB_DIR/apicheck.sh"
+source "$LIB_DIR/housecheck.sh"
 
 # Packages, PostgreSQL, RabbitMQ and their users for one profile. Safe to repeat:
 # running servers are left as they are, provisioning only fills in what is missing.
@@ -28,6 +29,7 @@ infra_up() {
 infra_attach() {
   locate_servers
   AFTERCARE_QUIET_PATH_NOTE=1 profile_init "$1"
+  # shellcheck source=/dev/null # generated at provisioning
   [[ -f $CREDENTIALS_FILE ]] && source "$CREDENTIALS_FILE"
   return 0
 }

@@ -4,7 +4,7 @@
 # Commands the scripts call, and the package that brings each one.
 AFTERCARE_PACKAGES=(
   postgresql rabbitmq-server librabbitmq-dev pkg-config libssl-dev
-  curl ca-certificates procps util-linux mount coreutils python3 python3-venv
+  curl ca-certificates procps util-linux mount coreutils python3 python3-venv shellcheck
 )
 
 package_installed() {
@@ -40,6 +40,7 @@ ensure_packages() {
 
 # Where the distribution put the server programs (newest PostgreSQL if several).
 locate_servers() {
+  # shellcheck disable=SC2012 # the paths are the distribution's, version numbers only
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
   RMQ_BIN=/usr/lib/rabbitmq/bin
 }

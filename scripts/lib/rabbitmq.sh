@@ -34,12 +34,14 @@ rabbitmqctl_() {
 # True when something on the port speaks AMQP 0-9-1: we send the protocol header and
 # expect the first byte of a method frame (connection.start) back.
 amqp_answers() {
+  # shellcheck disable=SC2016 # the inner shell expands its own arguments
   timeout 3 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
     printf "AMQP\x00\x00\x09\x01" >&3
     [[ "$(head -c1 <&3 | od -An -tx1 | tr -d " ")" == 01 ]]' _ "$1" 2>/dev/null
 }
 
+# shellcheck disable=SC2016 # the inner shell expands its own arguments
 port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
 
 rmq_pid() {

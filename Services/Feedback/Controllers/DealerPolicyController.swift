@@ -9,26 +9,32 @@ struct DealerPolicyController: Sendable {
     let desk: ComplaintDesk
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
-        let group = api.group("dealers/{dealerId}/escalation-policy")
-        group.add(middleware: RoleGate(.dealerAdmin, .hqAdmin)).get { _, context -> DealerPolicies.Stored in
-            let caller = try context.requirePrincipal()
-            let dealerId = try dealer(context)
-            guard caller.role == .hqAdmin || caller.dealerID == dealerId else { throw ProblemDetails.notFound("No such dealer.") }
-            return try await desk.transaction { try await policies.read(dealerId, on: $0) }
-        }
-        let hq = api.group("dealers/{dealerId}/escalation-policy").add(middleware: RoleGate(.hqAdmin))
-        hq.put { request, context -> DealerPolicies.Stored in
-            let deadlines = try await request.decodeJSON(as: DealerPolicies.Deadlines.self, context: context)
-            let caller = try context.requirePrincipal()
-            let dealerId = try dealer(context)
-            return try await desk.transaction { try await policies.write(dealerId, deadlines, by: caller, at: desk.clock.now(), on: $0) }
-        }
-        hq.delete { _, context -> DealerPolicies.Stored in
-            let dealerId = try dealer(context)
-            return try await desk.transaction { connection in
-                try await policies.reset(dealerId, on: connection)
-                return try await policies.read(dealerId, on: connection)
-            }
+        api.group("dealers/{dealerId}/escalation-policy").add(middleware: RoleGate(.dealerAdmin, .hqAdmin))
+            .get(use: showPolicy)
+        api.group("dealers/{dealerId}/escalation-policy").add(middleware: RoleGate(.hqAdmin))
+            .put(use: setPolicy)
+            .delete(use: resetPolicy)
+    }
+
+    @Sendable func showPolicy(_ request: Request, context: AftercareRequestContext) async throws -> DealerPolicies.Stored {
+        let caller = try context.requirePrincipal()
+        let dealerId = try dealer(context)
+        guard caller.role == .hqAdmin || caller.dealerID == dealerId else { throw ProblemDetails.notFound("No such dealer.") }
+        return try await desk.transaction { try await policies.read(dealerId, on: $0) }
+    }
+
+    @Sendable func setPolicy(_ request: Request, context: AftercareRequestContext) async throws -> DealerPolicies.Stored {
+        let deadlines = try await request.decodeJSON(as: DealerPolicies.Deadlines.self, context: context)
+        let caller = try context.requirePrincipal()
+        let dealerId = try dealer(context)
+        return try await desk.transaction { try await policies.write(dealerId, deadlines, by: caller, at: desk.clock.now(), on: $0) }
+    }
+
+    @Sendable func resetPolicy(_ request: Request, context: AftercareRequestContext) async throws -> DealerPolicies.Stored {
+        let dealerId = try dealer(context)
+        return try await desk.transaction { connection in
+            try await policies.reset(dealerId, on: connection)
+            return try await policies.read(dealerId, on: connection)
         }
     }
 

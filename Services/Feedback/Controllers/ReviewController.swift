@@ -14,21 +14,27 @@ struct ReviewController: Sendable {
     }
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
-        let group = api.group("review-requests").add(middleware: RoleGate(.member, .guide, .storeManager, .dealerAdmin, .hqAdmin))
-        group.get("mine") { _, context -> Mine in
-            let caller = try context.requirePrincipal()
-            guard caller.role == .member else { throw ProblemDetails.forbidden("Only members are asked for reviews.") }
-            return Mine(requests: try await reviews.pending(for: caller))
-        }
-        group.get("{id}") { _, context -> ReviewDesk.RequestView in
-            try await reviews.request(try requestID(context), for: try context.requirePrincipal())
-        }
-        group.post("{id}/review") { request, context -> EditedResponse<ReviewDesk.Submitted> in
-            let caller = try context.requirePrincipal()
-            guard caller.role == .member else { throw ProblemDetails.forbidden("Only the member who was visited reviews the visit.") }
-            let body = try await request.decodeJSON(as: ReviewSubmission.self, context: context)
-            return EditedResponse(status: .created, response: try await reviews.submit(try requestID(context), body, by: caller))
-        }
+        api.group("review-requests").add(middleware: RoleGate(.member, .guide, .storeManager, .dealerAdmin, .hqAdmin))
+            .get("mine", use: myRequests)
+            .get("{id}", use: showRequest)
+            .post("{id}/review", use: submitReview)
+    }
+
+    @Sendable func myRequests(_ request: Request, context: AftercareRequestContext) async throws -> Mine {
+        let caller = try context.requirePrincipal()
+        guard caller.role == .member else { throw ProblemDetails.forbidden("Only members are asked for reviews.") }
+        return Mine(requests: try await reviews.pending(for: caller))
+    }
+
+    @Sendable func showRequest(_ request: Request, context: AftercareRequestContext) async throws -> ReviewDesk.RequestView {
+        try await reviews.request(try requestID(context), for: try context.requirePrincipal())
+    }
+
+    @Sendable func submitReview(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<ReviewDesk.Submitted> {
+        let caller = try context.requirePrincipal()
+        guard caller.role == .member else { throw ProblemDetails.forbidden("Only the member who was visited reviews the visit.") }
+        let body = try await request.decodeJSON(as: ReviewSubmission.self, context: context)
+        return EditedResponse(status: .created, response: try await reviews.submit(try requestID(context), body, by: caller))
     }
 
     private func requestID(_ context: AftercareRequestContext) throws -> UUID {

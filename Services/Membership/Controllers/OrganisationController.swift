@@ -9,32 +9,45 @@ struct OrganisationController: Sendable {
     let organisation: Organisation
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
-        api.group("dealers").add(middleware: RoleGate(.hqAdmin)).post { request, context -> EditedResponse<NewDealer> in
-            let body = try await request.decodeJSON(as: NewDealer.self, context: context)
-            return EditedResponse(status: .created, response: try await organisation.createDealer(body, by: try context.requirePrincipal()))
-        }
-        let stores = api.group("stores").add(middleware: RoleGate(.hqAdmin, .dealerAdmin, .storeManager, .guide, .service))
-        stores.post { request, context -> EditedResponse<Organisation.Store> in
-            let body = try await request.decodeJSON(as: NewStore.self, context: context)
-            return EditedResponse(status: .created, response: try await organisation.createStore(body, by: try context.requirePrincipal()))
-        }
-        stores.get("{id}") { _, context -> Organisation.Store in
-            guard let id = context.parameters.get("id") else { throw ProblemDetails.notFound("No such store.") }
-            return try await organisation.store(id, by: try context.requirePrincipal())
-        }
-        let staff = api.group("staff").add(middleware: RoleGate(.hqAdmin, .dealerAdmin, .storeManager, .guide, .service))
-        staff.post { request, context -> EditedResponse<Organisation.StaffMember> in
-            let body = try await request.decodeJSON(as: NewStaff.self, context: context)
-            return EditedResponse(status: .created, response: try await organisation.addStaff(body, by: try context.requirePrincipal()))
-        }
-        staff.get("{id}") { _, context -> Organisation.StaffMember in
-            guard let id = context.parameters.get("id") else { throw ProblemDetails.notFound("No such staff member.") }
-            return try await organisation.staff(id, by: try context.requirePrincipal())
-        }
-        staff.post("{id}/leave") { request, context -> Organisation.Departure in
-            guard let id = context.parameters.get("id") else { throw ProblemDetails.notFound("No such staff member.") }
-            let body = try await request.decodeJSON(as: StaffDeparture.self, context: context)
-            return try await organisation.leave(id, body, by: try context.requirePrincipal())
-        }
+        api.group("dealers").add(middleware: RoleGate(.hqAdmin))
+            .post(use: createDealer)
+        api.group("stores").add(middleware: RoleGate(.hqAdmin, .dealerAdmin, .storeManager, .guide, .service))
+            .post(use: createStore)
+            .get("{id}", use: showStore)
+        api.group("staff").add(middleware: RoleGate(.hqAdmin, .dealerAdmin, .storeManager, .guide, .service))
+            .post(use: addStaff)
+            .get("{id}", use: showStaffMember)
+            .post("{id}/leave", use: recordDeparture)
+    }
+
+    @Sendable func createDealer(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<NewDealer> {
+        let body = try await request.decodeJSON(as: NewDealer.self, context: context)
+        return EditedResponse(status: .created, response: try await organisation.createDealer(body, by: try context.requirePrincipal()))
+    }
+
+    @Sendable func createStore(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<Organisation.Store> {
+        let body = try await request.decodeJSON(as: NewStore.self, context: context)
+        return EditedResponse(status: .created, response: try await organisation.createStore(body, by: try context.requirePrincipal()))
+    }
+
+    @Sendable func showStore(_ request: Request, context: AftercareRequestContext) async throws -> Organisation.Store {
+        guard let id = context.parameters.get("id") else { throw ProblemDetails.notFound("No such store.") }
+        return try await organisation.store(id, by: try context.requirePrincipal())
+    }
+
+    @Sendable func addStaff(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<Organisation.StaffMember> {
+        let body = try await request.decodeJSON(as: NewStaff.self, context: context)
+        return EditedResponse(status: .created, response: try await organisation.addStaff(body, by: try context.requirePrincipal()))
+    }
+
+    @Sendable func showStaffMember(_ request: Request, context: AftercareRequestContext) async throws -> Organisation.StaffMember {
+        guard let id = context.parameters.get("id") else { throw ProblemDetails.notFound("No such staff member.") }
+        return try await organisation.staff(id, by: try context.requirePrincipal())
+    }
+
+    @Sendable func recordDeparture(_ request: Request, context: AftercareRequestContext) async throws -> Organisation.Departure {
+        guard let id = context.parameters.get("id") else { throw ProblemDetails.notFound("No such staff member.") }
+        let body = try await request.decodeJSON(as: StaffDeparture.self, context: context)
+        return try await organisation.leave(id, body, by: try context.requirePrincipal())
     }
 }

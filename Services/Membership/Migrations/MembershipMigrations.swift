@@ -179,9 +179,9 @@ enum MembershipMigrations {
     )
 
     /// Each purchase knows the lot it earned, so a refund reads what a clearing took from
-    /// that lot by its key. It used to find the lot by `source`, which no index covers: every
-    /// refund read all the lots (millions of rows at the brand's size). A key lookup also
-    /// spares every lot an entry in a text index on `source`.
+    /// that lot by its key, not by `source`, which no index covers (every refund would read
+    /// all the lots: millions of rows at the brand's size). A key lookup also spares every lot
+    /// an entry in a text index on `source`.
     static let purchaseLots = Migration(
         "membership-007-purchase-lots",
         "ALTER TABLE purchases ADD COLUMN points_lot_id bigint REFERENCES points_lots (id)",

@@ -1,4 +1,5 @@
 import AftercareRuntime
+import Foundation
 
 /// Who sees which members: HQ (and platform services) everyone, a dealer admin the dealer's,
 /// a store manager the store's, a guide their own members, a member only themself. Rows
@@ -36,4 +37,12 @@ enum MemberScope {
         case .dealerAdmin, .hqAdmin, .technician: false
         }
     }
+}
+
+/// Who a member belongs to: enough to decide scope.
+struct MemberPlacement: Sendable, Equatable {
+    let id: UUID
+    let guideId: String?
+    let storeId: String
+    let dealerId: String
 }

@@ -8,7 +8,7 @@ extension MemberBook {
     /// Members themselves and staff within scope change the profile; only the fields present
     /// change, and the change is published with the current contact and consents.
     func update(_ id: UUID, _ change: ProfileChange, by caller: Principal) async throws -> MemberView {
-        try await context.transaction { connection in
+        try await dependencies.transaction { connection in
             let current = try await visible(id, to: caller, lock: true, on: connection).view
             let name = change.name ?? current.name
             let birthday = change.birthday ?? current.birthday
@@ -19,10 +19,10 @@ extension MemberBook {
                 """
                 UPDATE members SET name = \(name), birthday_month = \(birthday.map { Int16($0.month) }), birthday_day = \(birthday.map { Int16($0.day) }),
                     birth_year = \(birthday?.year.map { Int16($0) }), addresses = \(addresses)::jsonb, service_consent = \(service),
-                    marketing_consent = \(marketing), updated_at = \(context.clock.now())
+                    marketing_consent = \(marketing), updated_at = \(dependencies.clock.now())
                 WHERE id = \(id)
                 """,
-                logger: context.logger
+                logger: dependencies.logger
             )
             return try await published(id, changedFields: change.changedFields, on: connection).view(for: caller)
         }
@@ -31,11 +31,11 @@ extension MemberBook {
     /// Guides and store managers tag their members (e.g. "vip", "new-home").
     func setTags(_ id: UUID, _ change: TagsChange, by caller: Principal) async throws -> MemberView {
         guard [.guide, .storeManager, .dealerAdmin, .hqAdmin].contains(caller.role) else { throw ProblemDetails.forbidden("Only staff tag members.") }
-        return try await context.transaction { connection in
+        return try await dependencies.transaction { connection in
             _ = try await visible(id, to: caller, lock: true, on: connection)
             var seen = Set<String>()
             let tags = change.tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { seen.insert($0).inserted }
-            try await connection.query("UPDATE members SET tags = \(tags), updated_at = \(context.clock.now()) WHERE id = \(id)", logger: context.logger)
+            try await connection.query("UPDATE members SET tags = \(tags), updated_at = \(dependencies.clock.now()) WHERE id = \(id)", logger: dependencies.logger)
             return try await published(id, changedFields: ["tags"], on: connection).view(for: caller)
         }
     }
@@ -44,10 +44,10 @@ extension MemberBook {
     private func published(_ id: UUID, changedFields: [String], on connection: PostgresConnection) async throws -> Row {
         guard let row = try await member(where: "m.id = $1::uuid", id.uuidString, on: connection) else { throw ProblemDetails.notFound("No such member.") }
         let view = row.view
-        try await context.outbox.record(
+        try await dependencies.outbox.record(
             MemberUpdated(memberId: id.uuidString.lowercased(), phone: view.phone, name: view.name, serviceMessagesConsent: view.serviceMessagesConsent,
                           marketingConsent: view.marketingConsent, tags: view.tags, changedFields: changedFields),
-            aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: context.clock.now(), on: connection
+            aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: dependencies.clock.now(), on: connection
         )
         return row
     }
@@ -96,9 +96,9 @@ extension MemberBook {
             + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             + " ORDER BY m.registered_at, m.id LIMIT \(search.limit + 1)"
         let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
-        return try await context.transaction { connection in
+        return try await dependencies.transaction { connection in
             var rows: [Row] = []
-            for try await row in try await connection.query(query, logger: context.logger) {
+            for try await row in try await connection.query(query, logger: dependencies.logger) {
                 rows.append(try Self.decode(row))
             }
             let more = rows.count > search.limit

@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// Members: registration, lookup within the caller's scope, profile and tags.
 struct MemberBook: Sendable {
-    let context: MembershipContext
+    let dependencies: MembershipDependencies
 
     static let columns = """
         m.id, m.phone, m.name, m.birthday_month, m.birthday_day, m.birth_year, m.addresses::text AS addresses, m.service_consent,
@@ -20,7 +20,7 @@ struct MemberBook: Sendable {
     /// Registers a member, or returns the existing one with that phone unchanged.
     func register(_ request: Registration, by caller: Principal) async throws -> Registered {
         guard let phone = Phone(request.phone) else { throw ProblemDetails.validation(field: "phone", "is not a valid phone number") }
-        return try await context.transaction { connection in
+        return try await dependencies.transaction { connection in
             if let existing = try await member(where: "m.phone = $1", phone.e164, on: connection) {
                 guard MemberScope.covers(caller, member: existing.placement) else {
                     throw ProblemDetails.conflict("This phone number already belongs to a member registered elsewhere.")
@@ -33,8 +33,8 @@ struct MemberBook: Sendable {
                 throw ProblemDetails.validation(field: "referredBy", "is not a member")
             }
             let id = UUID()
-            let now = context.clock.now()
-            let tier = try await context.tierRules(on: connection).entryTier.name
+            let now = dependencies.clock.now()
+            let tier = try await TierBook(dependencies: dependencies).rules(on: connection).entryTier.name
             let addresses = String(decoding: try JSONEncoder().encode(request.addresses ?? []), as: UTF8.self)
             try await connection.query(
                 """
@@ -44,9 +44,9 @@ struct MemberBook: Sendable {
                         \(request.birthday?.year.map { Int16($0) }), \(addresses)::jsonb, \(request.serviceMessagesConsent), \(request.marketingConsent),
                         \(binding.guideId), \(binding.storeId), \(binding.dealerId), \(request.referredBy), \(binding.via), \(tier), \(now), \(now))
                 """,
-                logger: context.logger
+                logger: dependencies.logger
             )
-            try await context.outbox.record(
+            try await dependencies.outbox.record(
                 MemberRegistered(
                     memberId: id.uuidString.lowercased(), guideId: binding.guideId, storeId: binding.storeId, dealerId: binding.dealerId,
                     serviceMessagesConsent: request.serviceMessagesConsent, marketingConsent: request.marketingConsent,
@@ -82,7 +82,7 @@ struct MemberBook: Sendable {
         } else {
             throw ProblemDetails.validation(field: caller.role == .service ? "inviteCode" : "guideId", "is required to bind the member to a guide")
         }
-        for try await (id, store, dealer, zone, status) in try await connection.query(guide.query, logger: context.logger).decode((String, String, String, String, String).self) {
+        for try await (id, store, dealer, zone, status) in try await connection.query(guide.query, logger: dependencies.logger).decode((String, String, String, String, String).self) {
             guard status == "active" else { throw ProblemDetails.validation(field: guide.field, "belongs to a guide who has left") }
             let inScope = switch caller.role {
             case .hqAdmin, .service: true
@@ -116,7 +116,7 @@ struct MemberBook: Sendable {
         var bindings = PostgresBindings()
         bindings.append(value)
         let sql = "SELECT \(Self.columns) FROM members m WHERE \(condition)\(lock ? " FOR UPDATE" : "")"
-        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: context.logger) {
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: dependencies.logger) {
             return try Self.decode(row)
         }
         return nil
@@ -128,6 +128,11 @@ struct MemberBook: Sendable {
             throw ProblemDetails.notFound("No such member.")
         }
         return row
+    }
+
+    /// The member as this caller sees them (the phone masked where `MemberScope` says so).
+    func view(of id: UUID, for caller: Principal) async throws -> MemberView {
+        try await dependencies.transaction { try await visible(id, to: caller, on: $0).view(for: caller) }
     }
 
     static func decode(_ row: PostgresRow) throws -> Row {

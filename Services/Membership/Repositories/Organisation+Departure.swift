@@ -16,8 +16,8 @@ extension Organisation {
     /// per member, so no member is ever without a guide. With nobody to hand over to, the
     /// departure is refused: add the new guide first.
     func leave(_ staffId: String, _ departure: StaffDeparture, by caller: Principal) async throws -> Departure {
-        try await context.transaction { connection in
-            let rows = try await connection.query("SELECT role, dealer_id, store_id, status FROM staff WHERE id = \(staffId) FOR UPDATE", logger: context.logger)
+        try await dependencies.transaction { connection in
+            let rows = try await connection.query("SELECT role, dealer_id, store_id, status FROM staff WHERE id = \(staffId) FOR UPDATE", logger: dependencies.logger)
             var found: (String, String, String?, String)?
             for try await row in rows.decode((String, String, String?, String).self) { found = row }
             guard let (role, dealerId, storeId, status) = found, mayManage(caller, dealerId: dealerId, storeId: storeId) else {
@@ -30,24 +30,24 @@ extension Organisation {
             var handedOverTo: String?
             var moved = 0
             if role == StaffRole.guide.rawValue, let storeId {
-                let members = try await connection.query("SELECT id FROM members WHERE guide_id = \(staffId) ORDER BY id FOR UPDATE", logger: context.logger)
+                let members = try await connection.query("SELECT id FROM members WHERE guide_id = \(staffId) ORDER BY id FOR UPDATE", logger: dependencies.logger)
                 var ids: [UUID] = []
                 for try await id in members.decode(UUID.self) { ids.append(id) }
                 if !ids.isEmpty {
                     let target = try await successor(of: staffId, in: storeId, named: departure.handoverTo, on: connection)
-                    try await connection.query("UPDATE members SET guide_id = \(target), updated_at = \(context.clock.now()) WHERE guide_id = \(staffId)", logger: context.logger)
+                    try await connection.query("UPDATE members SET guide_id = \(target), updated_at = \(dependencies.clock.now()) WHERE guide_id = \(staffId)", logger: dependencies.logger)
                     for id in ids {
-                        try await context.outbox.record(
+                        try await dependencies.outbox.record(
                             MemberGuideReassigned(memberId: id.uuidString.lowercased(), fromGuideId: staffId, toGuideId: target, storeId: storeId),
-                            aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: context.clock.now(), on: connection
+                            aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: dependencies.clock.now(), on: connection
                         )
                     }
                     handedOverTo = target
                     moved = ids.count
                 }
             }
-            try await connection.query("UPDATE staff SET status = 'left', left_at = \(context.clock.now()) WHERE id = \(staffId)", logger: context.logger)
-            try await context.outbox.record(StaffLeft(staffId: staffId), aggregateID: "staff-\(staffId)", occurredAt: context.clock.now(), on: connection)
+            try await connection.query("UPDATE staff SET status = 'left', left_at = \(dependencies.clock.now()) WHERE id = \(staffId)", logger: dependencies.logger)
+            try await dependencies.outbox.record(StaffLeft(staffId: staffId), aggregateID: "staff-\(staffId)", occurredAt: dependencies.clock.now(), on: connection)
             return Departure(staffId: staffId, handedOverTo: handedOverTo, membersHandedOver: moved)
         }
     }
@@ -68,7 +68,7 @@ extension Organisation {
             ORDER BY (SELECT count(*) FROM members m WHERE m.guide_id = s.id), s.joined_at, s.id
             LIMIT 1
             """,
-            logger: context.logger
+            logger: dependencies.logger
         )
         for try await id in rows.decode(String.self) { return id }
         throw ProblemDetails.conflict("No other active guide in this store can take over the members; add one, then try again.")

@@ -8,7 +8,7 @@ import PostgresNIO
 /// stores and staff. Staff joining and leaving are published, because the complaint ladder
 /// and notifications climb through them.
 struct Organisation: Sendable {
-    let context: MembershipContext
+    let dependencies: MembershipDependencies
 
     struct Store: ResponseCodable, Sendable, Equatable {
         let id: String
@@ -35,9 +35,9 @@ struct Organisation: Sendable {
 
     func createDealer(_ request: NewDealer, by caller: Principal) async throws -> NewDealer {
         guard caller.role == .hqAdmin else { throw ProblemDetails.forbidden("Only HQ creates dealers.") }
-        return try await context.transaction { connection in
+        return try await dependencies.transaction { connection in
             let rows = try await connection.query(
-                "INSERT INTO dealers (id, name) VALUES (\(request.id), \(request.name)) ON CONFLICT (id) DO NOTHING RETURNING 1", logger: context.logger
+                "INSERT INTO dealers (id, name) VALUES (\(request.id), \(request.name)) ON CONFLICT (id) DO NOTHING RETURNING 1", logger: dependencies.logger
             )
             var created = false
             for try await _ in rows { created = true }
@@ -48,7 +48,7 @@ struct Organisation: Sendable {
 
     func createStore(_ request: NewStore, by caller: Principal) async throws -> Store {
         try requireManages(dealer: request.dealerId, caller)
-        return try await context.transaction { connection in
+        return try await dependencies.transaction { connection in
             guard try await exists("SELECT 1 FROM dealers WHERE id = \(request.dealerId)", on: connection) else {
                 throw ProblemDetails.validation(field: "dealerId", "is not a known dealer")
             }
@@ -59,16 +59,16 @@ struct Organisation: Sendable {
                 VALUES (\(request.id), \(request.dealerId), \(request.name), \(request.address ?? ""), \(request.timeZone), \(hours)::jsonb)
                 ON CONFLICT (id) DO NOTHING RETURNING 1
                 """,
-                logger: context.logger
+                logger: dependencies.logger
             )
             var created = false
             for try await _ in rows { created = true }
             if !created { throw ProblemDetails.conflict("A store with id \(request.id) exists.") }
             // Feedback needs the store's clock and hours to start complaints at the HQ desk
             // while the store is closed.
-            try await context.outbox.record(
+            try await dependencies.outbox.record(
                 StoreOpened(storeId: request.id, dealerId: request.dealerId, name: request.name, timeZone: request.timeZone, businessHours: request.businessHours),
-                aggregateID: "store-\(request.id)", occurredAt: context.clock.now(), on: connection
+                aggregateID: "store-\(request.id)", occurredAt: dependencies.clock.now(), on: connection
             )
             return Store(id: request.id, dealerId: request.dealerId, name: request.name, address: request.address ?? "", timeZone: request.timeZone,
                          businessHours: request.businessHours, managerId: nil, dealerAdminIds: [])
@@ -76,7 +76,7 @@ struct Organisation: Sendable {
     }
 
     func store(_ id: String, by caller: Principal) async throws -> Store {
-        try await context.transaction { connection in
+        try await dependencies.transaction { connection in
             let rows = try await connection.query(
                 """
                 SELECT s.id, s.dealer_id, s.name, s.address, s.time_zone, s.business_hours::text,
@@ -84,7 +84,7 @@ struct Organisation: Sendable {
                        ARRAY(SELECT id FROM staff WHERE dealer_id = s.dealer_id AND role = 'dealer_admin' AND status = 'active' ORDER BY id)
                 FROM stores s WHERE s.id = \(id)
                 """,
-                logger: context.logger
+                logger: dependencies.logger
             )
             for try await (id, dealer, name, address, zone, hours, manager, admins) in rows.decode((String, String, String, String, String, String?, String?, [String]).self) {
                 guard caller.role == .hqAdmin || caller.role == .service || caller.dealerID == dealer else { break }
@@ -98,7 +98,7 @@ struct Organisation: Sendable {
     func addStaff(_ request: NewStaff, by caller: Principal) async throws -> StaffMember {
         try requireManages(dealer: request.dealerId, caller)
         guard let phone = Phone(request.phone) else { throw ProblemDetails.validation(field: "phone", "is not a valid phone number") }
-        return try await context.transaction { connection in
+        return try await dependencies.transaction { connection in
             if let storeId = request.storeId {
                 guard try await exists("SELECT 1 FROM stores WHERE id = \(storeId) AND dealer_id = \(request.dealerId)", on: connection) else {
                     throw ProblemDetails.validation(field: "storeId", "is not a store of this dealer")
@@ -114,18 +114,18 @@ struct Organisation: Sendable {
                 """
                 INSERT INTO staff (id, dealer_id, store_id, role, name, phone, invite_code, joined_at)
                 VALUES (\(request.id), \(request.dealerId), \(request.role == .dealerAdmin ? nil : request.storeId), \(request.role.rawValue),
-                        \(request.name), \(phone.e164), \(inviteCode), \(context.clock.now()))
+                        \(request.name), \(phone.e164), \(inviteCode), \(dependencies.clock.now()))
                 ON CONFLICT (id) DO NOTHING RETURNING 1
                 """,
-                logger: context.logger
+                logger: dependencies.logger
             )
             var created = false
             for try await _ in rows { created = true }
             if !created { throw ProblemDetails.conflict("A staff member with id \(request.id) exists.") }
             let storeId = request.role == .dealerAdmin ? nil : request.storeId
-            try await context.outbox.record(
+            try await dependencies.outbox.record(
                 StaffJoined(staffId: request.id, role: request.role, dealerId: request.dealerId, storeId: storeId, phone: phone.e164, name: request.name),
-                aggregateID: "staff-\(request.id)", occurredAt: context.clock.now(), on: connection
+                aggregateID: "staff-\(request.id)", occurredAt: dependencies.clock.now(), on: connection
             )
             return StaffMember(id: request.id, dealerId: request.dealerId, storeId: storeId, role: request.role, name: request.name,
                                phone: phone.e164, inviteCode: inviteCode, status: "active")
@@ -134,7 +134,7 @@ struct Organisation: Sendable {
 
     func staffMember(_ id: String, on connection: PostgresConnection) async throws -> StaffMember? {
         let rows = try await connection.query(
-            "SELECT id, dealer_id, store_id, role, name, phone, invite_code, status FROM staff WHERE id = \(id)", logger: context.logger
+            "SELECT id, dealer_id, store_id, role, name, phone, invite_code, status FROM staff WHERE id = \(id)", logger: dependencies.logger
         )
         for try await (id, dealer, store, role, name, phone, code, status) in rows.decode((String, String, String?, String, String, String, String?, String).self) {
             return StaffMember(id: id, dealerId: dealer, storeId: store, role: StaffRole(rawValue: role) ?? .guide, name: name, phone: phone, inviteCode: code, status: status)
@@ -143,7 +143,7 @@ struct Organisation: Sendable {
     }
 
     func staff(_ id: String, by caller: Principal) async throws -> StaffMember {
-        try await context.transaction { connection in
+        try await dependencies.transaction { connection in
             guard let member = try await staffMember(id, on: connection), Self.covers(caller, member) else { throw ProblemDetails.notFound("No such staff member.") }
             return member
         }
@@ -168,7 +168,7 @@ struct Organisation: Sendable {
     }
 
     func exists(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Bool {
-        for try await _ in try await connection.query(query, logger: context.logger) { return true }
+        for try await _ in try await connection.query(query, logger: dependencies.logger) { return true }
         return false
     }
 }

@@ -9,23 +9,23 @@ import PostgresNIO
 /// entry and publishes `membership.points.changed`, in the caller's transaction. Callers
 /// lock the member row first, so movements of one member are serialised.
 struct PointsLedger: Sendable {
-    let context: MembershipContext
+    let dependencies: MembershipDependencies
 
     @discardableResult
     func apply(_ member: UUID, _ kind: PointsEntryKind, delta: Int64, reference: String?, idempotencyKey: String? = nil, on connection: PostgresConnection) async throws -> Int64 {
         var balance: Int64 = 0
         for try await value in try await connection.query(
-            "UPDATE members SET points_balance = points_balance + \(delta) WHERE id = \(member) RETURNING points_balance", logger: context.logger
+            "UPDATE members SET points_balance = points_balance + \(delta) WHERE id = \(member) RETURNING points_balance", logger: dependencies.logger
         ).decode(Int64.self) { balance = value }
-        let now = context.clock.now()
+        let now = dependencies.clock.now()
         try await connection.query(
             """
             INSERT INTO points_ledger (member_id, kind, delta, balance_after, reference, idempotency_key, at)
             VALUES (\(member), \(kind.rawValue), \(delta), \(balance), \(reference), \(idempotencyKey), \(now))
             """,
-            logger: context.logger
+            logger: dependencies.logger
         )
-        try await context.outbox.record(
+        try await dependencies.outbox.record(
             PointsChanged(memberId: member.uuidString.lowercased(), kind: kind, delta: delta, balance: balance, reference: reference),
             aggregateID: "member-\(member.uuidString.lowercased())", occurredAt: now, on: connection
         )
@@ -40,10 +40,10 @@ struct PointsLedger: Sendable {
         for try await id in try await connection.query(
             """
             INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
-            VALUES (\(member), \(source), \(points), \(points), \(earnedAt), \(context.calendar.expiry(ofPointsEarnedAt: earnedAt)))
+            VALUES (\(member), \(source), \(points), \(points), \(earnedAt), \(dependencies.calendar.expiry(ofPointsEarnedAt: earnedAt)))
             RETURNING id
             """,
-            logger: context.logger
+            logger: dependencies.logger
         ).decode(Int64.self) { lot = id }
         try await apply(member, .earn, delta: points, reference: source, on: connection)
         return lot
@@ -58,7 +58,7 @@ struct PointsLedger: Sendable {
             SELECT id, remaining FROM points_lots WHERE member_id = \(member) AND remaining > 0
             ORDER BY (source = \(source ?? "")) DESC, expires_at, id FOR UPDATE
             """,
-            logger: context.logger
+            logger: dependencies.logger
         )
         var takes: [(Int64, Int64)] = []
         for try await (id, remaining) in rows.decode((Int64, Int64).self) where left > 0 {
@@ -67,7 +67,7 @@ struct PointsLedger: Sendable {
             left -= take
         }
         for (id, take) in takes {
-            try await connection.query("UPDATE points_lots SET remaining = remaining - \(take) WHERE id = \(id)", logger: context.logger)
+            try await connection.query("UPDATE points_lots SET remaining = remaining - \(take) WHERE id = \(id)", logger: dependencies.logger)
         }
         return points - left
     }
@@ -83,10 +83,10 @@ struct PointsLedger: Sendable {
     /// returns the first result and spends nothing more.
     func redeem(_ member: UUID, points: Int64, reference: String?, idempotencyKey: String, by caller: Principal) async throws -> Redemption {
         guard points > 0 else { throw ProblemDetails.validation(field: "points", "must be positive") }
-        return try await context.transaction { connection in
-            let row = try await MemberBook(context: context).visible(member, to: caller, lock: true, on: connection)
+        return try await dependencies.transaction { connection in
+            let row = try await MemberBook(dependencies: dependencies).visible(member, to: caller, lock: true, on: connection)
             for try await (delta, balance, reference) in try await connection.query(
-                "SELECT delta, balance_after, reference FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)", logger: context.logger
+                "SELECT delta, balance_after, reference FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)", logger: dependencies.logger
             ).decode((Int64, Int64, String?).self) {
                 return Redemption(memberId: member, points: -delta, balance: balance, reference: reference)
             }
@@ -106,23 +106,24 @@ struct PointsLedger: Sendable {
         guard [.storeManager, .dealerAdmin, .hqAdmin].contains(caller.role) else {
             throw ProblemDetails.forbidden("Only store managers, dealer admins and HQ adjust points.")
         }
-        return try await context.transaction { connection in
-            let row = try await MemberBook(context: context).visible(member, to: caller, lock: true, on: connection)
+        return try await dependencies.transaction { connection in
+            let row = try await MemberBook(dependencies: dependencies).visible(member, to: caller, lock: true, on: connection)
             for try await (delta, balance) in try await connection.query(
-                "SELECT delta, balance_after FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)", logger: context.logger
+                "SELECT delta, balance_after FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)", logger: dependencies.logger
             ).decode((Int64, Int64).self) {
                 return Redemption(memberId: member, points: delta, balance: balance, reference: request.reason)
             }
             let reference = "adjust: \(request.reason)"
             var delta = request.points
             if delta > 0 {
-                let now = context.clock.now()
+                let now = dependencies.clock.now()
                 try await connection.query(
                     """
                     INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
-                    VALUES (\(member), \("adjust:\(idempotencyKey)"), \(delta), \(delta), \(now), \(context.calendar.expiry(ofPointsEarnedAt: now)))
+                    VALUES (\(member), \("adjust:\(idempotencyKey)"), \(delta), \(delta), \(now),
+                            \(dependencies.calendar.expiry(ofPointsEarnedAt: now)))
                     """,
-                    logger: context.logger
+                    logger: dependencies.logger
                 )
             } else {
                 guard row.view.pointsBalance >= -delta else {
@@ -161,12 +162,12 @@ struct PointsLedger: Sendable {
 
     func statement(_ member: UUID, before: Int64?, limit: Int, by caller: Principal) async throws -> Statement {
         guard (1...200).contains(limit) else { throw ProblemDetails.validation(field: "limit", "must be 1 to 200") }
-        return try await context.transaction { connection in
-            let row = try await MemberBook(context: context).visible(member, to: caller, on: connection)
+        return try await dependencies.transaction { connection in
+            let row = try await MemberBook(dependencies: dependencies).visible(member, to: caller, on: connection)
             var expiring: [Expiring] = []
             for try await (at, points) in try await connection.query(
                 "SELECT expires_at, sum(remaining)::int8 FROM points_lots WHERE member_id = \(member) AND remaining > 0 GROUP BY expires_at ORDER BY expires_at",
-                logger: context.logger
+                logger: dependencies.logger
             ).decode((Date, Int64).self) { expiring.append(Expiring(expiresAt: at, points: points)) }
             var history: [Entry] = []
             for try await (id, kind, delta, balance, reference, at) in try await connection.query(
@@ -174,7 +175,7 @@ struct PointsLedger: Sendable {
                 SELECT id, kind, delta, balance_after, reference, at FROM points_ledger
                 WHERE member_id = \(member) AND id < \(before ?? Int64.max) ORDER BY id DESC LIMIT \(limit + 1)
                 """,
-                logger: context.logger
+                logger: dependencies.logger
             ).decode((Int64, String, Int64, Int64, String?, Date).self) {
                 history.append(Entry(id: id, kind: kind, delta: delta, balanceAfter: balance, reference: reference, at: at))
             }

@@ -6,8 +6,8 @@ import PostgresNIO
 /// Purchases earn points at the member's tier multiplier and can lift the member's tier at
 /// once; a refund takes the points back. Idempotent on the store's order id.
 struct Purchases: Sendable {
-    let context: MembershipContext
-    var ledger: PointsLedger { PointsLedger(context: context) }
+    let dependencies: MembershipDependencies
+    var ledger: PointsLedger { PointsLedger(dependencies: dependencies) }
 
     struct Recorded: Sendable {
         let purchase: PurchaseView
@@ -15,15 +15,16 @@ struct Purchases: Sendable {
     }
 
     func record(_ member: UUID, _ request: PurchaseRequest, by caller: Principal) async throws -> Recorded {
-        let now = context.clock.now()
+        let now = dependencies.clock.now()
         let purchasedAt = request.purchasedAt ?? now
         if purchasedAt > now.addingTimeInterval(300) { throw ProblemDetails.validation(field: "purchasedAt", "must not be in the future") }
-        return try await context.transaction { connection in
+        return try await dependencies.transaction { connection in
             if let existing = try await purchase(request.orderId, on: connection) {
                 guard existing.memberId == member else { throw ProblemDetails.conflict("Order \(request.orderId) was recorded for another member.") }
                 return Recorded(purchase: existing, created: false)
             }
-            guard let row = try await MemberBook(context: context).member(where: "m.id = $1::uuid", member.uuidString, lock: true, on: connection),
+            guard let row = try await MemberBook(dependencies: dependencies)
+                    .member(where: "m.id = $1::uuid", member.uuidString, lock: true, on: connection),
                   Self.maySell(caller, to: row.placement)
             else { throw ProblemDetails.notFound("No such member.") }
             let storeId: String
@@ -31,7 +32,7 @@ struct Purchases: Sendable {
             case .guide, .storeManager: storeId = caller.storeID ?? row.placement.storeId
             default: storeId = request.storeId ?? row.placement.storeId
             }
-            let rules = try await context.tierRules(on: connection)
+            let rules = try await TierBook(dependencies: dependencies).rules(on: connection)
             // Points at the tier the member had when buying; the upgrade applies from the next purchase.
             let points = rules.points(forCents: request.amountCents, tier: row.view.tier)
             let items = String(decoding: try JSONEncoder().encode(request.items), as: UTF8.self)
@@ -41,16 +42,18 @@ struct Purchases: Sendable {
                 INSERT INTO purchases (order_id, member_id, store_id, guide_id, amount_cents, items, purchased_at, points_earned, recorded_at)
                 VALUES (\(request.orderId), \(member), \(storeId), \(guideId), \(request.amountCents), \(items)::jsonb, \(purchasedAt), \(points), \(now))
                 """,
-                logger: context.logger
+                logger: dependencies.logger
             )
             let memberId = member.uuidString.lowercased()
-            try await context.outbox.record(
+            try await dependencies.outbox.record(
                 PurchaseRecorded(orderId: request.orderId, memberId: memberId, storeId: storeId, dealerId: row.placement.dealerId, guideId: guideId,
                                  amountCents: request.amountCents, items: request.items, purchasedAt: purchasedAt, pointsEarned: points),
                 aggregateID: "member-\(memberId)", occurredAt: now, on: connection
             )
             if let lot = try await ledger.earn(member, points: points, source: Self.source(request.orderId), earnedAt: purchasedAt, on: connection) {
-                try await connection.query("UPDATE purchases SET points_lot_id = \(lot) WHERE order_id = \(request.orderId)", logger: context.logger)
+                try await connection.query(
+                    "UPDATE purchases SET points_lot_id = \(lot) WHERE order_id = \(request.orderId)", logger: dependencies.logger
+                )
             }
             let spend = try await qualifyingSpend(member, on: connection)
             if let upgrade = rules.upgrade(from: row.view.tier, spendCents: spend) {
@@ -66,22 +69,22 @@ struct Purchases: Sendable {
     /// and cannot be recovered is reported). Points a clearing already took are not reversed
     /// again. The tier is only reconsidered at the yearly review.
     func refund(_ orderId: String, by caller: Principal) async throws -> PurchaseView {
-        try await context.transaction { connection in
+        try await dependencies.transaction { connection in
             guard let purchase = try await purchase(orderId, lock: true, on: connection),
-                  let row = try await MemberBook(context: context).member(where: "m.id = $1::uuid", purchase.memberId.uuidString, lock: true, on: connection),
+                  let row = try await MemberBook(dependencies: dependencies).member(where: "m.id = $1::uuid", purchase.memberId.uuidString, lock: true, on: connection),
                   Self.maySell(caller, to: row.placement)
             else { throw ProblemDetails.notFound("No such purchase.") }
             if purchase.refundedAt != nil { return purchase }
-            let expired = try await Self.expiredPoints(ofOrder: orderId, on: connection, logger: context.logger)
+            let expired = try await Self.expiredPoints(ofOrder: orderId, on: connection, logger: dependencies.logger)
             let owed = max(0, purchase.pointsEarned - expired)
             let taken = try await ledger.draw(purchase.memberId, points: min(owed, row.view.pointsBalance), preferring: Self.source(orderId), on: connection)
             if taken > 0 {
                 try await ledger.apply(purchase.memberId, .reverse, delta: -taken, reference: Self.source(orderId), on: connection)
             }
-            let now = context.clock.now()
-            try await connection.query("UPDATE purchases SET refunded_at = \(now) WHERE order_id = \(orderId)", logger: context.logger)
+            let now = dependencies.clock.now()
+            try await connection.query("UPDATE purchases SET refunded_at = \(now) WHERE order_id = \(orderId)", logger: dependencies.logger)
             let memberId = purchase.memberId.uuidString.lowercased()
-            try await context.outbox.record(
+            try await dependencies.outbox.record(
                 PurchaseRefunded(orderId: orderId, memberId: memberId, amountCents: purchase.amountCents, pointsReversed: taken, pointsUnrecovered: owed - taken),
                 aggregateID: "member-\(memberId)", occurredAt: now, on: connection
             )
@@ -90,11 +93,11 @@ struct Purchases: Sendable {
     }
 
     func purchases(of member: UUID, by caller: Principal) async throws -> [PurchaseView] {
-        try await context.transaction { connection in
-            _ = try await MemberBook(context: context).visible(member, to: caller, on: connection)
+        try await dependencies.transaction { connection in
+            _ = try await MemberBook(dependencies: dependencies).visible(member, to: caller, on: connection)
             var result: [PurchaseView] = []
             for try await row in try await connection.query(
-                "SELECT \(unescaped: Self.columns) FROM purchases WHERE member_id = \(member) ORDER BY purchased_at DESC LIMIT 200", logger: context.logger
+                "SELECT \(unescaped: Self.columns) FROM purchases WHERE member_id = \(member) ORDER BY purchased_at DESC LIMIT 200", logger: dependencies.logger
             ) { result.append(try Self.decode(row)) }
             return result
         }
@@ -102,20 +105,20 @@ struct Purchases: Sendable {
 
     /// Non-refunded spend over the last 12 months (365 days) of business time.
     func qualifyingSpend(_ member: UUID, on connection: PostgresConnection) async throws -> Int64 {
-        let since = context.clock.now().addingTimeInterval(-365 * 86_400)
+        let since = dependencies.clock.now().addingTimeInterval(-365 * 86_400)
         for try await value in try await connection.query(
             "SELECT COALESCE(sum(amount_cents), 0)::int8 FROM purchases WHERE member_id = \(member) AND refunded_at IS NULL AND purchased_at > \(since)",
-            logger: context.logger
+            logger: dependencies.logger
         ).decode(Int64.self) { return value }
         return 0
     }
 
     func changeTier(_ member: UUID, from: String, to: String, reason: String, spend: Int64, on connection: PostgresConnection) async throws {
-        try await connection.query("UPDATE members SET tier = \(to), updated_at = \(context.clock.now()) WHERE id = \(member)", logger: context.logger)
+        try await connection.query("UPDATE members SET tier = \(to), updated_at = \(dependencies.clock.now()) WHERE id = \(member)", logger: dependencies.logger)
         let memberId = member.uuidString.lowercased()
-        try await context.outbox.record(
+        try await dependencies.outbox.record(
             TierChanged(memberId: memberId, fromTier: from, toTier: to, reason: reason, qualifyingSpendCents: spend),
-            aggregateID: "member-\(memberId)", occurredAt: context.clock.now(), on: connection
+            aggregateID: "member-\(memberId)", occurredAt: dependencies.clock.now(), on: connection
         )
     }
 
@@ -151,7 +154,7 @@ struct Purchases: Sendable {
         let query: PostgresQuery = lock
             ? "SELECT \(unescaped: Self.columns) FROM purchases WHERE order_id = \(orderId) FOR UPDATE"
             : "SELECT \(unescaped: Self.columns) FROM purchases WHERE order_id = \(orderId)"
-        for try await row in try await connection.query(query, logger: context.logger) { return try Self.decode(row) }
+        for try await row in try await connection.query(query, logger: dependencies.logger) { return try Self.decode(row) }
         return nil
     }
 

@@ -13,10 +13,10 @@ extension DailyRituals {
     }
 
     func birthdayToday(_ day: Date, year: Int, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
-        let birthdays = BirthdayCalendar.birthdays(on: day, calendar: context.calendar.calendar)
+        let birthdays = BirthdayCalendar.birthdays(on: day, calendar: dependencies.calendar.calendar)
         let days = birthdays.map { Int16($0.day) }
         guard let month = birthdays.first?.month else { return nil }
-        let today = context.calendar.calendar.component(.day, from: day)
+        let today = dependencies.calendar.calendar.component(.day, from: day)
         let ids = try await memberIDs(
             """
             SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND birthday_day = ANY(\(days)) AND id > \(range.after) AND id <= \(range.last)
@@ -35,7 +35,7 @@ extension DailyRituals {
             SELECT member_id, sum(remaining)::int8 FROM points_lots WHERE expires_at = \(clearing) AND remaining > 0 AND member_id > \(range.after) AND member_id <= \(range.last)
             GROUP BY member_id ORDER BY member_id LIMIT \(limit)
             """,
-            logger: context.logger
+            logger: dependencies.logger
         ).decode((UUID, Int64).self) { due.append(row) }
         try await publish(
             due.map { PointsExpiring(memberId: $0.0.uuidString.lowercased(), points: $0.1, expiresAt: clearing, daysBefore: daysBefore) },
@@ -58,7 +58,7 @@ extension DailyRituals {
         )
         guard let last = ids.last else { return nil }
         // Members first, in id order (as every other writer locks them), then their lots.
-        try await connection.query("SELECT id FROM members WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: context.logger)
+        try await connection.query("SELECT id FROM members WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger: dependencies.logger)
         // The lots are updated in place, not locked and then joined back: no other writer
         // touches a member's lots without that member's lock, which this batch holds. A lot
         // with points left has expired none yet (a check constraint), so what it expired
@@ -73,7 +73,7 @@ extension DailyRituals {
             )
             SELECT member_id, sum(expired)::int8 FROM cleared GROUP BY member_id ORDER BY member_id
             """,
-            logger: context.logger
+            logger: dependencies.logger
         ).decode((UUID, Int64).self) {
             members.append(member)
             amounts.append(amount)
@@ -85,17 +85,17 @@ extension DailyRituals {
             FROM unnest(\(members)::uuid[], \(amounts)::int8[]) AS x(id, amount) WHERE m.id = x.id
             RETURNING m.id, m.points_balance
             """,
-            logger: context.logger
+            logger: dependencies.logger
         ).decode((UUID, Int64).self) { balances[member] = balance }
-        let reference = "clearing:\(context.calendar.label(clearing))"
+        let reference = "clearing:\(dependencies.calendar.label(clearing))"
         let after = members.map { balances[$0] ?? 0 }
         try await connection.query(
             """
             INSERT INTO points_ledger (member_id, kind, delta, balance_after, reference, at)
-            SELECT x.id, 'expire', -x.amount, x.balance, \(reference), \(context.clock.now())
+            SELECT x.id, 'expire', -x.amount, x.balance, \(reference), \(dependencies.clock.now())
             FROM unnest(\(members)::uuid[], \(amounts)::int8[], \(after)::int8[]) AS x(id, amount, balance)
             """,
-            logger: context.logger
+            logger: dependencies.logger
         )
         let expired = zip(members, zip(amounts, after)).map { member, values in
             PointsExpired(memberId: member.uuidString.lowercased(), points: values.0, balance: values.1, clearedAt: clearing)
@@ -107,8 +107,8 @@ extension DailyRituals {
     /// The yearly review: members whose rolling 12-month spend no longer reaches their tier
     /// move down to the tier it does reach.
     func reviewTiers(range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
-        let rules = try await context.tierRules(on: connection)
-        let since = context.clock.now().addingTimeInterval(-365 * 86_400)
+        let rules = try await TierBook(dependencies: dependencies).rules(on: connection)
+        let since = dependencies.clock.now().addingTimeInterval(-365 * 86_400)
         var rows: [(UUID, String, Int64)] = []
         for try await row in try await connection.query(
             """
@@ -117,9 +117,9 @@ extension DailyRituals {
             FROM members m WHERE m.tier <> \(rules.entryTier.name) AND m.id > \(range.after) AND m.id <= \(range.last)
             ORDER BY m.id LIMIT \(limit)
             """,
-            logger: context.logger
+            logger: dependencies.logger
         ).decode((UUID, String, Int64).self) { rows.append(row) }
-        let purchases = Purchases(context: context)
+        let purchases = Purchases(dependencies: dependencies)
         for (member, tier, spend) in rows {
             if let lower = rules.downgrade(from: tier, spendCents: spend) {
                 try await purchases.changeTier(member, from: tier, to: lower.name, reason: "yearly_review", spend: spend, on: connection)
@@ -131,12 +131,12 @@ extension DailyRituals {
     /// One event per member, recorded together.
     func publish(_ payloads: [some EventPayload], for members: [UUID], on connection: PostgresConnection) async throws {
         let entries = zip(payloads, members).map { Outbox.Entry($0, aggregateID: "member-\($1.uuidString.lowercased())") }
-        try await context.outbox.record(batch: entries, occurredAt: context.clock.now(), on: connection)
+        try await dependencies.outbox.record(batch: entries, occurredAt: dependencies.clock.now(), on: connection)
     }
 
     func memberIDs(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [UUID] {
         var ids: [UUID] = []
-        for try await id in try await connection.query(query, logger: context.logger).decode(UUID.self) { ids.append(id) }
+        for try await id in try await connection.query(query, logger: dependencies.logger).decode(UUID.self) { ids.append(id) }
         return ids
     }
 }

@@ -21,7 +21,7 @@ import PostgresNIO
 /// timer's lease: the ranges commit on their own.)
 struct DailyRituals: Sendable {
     static let job = "membership.daily"
-    let context: MembershipContext
+    let dependencies: MembershipDependencies
     /// Members per batch: set-based statements keep a batch well inside the timer lease.
     var batchSize = 2000
     /// Id ranges a day's sweeps are split into. A day keeps the count it started with (it is
@@ -41,13 +41,13 @@ struct DailyRituals: Sendable {
 
     /// Schedules the ritual of the local day containing `instant` (once per day).
     func schedule(dayOf instant: Date, continuation: Int? = nil, partitions: Int? = nil, on connection: PostgresConnection) async throws {
-        let calendar = context.calendar
+        let calendar = dependencies.calendar
         let day = calendar.startOfDay(instant)
         let payload = String(decoding: try JSONEncoder().encode(
             Payload(day: day.timeIntervalSince1970, continuation: continuation, partitions: partitions ?? self.partitions)
         ), as: UTF8.self)
         let key = "membership-daily-\(calendar.label(day))" + (continuation.map { "-\($0)" } ?? "")
-        try await JobScheduler.schedule(kind: Self.job, dueAt: continuation == nil ? day : context.clock.now(), payload: payload, uniqueKey: key, on: connection, logger: context.logger)
+        try await JobScheduler.schedule(kind: Self.job, dueAt: continuation == nil ? day : dependencies.clock.now(), payload: payload, uniqueKey: key, on: connection, logger: dependencies.logger)
     }
 
     func run(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
@@ -59,7 +59,7 @@ struct DailyRituals: Sendable {
             finished = try await sweep(step, partitions: partitions, on: connection)
         }
         if finished {
-            try await schedule(dayOf: context.calendar.day(after: day), on: connection)
+            try await schedule(dayOf: dependencies.calendar.day(after: day), on: connection)
         } else {
             try await schedule(dayOf: day, continuation: (payload.continuation ?? 0) + 1, partitions: partitions, on: connection)
         }
@@ -82,7 +82,7 @@ struct DailyRituals: Sendable {
     }
 
     func steps(for day: Date) -> [Step] {
-        let calendar = context.calendar
+        let calendar = dependencies.calendar
         let parts = calendar.calendar.dateComponents([.year, .month, .day], from: day)
         let (year, month, dayOfMonth) = (parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
         var steps: [Step] = []
@@ -124,7 +124,7 @@ struct DailyRituals: Sendable {
                 group.addTask {
                     let part = step.part(index, of: partitions)
                     while true {
-                        let done = try await context.transaction { try await sweep(part, on: $0) }
+                        let done = try await dependencies.transaction { try await sweep(part, on: $0) }
                         if done || ContinuousClock.now >= deadline { return done }
                     }
                 }
@@ -137,10 +137,10 @@ struct DailyRituals: Sendable {
     func sweep(_ step: Step, on connection: PostgresConnection) async throws -> Bool {
         // The progress row exists before it is locked, so a second firing of the same sweep (a
         // lapsed lease) waits here for the first to commit instead of repeating its batch.
-        try await connection.query("INSERT INTO sweeps (name) VALUES (\(step.name)) ON CONFLICT DO NOTHING", logger: context.logger)
+        try await connection.query("INSERT INTO sweeps (name) VALUES (\(step.name)) ON CONFLICT DO NOTHING", logger: dependencies.logger)
         var last: UUID?
         for try await (finishedAt, lastMember) in try await connection.query(
-            "SELECT finished_at, last_member_id FROM sweeps WHERE name = \(step.name) FOR UPDATE", logger: context.logger
+            "SELECT finished_at, last_member_id FROM sweeps WHERE name = \(step.name) FOR UPDATE", logger: dependencies.logger
         ).decode((Date?, UUID?).self) {
             if finishedAt != nil { return true }
             last = lastMember
@@ -149,13 +149,13 @@ struct DailyRituals: Sendable {
         let done = (result?.1 ?? 0) < batchSize
         try await connection.query(
             """
-            INSERT INTO sweeps (name, finished_at, last_member_id, processed) VALUES (\(step.name), \(done ? context.clock.now() : nil), \(result?.0 ?? last), \(result?.1 ?? 0))
+            INSERT INTO sweeps (name, finished_at, last_member_id, processed) VALUES (\(step.name), \(done ? dependencies.clock.now() : nil), \(result?.0 ?? last), \(result?.1 ?? 0))
             ON CONFLICT (name) DO UPDATE SET finished_at = EXCLUDED.finished_at, last_member_id = EXCLUDED.last_member_id,
                 processed = sweeps.processed + EXCLUDED.processed
             """,
-            logger: context.logger
+            logger: dependencies.logger
         )
-        if done { context.logger.info("sweep finished", metadata: ["sweep": "\(step.name)"]) }
+        if done { dependencies.logger.info("sweep finished", metadata: ["sweep": "\(step.name)"]) }
         return done
     }
 }

@@ -9,8 +9,8 @@ struct RitualStarter: Service {
     let rituals: DailyRituals
 
     func run() async throws {
-        try await rituals.context.transaction { connection in
-            try await rituals.schedule(dayOf: rituals.context.clock.now(), on: connection)
+        try await rituals.dependencies.transaction { connection in
+            try await rituals.schedule(dayOf: rituals.dependencies.clock.now(), on: connection)
         }
         try? await gracefulShutdown()
     }

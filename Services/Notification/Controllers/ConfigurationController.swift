@@ -7,40 +7,56 @@ extension Rule: ResponseEncodable {}
 
 /// HQ manages templates and routing rules: `/api/v1/templates/{key}` and `/api/v1/rules/{id}`.
 struct ConfigurationController: Sendable {
-    let desk: NotificationDesk
+    let dependencies: NotificationDependencies
 
     struct Templates: ResponseCodable, Sendable { let templates: [MessageTemplate] }
     struct Rules: ResponseCodable, Sendable { let rules: [Rule] }
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
-        let templates = api.group("templates").add(middleware: RoleGate(.hqAdmin))
-        templates.get { _, _ -> Templates in
-            Templates(templates: try await desk.transaction { try await desk.rules.templates(on: $0) })
+        api.group("templates").add(middleware: RoleGate(.hqAdmin))
+            .get(use: listTemplates)
+            .get("{key}", use: showTemplate)
+            .put("{key}", use: putTemplate)
+        api.group("rules").add(middleware: RoleGate(.hqAdmin))
+            .get(use: listRules)
+            .put("{id}", use: putRule)
+            .delete("{id}", use: deleteRule)
+    }
+
+    @Sendable func listTemplates(_ request: Request, context: AftercareRequestContext) async throws -> Templates {
+        Templates(templates: try await dependencies.transaction { try await dependencies.rules.templates(on: $0) })
+    }
+
+    @Sendable func showTemplate(_ request: Request, context: AftercareRequestContext) async throws -> MessageTemplate {
+        let key = try Self.key(context, "key")
+        guard let template = try await dependencies.transaction({ try await dependencies.rules.template(key, on: $0) }) else {
+            throw ProblemDetails.notFound("No such template.")
         }
-        templates.get("{key}") { _, context -> MessageTemplate in
-            let key = try Self.key(context, "key")
-            guard let template = try await desk.transaction({ try await desk.rules.template(key, on: $0) }) else { throw ProblemDetails.notFound("No such template.") }
-            return template
+        return template
+    }
+
+    @Sendable func putTemplate(_ request: Request, context: AftercareRequestContext) async throws -> MessageTemplate {
+        let key = try Self.key(context, "key")
+        let change = try await request.decodeJSON(as: TemplateRequest.self, context: context)
+        return try await dependencies.transaction { try await dependencies.rules.put(key, change, at: dependencies.clock.now(), on: $0) }
+    }
+
+    @Sendable func listRules(_ request: Request, context: AftercareRequestContext) async throws -> Rules {
+        Rules(rules: try await dependencies.transaction { try await dependencies.rules.rules(on: $0) })
+    }
+
+    @Sendable func putRule(_ request: Request, context: AftercareRequestContext) async throws -> Rule {
+        let id = try Self.key(context, "id")
+        let change = try await request.decodeJSON(as: RuleRequest.self, context: context)
+        return try await dependencies.transaction { try await dependencies.rules.put(change.rule(id: id), on: $0) }
+    }
+
+    @Sendable func deleteRule(_ request: Request, context: AftercareRequestContext) async throws -> Response {
+        let id = try Self.key(context, "id")
+        guard try await dependencies.transaction({ try await dependencies.rules.deleteRule(id, on: $0) }) else {
+            throw ProblemDetails.notFound("No such rule.")
         }
-        templates.put("{key}") { request, context -> MessageTemplate in
-            let key = try Self.key(context, "key")
-            let change = try await request.decodeJSON(as: TemplateRequest.self, context: context)
-            return try await desk.transaction { try await desk.rules.put(key, change, at: desk.clock.now(), on: $0) }
-        }
-        let rules = api.group("rules").add(middleware: RoleGate(.hqAdmin))
-        rules.get { _, _ -> Rules in
-            Rules(rules: try await desk.transaction { try await desk.rules.rules(on: $0) })
-        }
-        rules.put("{id}") { request, context -> Rule in
-            let id = try Self.key(context, "id")
-            let change = try await request.decodeJSON(as: RuleRequest.self, context: context)
-            return try await desk.transaction { try await desk.rules.put(change.rule(id: id), on: $0) }
-        }
-        rules.delete("{id}") { _, context -> Response in
-            let id = try Self.key(context, "id")
-            guard try await desk.transaction({ try await desk.rules.deleteRule(id, on: $0) }) else { throw ProblemDetails.notFound("No such rule.") }
-            return Response(status: .noContent)
-        }
+        return Response(status: .noContent)
     }
 
     /// Keys and ids are short slugs: `birthday_month`, `callback-created`.

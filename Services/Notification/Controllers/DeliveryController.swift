@@ -9,7 +9,7 @@ extension DeliveryPage: ResponseEncodable {}
 /// status and channel, within their scope (HQ all, a dealer admin their dealer's, managers
 /// and guides their store's). `GET /api/v1/deliveries/{id}` adds every attempt.
 struct DeliveryController: Sendable {
-    let desk: NotificationDesk
+    let dependencies: NotificationDependencies
 
     struct Detail: ResponseCodable, Sendable {
         let delivery: DeliveryView
@@ -17,20 +17,25 @@ struct DeliveryController: Sendable {
     }
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
-        let group = api.group("deliveries").add(middleware: RoleGate(.hqAdmin, .dealerAdmin, .storeManager, .guide, .service))
-        group.get { request, context -> DeliveryPage in
-            let filter = try Self.filter(request, caller: try context.requirePrincipal())
-            return try await desk.transaction { try await desk.log.search(filter, on: $0) }
-        }
-        group.get("{id}") { _, context -> Detail in
-            guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such delivery.") }
-            let caller = try context.requirePrincipal()
-            return try await desk.transaction { connection in
-                guard let (view, dealer) = try await desk.log.delivery(id, on: connection), Self.covers(caller, storeId: view.storeId, dealerId: dealer) else {
-                    throw ProblemDetails.notFound("No such delivery.")
-                }
-                return Detail(delivery: view, attempts: try await desk.log.attempts(of: id, on: connection))
+        api.group("deliveries").add(middleware: RoleGate(.hqAdmin, .dealerAdmin, .storeManager, .guide, .service))
+            .get(use: searchDeliveries)
+            .get("{id}", use: showDelivery)
+    }
+
+    @Sendable func searchDeliveries(_ request: Request, context: AftercareRequestContext) async throws -> DeliveryPage {
+        let filter = try Self.filter(request, caller: try context.requirePrincipal())
+        return try await dependencies.transaction { try await dependencies.log.search(filter, on: $0) }
+    }
+
+    @Sendable func showDelivery(_ request: Request, context: AftercareRequestContext) async throws -> Detail {
+        guard let id = context.parameters.id("id") else { throw ProblemDetails.notFound("No such delivery.") }
+        let caller = try context.requirePrincipal()
+        return try await dependencies.transaction { connection in
+            guard let (view, dealer) = try await dependencies.log.delivery(id, on: connection),
+                  Self.covers(caller, storeId: view.storeId, dealerId: dealer) else {
+                throw ProblemDetails.notFound("No such delivery.")
             }
+            return Detail(delivery: view, attempts: try await dependencies.log.attempts(of: id, on: connection))
         }
     }
 

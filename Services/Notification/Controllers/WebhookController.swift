@@ -5,7 +5,7 @@ import Hummingbird
 /// What providers call back with, through the brand's integration (a `service` token):
 /// delivery receipts, and members' SMS replies (an unsubscribe keyword such as "TD").
 struct WebhookController: Sendable {
-    let desk: NotificationDesk
+    let dependencies: NotificationDependencies
 
     struct Receipt: ValidatedRequest, Sendable {
         /// The delivery id we sent as `reference`.
@@ -36,22 +36,28 @@ struct WebhookController: Sendable {
     }
 
     func addRoutes(to api: RouterGroup<AftercareRequestContext>) {
-        let hooks = api.group("webhooks").add(middleware: RoleGate(.service))
-        hooks.post("delivery-receipts") { request, context -> Response in
-            let receipt = try await request.decodeJSON(as: Receipt.self, context: context)
-            guard let id = UUID(uuidString: receipt.reference) else { throw ProblemDetails.validation(field: "reference", "must be a UUID") }
-            let known = try await desk.transaction { connection in
-                if receipt.status == "delivered" { return try await desk.log.delivered(id, at: desk.clock.now(), on: connection) }
-                try await desk.courier.fail(deliveryId: id, reason: "provider receipt: \(receipt.detail ?? "undeliverable")", on: connection)
-                return try await desk.log.delivery(id, on: connection) != nil
-            }
-            guard known else { throw ProblemDetails.notFound("No such delivery.") }
-            return Response(status: .noContent)
+        api.group("webhooks").add(middleware: RoleGate(.service))
+            .post("delivery-receipts", use: recordReceipt)
+            .post("sms-replies", use: honourReply)
+    }
+
+    @Sendable func recordReceipt(_ request: Request, context: AftercareRequestContext) async throws -> Response {
+        let receipt = try await request.decodeJSON(as: Receipt.self, context: context)
+        guard let id = UUID(uuidString: receipt.reference) else { throw ProblemDetails.validation(field: "reference", "must be a UUID") }
+        let known = try await dependencies.transaction { connection in
+            if receipt.status == "delivered" { return try await dependencies.log.delivered(id, at: dependencies.clock.now(), on: connection) }
+            try await dependencies.courier.fail(deliveryId: id, reason: "provider receipt: \(receipt.detail ?? "undeliverable")", on: connection)
+            return try await dependencies.log.delivery(id, on: connection) != nil
         }
-        hooks.post("sms-replies") { request, context -> ReplyOutcome in
-            let reply = try await request.decodeJSON(as: Reply.self, context: context)
-            let members = try await desk.transaction { try await desk.recipients.honourReply(from: reply.from, text: reply.text, at: desk.clock.now(), on: $0) }
-            return ReplyOutcome(unsubscribed: !members.isEmpty, members: members.count)
+        guard known else { throw ProblemDetails.notFound("No such delivery.") }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func honourReply(_ request: Request, context: AftercareRequestContext) async throws -> ReplyOutcome {
+        let reply = try await request.decodeJSON(as: Reply.self, context: context)
+        let members = try await dependencies.transaction {
+            try await dependencies.recipients.honourReply(from: reply.from, text: reply.text, at: dependencies.clock.now(), on: $0)
         }
+        return ReplyOutcome(unsubscribed: !members.isEmpty, members: members.count)
     }
 }

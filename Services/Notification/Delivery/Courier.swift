@@ -74,7 +74,7 @@ struct Courier: Sendable {
                 return
             case .retryable(_, let detail):
                 lastProblem = "\(provider.name): \(detail)"
-                logger.warning("provider failed, trying the next", metadata: ["delivery_id": "\(delivery.id)", "provider": "\(provider.name)", "problem": "\(detail)"])
+                logger.warning("provider failed, trying the next", metadata: ["delivery_id": "\(delivery.id.lowercasedString)", "provider": "\(provider.name)", "problem": "\(detail)"])
             }
         }
         guard attempt < settings.maxAttempts else {
@@ -193,7 +193,7 @@ struct Courier: Sendable {
         _ id: UUID, eventId: UUID, eventType: String, recipientId: String, channel: MessageChannel, reason: String, attempts: Int, on connection: PostgresConnection
     ) async throws {
         let now = clock.now()
-        logger.warning("delivery failed", metadata: ["delivery_id": "\(id)", "channel": "\(channel.rawValue)", "reason": "\(reason)"])
+        logger.warning("delivery failed", metadata: ["delivery_id": "\(id.lowercasedString)", "channel": "\(channel.rawValue)", "reason": "\(reason)"])
         try await outbox.record(
             DeliveryFailed(deliveryId: id, eventId: eventId, eventType: eventType, recipientId: recipientId, channel: channel,
                            reason: String(reason.prefix(500)), attempts: attempts, failedAt: now),

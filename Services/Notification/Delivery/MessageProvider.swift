@@ -48,7 +48,7 @@ struct RecordingProvider: MessageProvider {
 
     func send(_ message: OutgoingMessage) async -> ProviderOutcome {
         logger.info("message recorded, not sent", metadata: [
-            "delivery_id": "\(message.deliveryId)", "channel": "\(message.channel.rawValue)", "template": "\(message.templateKey)",
+            "delivery_id": "\(message.deliveryId.lowercasedString)", "channel": "\(message.channel.rawValue)", "template": "\(message.templateKey)",
         ])
         return .accepted(messageId: "recorded-\(message.deliveryId.uuidString.lowercased())")
     }

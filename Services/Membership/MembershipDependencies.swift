@@ -1,17 +1,16 @@
+import AftercareMessaging
 import AftercarePersistence
-import Foundation
 import Logging
 import PostgresNIO
 
-/// What the controllers work through: the database, business time and the repositories.
-struct NotificationDesk: Sendable {
+/// What the membership repositories and rituals share: the database, the outbox their
+/// events go through, business time, and the loyalty settings.
+struct MembershipDependencies: Sendable {
     let database: PostgresClient
+    let outbox: Outbox
     let clock: any BusinessClock
-    let rules: RuleBook
-    let log: DeliveryLog
-    let preferences: Preferences
-    let recipients: Recipients
-    let courier: Courier
+    let calendar: PointsCalendar
+    let pointsPerUnit: Double
     let logger: Logger
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
