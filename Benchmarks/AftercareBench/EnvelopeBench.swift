@@ -14,18 +14,28 @@ struct EnvelopeBench: AsyncParsableCommand {
         let padding = String(repeating: "p", count: 200)
         let bodies = try (0..<1000).map { n in
             let metadata = EventMetadata(
-                eventID: UUID(), type: BenchEvent.eventType, schemaVersion: 1, occurredAt: Date(), producer: "bench",
-                correlationID: UUID(), causationID: nil, aggregateID: "member-\(n)", aggregateSequence: Int64(n + 1)
+                eventID: UUID(),
+                type: BenchEvent.eventType,
+                schemaVersion: 1,
+                occurredAt: Date(),
+                producer: "bench",
+                correlationID: UUID(),
+                causationID: nil,
+                aggregateID: "member-\(n)",
+                aggregateSequence: Int64(n + 1)
             )
             return try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: BenchEvent(n: n, padding: padding)))
         }
         let arrays = bodies.map { Array($0) }
         let decoding = try time { try EventCoding.decoder().decode(EventEnvelope<BenchEvent>.self, from: bodies[$0 % bodies.count]).payload.n }
         let reading = try time { try EnvelopeReader.read(BenchEvent.self, from: arrays[$0 % arrays.count]).payload.n }
-        Bench.printTable("Envelope decoding (\(bodies[0].count)-byte envelopes, µs per event, \(events) events)", [
-            ("JSONDecoder, the whole envelope", decoding),
-            ("EnvelopeReader: metadata by hand, payload by JSONDecoder", reading),
-        ])
+        Bench.printTable(
+            "Envelope decoding (\(bodies[0].count)-byte envelopes, µs per event, \(events) events)",
+            [
+                ("JSONDecoder, the whole envelope", decoding),
+                ("EnvelopeReader: metadata by hand, payload by JSONDecoder", reading),
+            ]
+        )
     }
 
     /// Average µs per call of `read` over `events` calls.

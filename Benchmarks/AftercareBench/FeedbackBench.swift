@@ -17,7 +17,10 @@ import Synchronization
 /// - with `openTasks` open callback tasks whose deadlines fall due over `spread` seconds,
 ///   the lag from each deadline to its `feedback.callback.escalated` event (p50/p99/max).
 struct FeedbackBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "feedback", abstract: "Complaints/s, request → callback-created p99, escalation lag with 10,000 open tasks.")
+    static let configuration = CommandConfiguration(
+        commandName: "feedback",
+        abstract: "Complaints/s, request → callback-created p99, escalation lag with 10,000 open tasks."
+    )
 
     @Option(help: "Complaints to open over HTTP.") var complaints = 2_000
     @Option(help: "Concurrent complaint requests.") var concurrency = 8
@@ -42,8 +45,19 @@ struct FeedbackBench: AsyncParsableCommand {
             let seen = EventArrivals()
             let broker = try AMQPSettings(url: try Bench.environment("AFTERCARE_TEST_AMQP_URL"))
             let listener = "bench-feedback-" + UUID().uuidString.lowercased().prefix(8)
-            let topology = EventBus.consumerTopology(service: listener, eventTypes: [CallbackCreated.eventType, CallbackEscalated.eventType], retryDelays: [])
-            let consumer = AMQPConsumer(settings: broker, name: listener, queue: EventBus.queue(for: listener), prefetch: 1000, topology: topology, logger: Bench.logger) { delivery in
+            let topology = EventBus.consumerTopology(
+                service: listener,
+                eventTypes: [CallbackCreated.eventType, CallbackEscalated.eventType],
+                retryDelays: []
+            )
+            let consumer = AMQPConsumer(
+                settings: broker,
+                name: listener,
+                queue: EventBus.queue(for: listener),
+                prefetch: 1000,
+                topology: topology,
+                logger: Bench.logger
+            ) { delivery in
                 seen.record(delivery)
                 return .acknowledge
             }
@@ -53,14 +67,16 @@ struct FeedbackBench: AsyncParsableCommand {
                 defer { tasks.cancelAll() }
                 try await Task.sleep(for: .seconds(2))  // the listener's queue is bound
 
-                var startKiB = Bench.residentKiB(process.processIdentifier), peakKiB = startKiB
+                var startKiB = Bench.residentKiB(process.processIdentifier)
+                var peakKiB = startKiB
                 // 1. Complaints over HTTP, each timed to its callback-created event.
                 let opening = ContinuousClock.now
                 try await withThrowingTaskGroup(of: Void.self) { lanes in
                     for lane in 0..<concurrency {
                         lanes.addTask {
                             for index in stride(from: lane, to: complaints, by: concurrency) {
-                                let body = #"{"memberId": "bench-m-\#(index)", "channel": "hotline", "category": "product_quality", "severity": "high", "description": "Bench complaint \#(index)"}"#
+                                let body =
+                                    #"{"memberId": "bench-m-\#(index)", "channel": "hotline", "category": "product_quality", "severity": "high", "description": "Bench complaint \#(index)"}"#
                                 let began = Date()
                                 let (status, answer) = try await Bench.postReading(http, "\(base)/api/v1/complaints", token: staff, body: body)
                                 guard status == 201, let opened = try? JSONDecoder().decode(Opened.self, from: answer) else {
@@ -74,7 +90,11 @@ struct FeedbackBench: AsyncParsableCommand {
                 }
                 let openingTime = ContinuousClock.now - opening
                 try await Bench.waitFor("callback-created events", timeout: .seconds(120)) { seen.created.withLock { $0.count } >= complaints }
-                let created = seen.sent.withLock { sent in seen.created.withLock { arrived in sent.compactMap { id, began in arrived[id].map { Bench.duration($0.timeIntervalSince(began)) } } } }.sorted()
+                let created = seen.sent.withLock { sent in
+                    seen.created.withLock { arrived in
+                        sent.compactMap { id, began in arrived[id].map { Bench.duration($0.timeIntervalSince(began)) } }
+                    }
+                }.sorted()
 
                 // 2. Open tasks whose deadlines fall due over the next `spread` seconds.
                 let firstDue = Date().addingTimeInterval(15)
@@ -83,19 +103,24 @@ struct FeedbackBench: AsyncParsableCommand {
                     peakKiB = max(peakKiB, Bench.residentKiB(process.processIdentifier))
                     return seen.escalated.withLock { arrived in dueByTask.keys.allSatisfy { arrived[$0] != nil } }
                 }
-                let lags = seen.escalated.withLock { arrived in dueByTask.compactMap { task, due in arrived[task].map { Bench.duration($0.timeIntervalSince(due)) } } }.sorted()
+                let lags = seen.escalated.withLock { arrived in
+                    dueByTask.compactMap { task, due in arrived[task].map { Bench.duration($0.timeIntervalSince(due)) } }
+                }.sorted()
                 let endKiB = Bench.residentKiB(process.processIdentifier)
                 if startKiB == 0 { startKiB = endKiB }
 
-                Bench.printTable("feedback: \(complaints) complaints over HTTP, then \(openTasks) open tasks falling due over \(spread) s", [
-                    ("complaints opened (\(concurrency) concurrent)", Bench.perSecond(complaints, openingTime) + " /s"),
-                    ("request → callback.created p50", Bench.percentile(created, 50)),
-                    ("request → callback.created p99", Bench.percentile(created, 99)),
-                    ("deadline → callback.escalated p50", Bench.percentile(lags, 50)),
-                    ("deadline → callback.escalated p99", Bench.percentile(lags, 99)),
-                    ("deadline → callback.escalated max", lags.last.map(Bench.milliseconds) ?? "n/a"),
-                    ("service RSS start / peak / end (MiB)", "\(startKiB / 1024) / \(peakKiB / 1024) / \(endKiB / 1024)"),
-                ])
+                Bench.printTable(
+                    "feedback: \(complaints) complaints over HTTP, then \(openTasks) open tasks falling due over \(spread) s",
+                    [
+                        ("complaints opened (\(concurrency) concurrent)", Bench.perSecond(complaints, openingTime) + " /s"),
+                        ("request → callback.created p50", Bench.percentile(created, 50)),
+                        ("request → callback.created p99", Bench.percentile(created, 99)),
+                        ("deadline → callback.escalated p50", Bench.percentile(lags, 50)),
+                        ("deadline → callback.escalated p99", Bench.percentile(lags, 99)),
+                        ("deadline → callback.escalated max", lags.last.map(Bench.milliseconds) ?? "n/a"),
+                        ("service RSS start / peak / end (MiB)", "\(startKiB / 1024) / \(peakKiB / 1024) / \(endKiB / 1024)"),
+                    ]
+                )
                 await group.triggerGracefulShutdown()
             }
             try? await Bench.cleanUp(broker: broker, topology: topology)
@@ -147,7 +172,8 @@ struct FeedbackBench: AsyncParsableCommand {
             try await client.query(PostgresQuery(unsafeSQL: statement), logger: Bench.logger)
         }
         var due: [UUID: Date] = [:]
-        for try await (task, at) in try await client.query("SELECT task_id, due_at FROM bench_tasks", logger: Bench.logger).decode((UUID, Date).self) {
+        for try await (task, at) in try await client.query("SELECT task_id, due_at FROM bench_tasks", logger: Bench.logger).decode((UUID, Date).self)
+        {
             due[task] = at
         }
         return due
@@ -169,7 +195,8 @@ final class EventArrivals: Sendable {
             guard let event = try? decoder.decode(EventEnvelope<CallbackCreated>.self, from: Data(delivery.body)) else { return }
             created.withLock { $0[event.payload.complaintId] = $0[event.payload.complaintId] ?? now }
         case CallbackEscalated.eventType:
-            guard let event = try? decoder.decode(EventEnvelope<CallbackEscalated>.self, from: Data(delivery.body)), event.payload.fromLevel == .guide else { return }
+            guard let event = try? decoder.decode(EventEnvelope<CallbackEscalated>.self, from: Data(delivery.body)), event.payload.fromLevel == .guide
+            else { return }
             escalated.withLock { $0[event.payload.taskId] = $0[event.payload.taskId] ?? now }
         default:
             return

@@ -16,7 +16,8 @@ import PostgresNIO
 /// with yesterday as the clearing date).
 struct MembershipBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "membership", abstract: "Lookup p99, purchases/s, the 30-day reminder and the clearing over N members."
+        commandName: "membership",
+        abstract: "Lookup p99, purchases/s, the 30-day reminder and the clearing over N members."
     )
 
     @Option(help: "Members to seed.") var members = 1_500_000
@@ -33,7 +34,9 @@ struct MembershipBench: AsyncParsableCommand {
         let day = { (offset: Int) in calendar.date(byAdding: .day, value: offset, to: today) ?? today.addingTimeInterval(Double(offset) * 86_400) }
         // A clearing is the first instant after its date: yesterday's is now, and the one 30
         // days away (the reminder's) belongs to the date 29 days from now.
-        let clearingDate = Self.monthDay(day(-1), calendar), reminded = day(30), reminderDate = Self.monthDay(day(29), calendar)
+        let clearingDate = Self.monthDay(day(-1), calendar)
+        let reminded = day(30)
+        let reminderDate = Self.monthDay(day(29), calendar)
         // For the lookups and purchases, a clearing date no rule acts on today (no reminder,
         // no clearing), so they are timed on a service doing nothing else.
         let quietDate = Self.monthDay(day(100), calendar)
@@ -50,7 +53,13 @@ struct MembershipBench: AsyncParsableCommand {
             let seeded = try await seed(client, expiring: reminded)
             let tokens = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
             let token = try await tokens.sign(subject: "bench", role: .hqAdmin, validFor: .seconds(7200))
-            let guideToken = try await tokens.sign(subject: "bench-g", role: .guide, dealerID: "bench-d", storeID: "bench-s", validFor: .seconds(7200))
+            let guideToken = try await tokens.sign(
+                subject: "bench-g",
+                role: .guide,
+                dealerID: "bench-d",
+                storeID: "bench-s",
+                validFor: .seconds(7200)
+            )
 
             let quiet = try start(url: url, port: port, secret: secret, clearingDate: quietDate)
             defer { Bench.stop(quiet) }
@@ -62,13 +71,26 @@ struct MembershipBench: AsyncParsableCommand {
             // Today's ritual ran on each start before; it is reset, and the service started
             // with a clearing date that makes today the day it times. The reminder day is done
             // when it scheduled tomorrow's ritual.
-            let label = { (day: Date) in String(format: "%04d-%02d-%02d", calendar.component(.year, from: day), calendar.component(.month, from: day), calendar.component(.day, from: day)) }
+            let label = { (day: Date) in
+                String(
+                    format: "%04d-%02d-%02d",
+                    calendar.component(.year, from: day),
+                    calendar.component(.month, from: day),
+                    calendar.component(.day, from: day)
+                )
+            }
             try await resetRituals(client)
             let reminder = try await timeRitual(
-                client, http, base, start(url: url, port: port, secret: secret, clearingDate: reminderDate),
+                client,
+                http,
+                base,
+                start(url: url, port: port, secret: secret, clearingDate: reminderDate),
                 done: "SELECT count(*) FROM scheduled_jobs WHERE unique_key = 'membership-daily-\(label(day(1)))'"
             )
-            let remindedMembers = try await Bench.count(client, "SELECT COALESCE(sum(processed), 0)::int8 FROM sweeps WHERE starts_with(name, 'expiring-\(label(reminded))-30')")
+            let remindedMembers = try await Bench.count(
+                client,
+                "SELECT COALESCE(sum(processed), 0)::int8 FROM sweeps WHERE starts_with(name, 'expiring-\(label(reminded))-30')"
+            )
 
             // The seeded lots now expire at today's clearing. The update moved them around
             // their pages, so the table is rewritten (with its fill factor) and vacuumed, as
@@ -80,7 +102,10 @@ struct MembershipBench: AsyncParsableCommand {
             // The clearing is swept in id ranges (sweeps `clearing-<day>-p1of4` …); the tier
             // review starts once every one of them finished.
             let clearing = try await timeRitual(
-                client, http, base, start(url: url, port: port, secret: secret, clearingDate: clearingDate),
+                client,
+                http,
+                base,
+                start(url: url, port: port, secret: secret, clearingDate: clearingDate),
                 done: """
                     SELECT count(*) FROM sweeps WHERE starts_with(name, 'tier-review-\(label(today))')
                         AND NOT EXISTS (SELECT 1 FROM sweeps WHERE starts_with(name, 'clearing-\(label(today))') AND finished_at IS NULL)
@@ -88,17 +113,20 @@ struct MembershipBench: AsyncParsableCommand {
             )
             let expired = try await Bench.count(client, "SELECT count(*) FROM points_ledger WHERE kind = 'expire'")
 
-            Bench.printTable("membership over \(seeded) members", [
-                ("lookup by phone p50", Bench.milliseconds(latencies[latencies.count / 2])),
-                ("lookup by phone p99", Bench.milliseconds(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])),
-                ("purchases recorded (\(concurrency) concurrent)", Bench.perSecond(purchased, purchasing)),
-                ("30-day reminder sweep (\(remindedMembers) members reminded)", Bench.seconds(reminder.swept)),
-                ("… and all its events confirmed by the broker", Bench.seconds(reminder.published)),
-                ("service RSS, reminder start / peak / all published (MiB)", reminder.memory),
-                ("year-end clearing (\(expired) members expired)", Bench.seconds(clearing.swept)),
-                ("… and all its events confirmed by the broker", Bench.seconds(clearing.published)),
-                ("service RSS, clearing start / peak / all published (MiB)", clearing.memory),
-            ])
+            Bench.printTable(
+                "membership over \(seeded) members",
+                [
+                    ("lookup by phone p50", Bench.milliseconds(latencies[latencies.count / 2])),
+                    ("lookup by phone p99", Bench.milliseconds(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])),
+                    ("purchases recorded (\(concurrency) concurrent)", Bench.perSecond(purchased, purchasing)),
+                    ("30-day reminder sweep (\(remindedMembers) members reminded)", Bench.seconds(reminder.swept)),
+                    ("… and all its events confirmed by the broker", Bench.seconds(reminder.published)),
+                    ("service RSS, reminder start / peak / all published (MiB)", reminder.memory),
+                    ("year-end clearing (\(expired) members expired)", Bench.seconds(clearing.swept)),
+                    ("… and all its events confirmed by the broker", Bench.seconds(clearing.published)),
+                    ("service RSS, clearing start / peak / all published (MiB)", clearing.memory),
+                ]
+            )
         }
     }
 
@@ -129,7 +157,13 @@ struct MembershipBench: AsyncParsableCommand {
         }
         let published = ContinuousClock.now - started
         let endKiB = Bench.residentKiB(service.processIdentifier)
-        return RitualTiming(swept: swept, published: published, startKiB: startKiB == 0 ? endKiB : startKiB, peakKiB: max(peakKiB, endKiB), endKiB: endKiB)
+        return RitualTiming(
+            swept: swept,
+            published: published,
+            startKiB: startKiB == 0 ? endKiB : startKiB,
+            peakKiB: max(peakKiB, endKiB),
+            endKiB: endKiB
+        )
     }
 
     /// Forgets the days' rituals (their sweeps, timers and events), so the next start runs
@@ -161,13 +195,16 @@ struct MembershipBench: AsyncParsableCommand {
 
     /// One purchase each for the first members, `concurrency` requests at a time.
     func recordPurchases(_ client: PostgresClient, _ http: HTTPClient, _ base: String, token: String) async throws -> (Int, Duration) {
-        let memberIDs = try await client.query("SELECT id FROM members ORDER BY id LIMIT \(purchases)", logger: Bench.logger).collect().map { try $0.decode(UUID.self) }
+        let memberIDs = try await client.query("SELECT id FROM members ORDER BY id LIMIT \(purchases)", logger: Bench.logger).collect().map {
+            try $0.decode(UUID.self)
+        }
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in 0..<concurrency {
                 group.addTask {
                     for index in stride(from: lane, to: memberIDs.count, by: concurrency) {
-                        let body = #"{"orderId": "bench-\#(index)", "amountCents": 129900, "items": [{"sku": "M-1", "category": "mattress", "quantity": 1, "amountCents": 129900}]}"#
+                        let body =
+                            #"{"orderId": "bench-\#(index)", "amountCents": 129900, "items": [{"sku": "M-1", "category": "mattress", "quantity": 1, "amountCents": 129900}]}"#
                         let status = try await Bench.post(http, "\(base)/api/v1/members/\(memberIDs[index])/purchases", token: token, body: body)
                         guard status == 201 else { throw ValidationErrorMessage("purchase answered \(status)") }
                     }

@@ -36,25 +36,35 @@ struct MessagingBench: AsyncParsableCommand {
         // Single runs of either measurement differ by a quarter from one minute to the next
         // on this machine, so the ratio compares each end-to-end run with the raw pipeline
         // run just before it, over several rounds.
-        var pipelineRates: [Double] = [], shapedRates: [Double] = [], endToEndRates: [Double] = []
+        var pipelineRates: [Double] = []
+        var shapedRates: [Double] = []
+        var endToEndRates: [Double] = []
         for round in 0..<max(1, rounds) {
             pipelineRates.append(Double(messagesPerSecond: rawMessages, try await rawPipeline(broker: broker, queue: "bench.pipe.\(id).\(round)")))
-            shapedRates.append(Double(messagesPerSecond: rawMessages, try await rawPipeline(broker: broker, queue: "bench.shaped.\(id).\(round)", shapedLikeEvents: true)))
+            shapedRates.append(
+                Double(
+                    messagesPerSecond: rawMessages,
+                    try await rawPipeline(broker: broker, queue: "bench.shaped.\(id).\(round)", shapedLikeEvents: true)
+                )
+            )
             let times = try await pipeline(broker: broker, service: "bench\(id)r\(round)", handlerWrites: false, stagesAlone: false)
             endToEndRates.append(Double(messagesPerSecond: events, times.together))
         }
         let ratios = zip(endToEndRates, pipelineRates).map { $0 / $1 }
         let shapedRatios = zip(endToEndRates, shapedRates).map { $0 / $1 }
         let endToEndRows = try await endToEnd(broker: broker, service: "bench\(id)")
-        Bench.printTable("Messaging (\(ProcessInfo.processInfo.activeProcessorCount) cores, persistent ~500-byte JSON messages)", [
-            ("raw publish, confirms per 500 (msg/s)", publishRate),
-            ("raw consume, ack each (msg/s)", consumeRate),
-            ("raw pipeline, publish + consume at once (msg/s)", Self.spread(pipelineRates)),
-            ("end-to-end outbox→inbox, same rounds (events/s)", Self.spread(endToEndRates)),
-            ("end-to-end ÷ raw pipeline, by round", Self.spread(ratios.map { $0 * 100 }, unit: " %")),
-            ("raw pipeline, events' shape: topic exchange, relay's properties (msg/s)", Self.spread(shapedRates)),
-            ("end-to-end ÷ raw pipeline of the events' shape, by round", Self.spread(shapedRatios.map { $0 * 100 }, unit: " %")),
-        ] + endToEndRows)
+        Bench.printTable(
+            "Messaging (\(ProcessInfo.processInfo.activeProcessorCount) cores, persistent ~500-byte JSON messages)",
+            [
+                ("raw publish, confirms per 500 (msg/s)", publishRate),
+                ("raw consume, ack each (msg/s)", consumeRate),
+                ("raw pipeline, publish + consume at once (msg/s)", Self.spread(pipelineRates)),
+                ("end-to-end outbox→inbox, same rounds (events/s)", Self.spread(endToEndRates)),
+                ("end-to-end ÷ raw pipeline, by round", Self.spread(ratios.map { $0 * 100 }, unit: " %")),
+                ("raw pipeline, events' shape: topic exchange, relay's properties (msg/s)", Self.spread(shapedRates)),
+                ("end-to-end ÷ raw pipeline of the events' shape, by round", Self.spread(shapedRatios.map { $0 * 100 }, unit: " %")),
+            ] + endToEndRows
+        )
     }
 
     /// "median (min–max, n rounds)".
@@ -95,8 +105,13 @@ struct MessagingBench: AsyncParsableCommand {
             let batch = (sent..<min(sent + batchSize, rawMessages)).map { n in
                 shapedLikeEvents
                     ? AMQPOutgoingMessage(
-                        exchange: Self.shapedExchange, routingKey: BenchEvent.eventType, body: Self.envelopeSizedBody, messageID: "\(queue)-\(n)",
-                        type: BenchEvent.eventType, correlationID: Self.correlationID, appID: "bench",
+                        exchange: Self.shapedExchange,
+                        routingKey: BenchEvent.eventType,
+                        body: Self.envelopeSizedBody,
+                        messageID: "\(queue)-\(n)",
+                        type: BenchEvent.eventType,
+                        correlationID: Self.correlationID,
+                        appID: "bench",
                         headers: [EventHeader.aggregateID: .string("member-\(n % 1000)")]
                     )
                     : AMQPOutgoingMessage(exchange: "", routingKey: queue, body: Self.body, messageID: "\(queue)-\(n)", type: "bench.raw")
@@ -178,7 +193,9 @@ struct MessagingBench: AsyncParsableCommand {
     func pipeline(broker: AMQPSettings, service: String, handlerWrites: Bool, stagesAlone: Bool = true) async throws -> PipelineTimes {
         try await Bench.withDatabase { client in
             try await MigrationRunner(
-                migrations: PlatformSchema.migrations + [Migration("bench-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")],
+                migrations: PlatformSchema.migrations + [
+                    Migration("bench-effects", "CREATE TABLE effects (event_id uuid NOT NULL, n integer NOT NULL)")
+                ],
                 logger: Bench.logger
             ).run(on: client)
             let outbox = Outbox(producer: service, logger: Bench.logger)
@@ -189,7 +206,10 @@ struct MessagingBench: AsyncParsableCommand {
             var subscriptions = EventSubscriptions()
             subscriptions.on(BenchEvent.self) { envelope, connection in
                 if handlerWrites {
-                    try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))", logger: Bench.logger)
+                    try await connection.query(
+                        "INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))",
+                        logger: Bench.logger
+                    )
                 }
                 handled.add()
             }
@@ -211,11 +231,20 @@ struct MessagingBench: AsyncParsableCommand {
             relaySettings.batchSize = relayBatch
             let makeRelay = { OutboxRelay(database: client, publisher: publisher, producer: service, settings: relaySettings, logger: Bench.logger) }
             let makeConsumer = {
-                EventConsumer(service: service, subscriptions: subscriptions, database: client, publisher: publisher, broker: broker, settings: settings, logger: Bench.logger)
+                EventConsumer(
+                    service: service,
+                    subscriptions: subscriptions,
+                    database: client,
+                    publisher: publisher,
+                    broker: broker,
+                    settings: settings,
+                    logger: Bench.logger
+                )
             }
             let total = events
             let together = try await Bench.measure([makeRelay(), makeConsumer()]) { try await inboxHolds(total) }
-            var relayAlone = Duration.zero, consumerAlone = Duration.zero
+            var relayAlone = Duration.zero
+            var consumerAlone = Duration.zero
             if stagesAlone {
                 try await recordEvents(events..<2 * events, client: client, outbox: outbox)
                 relayAlone = try await Bench.measure([makeRelay()]) {

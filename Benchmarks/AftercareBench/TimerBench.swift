@@ -27,12 +27,15 @@ struct TimerBench: AsyncParsableCommand {
             )
             let (p50, p99, maxLag) = try await lag(client)
             let rate = try await throughput(client)
-            Bench.printTable("Timers (\(pending) jobs pending)", [
-                ("firing lag p50 (\(due) jobs over \(spreadSeconds) s)", p50),
-                ("firing lag p99", p99),
-                ("firing lag max", maxLag),
-                ("jobs fired per second (\(backlog) due at once)", rate),
-            ])
+            Bench.printTable(
+                "Timers (\(pending) jobs pending)",
+                [
+                    ("firing lag p50 (\(due) jobs over \(spreadSeconds) s)", p50),
+                    ("firing lag p99", p99),
+                    ("firing lag max", maxLag),
+                    ("jobs fired per second (\(backlog) due at once)", rate),
+                ]
+            )
         }
     }
 
@@ -47,10 +50,16 @@ struct TimerBench: AsyncParsableCommand {
             logger: Bench.logger
         )
         let lags = Mutex<[Double]>([])
-        let worker = JobWorker(database: client, handlers: ["measure": { job, _ in
-            let lag = Date().timeIntervalSince(job.dueAt)
-            lags.withLock { $0.append(lag) }
-        }], logger: Bench.logger)
+        let worker = JobWorker(
+            database: client,
+            handlers: [
+                "measure": { job, _ in
+                    let lag = Date().timeIntervalSince(job.dueAt)
+                    lags.withLock { $0.append(lag) }
+                }
+            ],
+            logger: Bench.logger
+        )
         _ = try await Bench.measure([worker]) { lags.withLock { $0.count } >= due }
         let sorted = lags.withLock { $0 }.sorted()
         func percentile(_ p: Double) -> String {

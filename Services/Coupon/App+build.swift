@@ -1,5 +1,5 @@
-import Foundation
 import AftercareRuntime
+import Foundation
 import Hummingbird
 
 /// Wires the coupon service. Tests call this too, with their own configuration.

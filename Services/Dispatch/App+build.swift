@@ -1,5 +1,5 @@
-import Foundation
 import AftercareRuntime
+import Foundation
 import Hummingbird
 
 /// Wires the dispatch service. Tests call this too, with their own configuration.

@@ -33,7 +33,9 @@ struct LoyaltySettings: Sendable {
 /// Wires the membership service. Tests call this too, with their own configuration and a
 /// business clock they move by hand.
 func buildApplication(
-    configuration: ServiceConfiguration, loyalty: LoyaltySettings = LoyaltySettings(), clock: any BusinessClock = SystemBusinessClock()
+    configuration: ServiceConfiguration,
+    loyalty: LoyaltySettings = LoyaltySettings(),
+    clock: any BusinessClock = SystemBusinessClock()
 ) async -> some ApplicationProtocol {
     let logger = Logger(label: configuration.service.name)
     let platform = await ServicePlatform(configuration: configuration, migrations: MembershipMigrations.all, clock: clock, logger: logger)
@@ -49,8 +51,12 @@ func buildApplication(
 /// daily rituals the timers run.
 func buildRouter(platform: ServicePlatform, loyalty: LoyaltySettings) -> (Router<AftercareRequestContext>, DailyRituals) {
     let dependencies = MembershipDependencies(
-        database: platform.database, outbox: platform.outbox, clock: platform.clock, calendar: loyalty.calendar,
-        pointsPerUnit: loyalty.pointsPerUnit, logger: platform.logger
+        database: platform.database,
+        outbox: platform.outbox,
+        clock: platform.clock,
+        calendar: loyalty.calendar,
+        pointsPerUnit: loyalty.pointsPerUnit,
+        logger: platform.logger
     )
     let router = platform.makeRouter()
     platform.serveOpenAPI(from: .module, on: router)

@@ -1,9 +1,9 @@
-import Foundation
 import AftercareContracts
 import AftercareMessaging
 import AftercarePersistence
 import AftercareRuntime
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
@@ -11,18 +11,25 @@ import PostgresNIO
 /// Wires the notification service. Tests call this too, with their own configuration,
 /// providers pointed at a local HTTP server, and a business clock they move by hand.
 func buildApplication(
-    configuration: ServiceConfiguration, settings: NotificationSettings = NotificationSettings(), clock: any BusinessClock = SystemBusinessClock()
+    configuration: ServiceConfiguration,
+    settings: NotificationSettings = NotificationSettings(),
+    clock: any BusinessClock = SystemBusinessClock()
 ) async -> some ApplicationProtocol {
     let logger = Logger(label: configuration.service.name)
     let recipients = Recipients(logger: logger)
     let planner = DeliveryPlanner(recipients: recipients, rules: RuleBook(logger: logger), settings: settings, clock: clock, logger: logger)
     let platform = await ServicePlatform(
-        configuration: configuration, migrations: NotificationMigrations.all,
-        subscriptions: NotificationSubscriptions.make(recipients: recipients, planner: planner), clock: clock, logger: logger
+        configuration: configuration,
+        migrations: NotificationMigrations.all,
+        subscriptions: NotificationSubscriptions.make(recipients: recipients, planner: planner),
+        clock: clock,
+        logger: logger
     )
     let (router, dependencies) = buildRouter(platform: platform, settings: settings)
     return platform.makeApplication(
-        router: router, jobs: [DeliveryPlanner.sendJob: dependencies.courier.send], backgroundServices: [dependencies.courier.journal]
+        router: router,
+        jobs: [DeliveryPlanner.sendJob: dependencies.courier.send],
+        backgroundServices: [dependencies.courier.journal]
     )
 }
 
@@ -34,10 +41,23 @@ func buildRouter(platform: ServicePlatform, settings: NotificationSettings) -> (
     // transaction's connection while it records, and must never wait for the main pool.
     var journal = platform.configuration.database
     journal.options.maximumConnections = 2
-    let courier = Courier(journal: PostgresClient(configuration: journal, backgroundLogger: logger), providers: providers(settings, logger: logger), outbox: platform.outbox, settings: settings, clock: platform.clock, logger: logger)
+    let courier = Courier(
+        journal: PostgresClient(configuration: journal, backgroundLogger: logger),
+        providers: providers(settings, logger: logger),
+        outbox: platform.outbox,
+        settings: settings,
+        clock: platform.clock,
+        logger: logger
+    )
     let dependencies = NotificationDependencies(
-        database: platform.database, clock: platform.clock, rules: RuleBook(logger: logger), log: DeliveryLog(logger: logger),
-        preferences: Preferences(logger: logger), recipients: Recipients(logger: logger), courier: courier, logger: logger
+        database: platform.database,
+        clock: platform.clock,
+        rules: RuleBook(logger: logger),
+        log: DeliveryLog(logger: logger),
+        preferences: Preferences(logger: logger),
+        recipients: Recipients(logger: logger),
+        courier: courier,
+        logger: logger
     )
     let router = platform.makeRouter()
     platform.serveOpenAPI(from: .module, on: router)
@@ -55,7 +75,9 @@ func providers(_ settings: NotificationSettings, logger: Logger) -> ChannelProvi
     func chain(_ channel: MessageChannel, _ primary: ProviderEndpoint?, _ failover: ProviderEndpoint?) -> [any MessageProvider] {
         let prefix = channel == .sms ? "sms" : "oa"
         guard let primary else { return [RecordingProvider(name: "\(prefix)-recorder", logger: logger)] }
-        var chain: [any MessageProvider] = [HTTPGatewayProvider(name: "\(prefix)-primary", endpoint: primary, timeout: settings.providerTimeout, client: .shared)]
+        var chain: [any MessageProvider] = [
+            HTTPGatewayProvider(name: "\(prefix)-primary", endpoint: primary, timeout: settings.providerTimeout, client: .shared)
+        ]
         if let failover {
             chain.append(HTTPGatewayProvider(name: "\(prefix)-failover", endpoint: failover, timeout: settings.providerTimeout, client: .shared))
         }

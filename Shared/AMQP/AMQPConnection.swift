@@ -60,7 +60,13 @@ final class AMQPConnection {
         // reading what this connection publishes (see `isBlocked`).
         try check(
             aftercare_amqp_login_plain(
-                state, settings.virtualHost, 0, 131_072, Int32(settings.heartbeatSeconds), settings.user, settings.password
+                state,
+                settings.virtualHost,
+                0,
+                131_072,
+                Int32(settings.heartbeatSeconds),
+                settings.user,
+                settings.password
             ),
             "login"
         )
@@ -74,7 +80,17 @@ final class AMQPConnection {
         for exchange in topology.exchanges {
             let arena = CAllocations()
             let passive: amqp_boolean_t = exchange.passive ? 1 : 0
-            _ = amqp_exchange_declare(state, aftercareChannel, arena.bytes(exchange.name), arena.bytes(exchange.type), passive, 1, 0, 0, amqp_empty_table)
+            _ = amqp_exchange_declare(
+                state,
+                aftercareChannel,
+                arena.bytes(exchange.name),
+                arena.bytes(exchange.type),
+                passive,
+                1,
+                0,
+                0,
+                amqp_empty_table
+            )
             try check(amqp_get_rpc_reply(state), "exchange.declare \(exchange.passive ? "passive " : "")\(exchange.name)")
         }
         for queue in topology.queues {
@@ -84,7 +100,14 @@ final class AMQPConnection {
         }
         for binding in topology.bindings {
             let arena = CAllocations()
-            _ = amqp_queue_bind(state, aftercareChannel, arena.bytes(binding.queue), arena.bytes(binding.exchange), arena.bytes(binding.routingKey), amqp_empty_table)
+            _ = amqp_queue_bind(
+                state,
+                aftercareChannel,
+                arena.bytes(binding.queue),
+                arena.bytes(binding.exchange),
+                arena.bytes(binding.routingKey),
+                amqp_empty_table
+            )
             try check(amqp_get_rpc_reply(state), "queue.bind \(binding.queue) \(binding.routingKey)")
         }
     }
@@ -134,8 +157,14 @@ final class AMQPConnection {
             properties.headers = arena.table(message.headers)
         }
         let status = amqp_basic_publish(
-            state, aftercareChannel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
-            1, 0, &properties, arena.bytes(message.body)
+            state,
+            aftercareChannel,
+            arena.bytes(message.exchange),
+            arena.bytes(message.routingKey),
+            1,
+            0,
+            &properties,
+            arena.bytes(message.body)
         )
         guard status == AMQP_STATUS_OK.rawValue else { throw fail("basic.publish", status) }
         defer { nextPublishTag += 1 }
@@ -145,7 +174,8 @@ final class AMQPConnection {
     /// Reads broker frames until every tag in `pending` is acked or nacked. Unroutable
     /// messages come back as basic.return (before their ack) and are reported by message id.
     func awaitConfirms(
-        for pending: Set<UInt64>, timeout: Duration
+        for pending: Set<UInt64>,
+        timeout: Duration
     ) throws -> (nacked: Set<UInt64>, returnedMessageIDs: Set<String>) {
         var outstanding = pending
         var nacked = Set<UInt64>()
@@ -210,8 +240,12 @@ final class AMQPConnection {
         if reply.reply_type == AMQP_RESPONSE_NORMAL {
             defer { amqp_destroy_envelope(&envelope) }
             return Self.delivery(
-                envelope.message, tag: envelope.delivery_tag, generation: generation, exchange: envelope.exchange,
-                routingKey: envelope.routing_key, redelivered: envelope.redelivered != 0
+                envelope.message,
+                tag: envelope.delivery_tag,
+                generation: generation,
+                exchange: envelope.exchange,
+                routingKey: envelope.routing_key,
+                redelivered: envelope.redelivered != 0
             )
         }
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
@@ -249,14 +283,23 @@ final class AMQPConnection {
         try check(amqp_read_message(state, aftercareChannel, &message, 0), "read message \(queue)")
         defer { amqp_destroy_message(&message) }
         return Self.delivery(
-            message, tag: getOk.delivery_tag, generation: generation, exchange: getOk.exchange,
-            routingKey: getOk.routing_key, redelivered: getOk.redelivered != 0
+            message,
+            tag: getOk.delivery_tag,
+            generation: generation,
+            exchange: getOk.exchange,
+            routingKey: getOk.routing_key,
+            redelivered: getOk.redelivered != 0
         )
     }
 
     /// Copies a received message out of the library's buffers.
     private static func delivery(
-        _ message: amqp_message_t, tag: UInt64, generation: Int, exchange: amqp_bytes_t, routingKey: amqp_bytes_t, redelivered: Bool
+        _ message: amqp_message_t,
+        tag: UInt64,
+        generation: Int,
+        exchange: amqp_bytes_t,
+        routingKey: amqp_bytes_t,
+        redelivered: Bool
     ) -> AMQPDelivery {
         let properties = message.properties
         let flags = properties._flags

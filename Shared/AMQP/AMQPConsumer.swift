@@ -45,14 +45,27 @@ public final class AMQPConsumer: Service, Sendable {
     private let laneTimeouts: Counter
 
     public convenience init(
-        settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
-        topology: AMQPTopology, lanes: Int = 1,
+        settings: AMQPSettings,
+        name: String,
+        queue: String,
+        prefetch: UInt16 = 100,
+        topology: AMQPTopology,
+        lanes: Int = 1,
         laneKey: @escaping @Sendable (AMQPDelivery) -> String? = { $0.headers["aggregate_id"]?.stringValue },
-        logger: Logger, handler: @escaping Handler
+        logger: Logger,
+        handler: @escaping Handler
     ) {
         self.init(
-            settings: settings, name: name, queue: queue, prefetch: prefetch, topology: topology, lanes: lanes, laneKey: laneKey,
-            maxBatch: 1, logger: logger, batchHandler: { deliveries in
+            settings: settings,
+            name: name,
+            queue: queue,
+            prefetch: prefetch,
+            topology: topology,
+            lanes: lanes,
+            laneKey: laneKey,
+            maxBatch: 1,
+            logger: logger,
+            batchHandler: { deliveries in
                 var dispositions: [AMQPDisposition] = []
                 for delivery in deliveries { dispositions.append(await handler(delivery)) }
                 return dispositions
@@ -61,10 +74,17 @@ public final class AMQPConsumer: Service, Sendable {
     }
 
     public init(
-        settings: AMQPSettings, name: String, queue: String, prefetch: UInt16 = 100,
-        topology: AMQPTopology, lanes: Int = 1,
+        settings: AMQPSettings,
+        name: String,
+        queue: String,
+        prefetch: UInt16 = 100,
+        topology: AMQPTopology,
+        lanes: Int = 1,
         laneKey: @escaping @Sendable (AMQPDelivery) -> String? = { $0.headers["aggregate_id"]?.stringValue },
-        maxBatch: Int, linger: Duration = .zero, handlerDeadline: Duration = .seconds(60), logger: Logger,
+        maxBatch: Int,
+        linger: Duration = .zero,
+        handlerDeadline: Duration = .seconds(60),
+        logger: Logger,
         batchHandler: @escaping BatchHandler
     ) {
         self.handlerDeadline = handlerDeadline
@@ -109,7 +129,9 @@ public final class AMQPConsumer: Service, Sendable {
 
     public func run() async throws {
         let buffers = (0..<lanes).map { _ in DeliveryBuffer() }
-        let queue = self.queue, prefetch = self.prefetch, topology = self.topology
+        let queue = self.queue
+        let prefetch = self.prefetch
+        let topology = self.topology
         session.start(
             setUp: { connection in
                 try connection.declare(topology)
@@ -165,9 +187,12 @@ public final class AMQPConsumer: Service, Sendable {
         } catch {
             if !(error is CancellationError) {
                 laneTimeouts.increment()
-                logger.error("a consumer lane's batch did not finish in time; its deliveries go back to the queue", metadata: [
-                    "queue": "\(queue)", "deliveries": "\(batch.count)", "deadline": "\(handlerDeadline)",
-                ])
+                logger.error(
+                    "a consumer lane's batch did not finish in time; its deliveries go back to the queue",
+                    metadata: [
+                        "queue": "\(queue)", "deliveries": "\(batch.count)", "deadline": "\(handlerDeadline)",
+                    ]
+                )
             }
             return Array(repeating: .requeue, count: batch.count)
         }

@@ -36,9 +36,15 @@ public struct AMQPOutgoingMessage: Sendable {
     public var headers: [String: AMQPFieldValue]
 
     public init(
-        exchange: String, routingKey: String, body: [UInt8], messageID: String,
-        type: String? = nil, correlationID: String? = nil, appID: String? = nil,
-        timestamp: Date? = nil, headers: [String: AMQPFieldValue] = [:]
+        exchange: String,
+        routingKey: String,
+        body: [UInt8],
+        messageID: String,
+        type: String? = nil,
+        correlationID: String? = nil,
+        appID: String? = nil,
+        timestamp: Date? = nil,
+        headers: [String: AMQPFieldValue] = [:]
     ) {
         self.exchange = exchange
         self.routingKey = routingKey
@@ -68,9 +74,17 @@ public struct AMQPDelivery: Sendable {
     public var headers: [String: AMQPFieldValue]
 
     public init(
-        deliveryTag: UInt64, connectionGeneration: Int, exchange: String, routingKey: String,
-        redelivered: Bool, body: [UInt8], messageID: String?, type: String?, correlationID: String?,
-        appID: String?, headers: [String: AMQPFieldValue]
+        deliveryTag: UInt64,
+        connectionGeneration: Int,
+        exchange: String,
+        routingKey: String,
+        redelivered: Bool,
+        body: [UInt8],
+        messageID: String?,
+        type: String?,
+        correlationID: String?,
+        appID: String?,
+        headers: [String: AMQPFieldValue]
     ) {
         self.deliveryTag = deliveryTag
         self.connectionGeneration = connectionGeneration

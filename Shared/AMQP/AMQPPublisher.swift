@@ -78,7 +78,10 @@ public final class AMQPPublisher: Service, Sendable {
     /// acknowledged at the source only after the broker confirmed it at the target. Used to
     /// replay dead letters. `transform` may rewrite the message (e.g. reset headers).
     public func move(
-        from source: String, to exchange: String, routingKey: String, limit: Int,
+        from source: String,
+        to exchange: String,
+        routingKey: String,
+        limit: Int,
         transform: @escaping @Sendable (AMQPDelivery) -> AMQPOutgoingMessage
     ) async throws -> Int {
         let timeout = confirmTimeout

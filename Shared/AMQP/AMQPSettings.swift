@@ -25,7 +25,7 @@ public struct AMQPSettings: Sendable {
 
     public init(url text: String, heartbeatSeconds: Int = 10, caCertificatePath: String? = nil) throws {
         guard let components = URLComponents(string: text), let scheme = components.scheme,
-              scheme == "amqp" || scheme == "amqps"
+            scheme == "amqp" || scheme == "amqps"
         else { throw Invalid(reason: "expected amqp://user:password@host:port/vhost") }
         guard let host = components.host, !host.isEmpty else { throw Invalid(reason: "the host is missing") }
         guard heartbeatSeconds >= 1 else { throw Invalid(reason: "the heartbeat must be at least one second") }

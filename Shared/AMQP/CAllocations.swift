@@ -32,7 +32,7 @@ final class CAllocations {
 
     func table(_ fields: [String: AMQPFieldValue]) -> amqp_table_t {
         guard !fields.isEmpty,
-              let memory = malloc(MemoryLayout<amqp_table_entry_t>.stride * fields.count)
+            let memory = malloc(MemoryLayout<amqp_table_entry_t>.stride * fields.count)
         else { return amqp_empty_table }
         pointers.append(memory)
         let entries = memory.bindMemory(to: amqp_table_entry_t.self, capacity: fields.count)

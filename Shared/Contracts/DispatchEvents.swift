@@ -14,7 +14,8 @@ public struct ServiceOrderCompleted: EventPayload, Equatable {
     public let technicianIds: [String]
     public let completedAt: Date
 
-    public init(orderId: String, memberId: String, storeId: String, dealerId: String, serviceType: String, technicianIds: [String], completedAt: Date) {
+    public init(orderId: String, memberId: String, storeId: String, dealerId: String, serviceType: String, technicianIds: [String], completedAt: Date)
+    {
         self.orderId = orderId
         self.memberId = memberId
         self.storeId = storeId

@@ -112,7 +112,9 @@ extension EnvelopeReader {
         mutating func plainString() -> Key? {
             let start = at + 1
             var end = start
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20, bytes[end] < 0x80 { end += 1 }
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20, bytes[end] < 0x80 {
+                end += 1
+            }
             guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
             at = end + 1
             return bytes[start..<end]
@@ -197,7 +199,9 @@ extension EnvelopeReader {
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar) {
                     // A high surrogate must be followed by an escaped low one.
-                    guard at + 1 < bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else { throw Self.notJSON("lone surrogate") }
+                    guard at + 1 < bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else {
+                        throw Self.notJSON("lone surrogate")
+                    }
                     at += 2
                     let low = try hex4()
                     guard (0xDC00..<0xE000).contains(low) else { throw Self.notJSON("lone surrogate") }
@@ -280,7 +284,9 @@ extension EnvelopeReader {
         private mutating func skipNumber() throws {
             func digits(_ scanner: inout Scanner) -> Int {
                 let start = scanner.at
-                while scanner.at < scanner.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(scanner.bytes[scanner.at]) { scanner.at += 1 }
+                while scanner.at < scanner.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(scanner.bytes[scanner.at]) {
+                    scanner.at += 1
+                }
                 return scanner.at - start
             }
             if bytes[at] == UInt8(ascii: "-") { at += 1 }
@@ -319,7 +325,8 @@ extension EnvelopeReader {
         guard chars.count == 36 else { return nil }
         var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let ok = withUnsafeMutableBytes(of: &raw) { out -> Bool in
-            var index = 0, position = 0
+            var index = 0
+            var position = 0
             while position < 36 {
                 if position == 8 || position == 13 || position == 18 || position == 23 {
                     guard chars[position] == UInt8(ascii: "-") else { return false }

@@ -88,8 +88,15 @@ public enum EnvelopeReader {
             guard let aggregateID else { throw missing(MetadataKey.aggregateID) }
             guard let aggregateSequence else { throw missing(MetadataKey.aggregateSequence) }
             return EventMetadata(
-                eventID: eventID, type: type, schemaVersion: schemaVersion, occurredAt: occurredAt, producer: producer,
-                correlationID: correlationID, causationID: causationID, aggregateID: aggregateID, aggregateSequence: aggregateSequence
+                eventID: eventID,
+                type: type,
+                schemaVersion: schemaVersion,
+                occurredAt: occurredAt,
+                producer: producer,
+                correlationID: correlationID,
+                causationID: causationID,
+                aggregateID: aggregateID,
+                aggregateSequence: aggregateSequence
             )
         }
     }

@@ -15,8 +15,15 @@ public struct EventMetadata: Codable, Sendable, Equatable {
     public var aggregateSequence: Int64
 
     public init(
-        eventID: UUID, type: String, schemaVersion: Int, occurredAt: Date, producer: String,
-        correlationID: UUID, causationID: UUID?, aggregateID: String, aggregateSequence: Int64
+        eventID: UUID,
+        type: String,
+        schemaVersion: Int,
+        occurredAt: Date,
+        producer: String,
+        correlationID: UUID,
+        causationID: UUID?,
+        aggregateID: String,
+        aggregateSequence: Int64
     ) {
         self.eventID = eventID
         self.type = type
@@ -30,9 +37,12 @@ public struct EventMetadata: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case eventID = "eventId", type, schemaVersion, occurredAt, producer
-        case correlationID = "correlationId", causationID = "causationId"
-        case aggregateID = "aggregateId", aggregateSequence
+        case eventID = "eventId"
+        case type, schemaVersion, occurredAt, producer
+        case correlationID = "correlationId"
+        case causationID = "causationId"
+        case aggregateID = "aggregateId"
+        case aggregateSequence
     }
 }
 
@@ -89,7 +99,10 @@ public enum EventCoding {
             let text = try container.decode(String.self)
             let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
             guard let date, PlausibleDates.contains(date) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 date between 1900 and 2200, got \(text)")
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "expected an ISO 8601 date between 1900 and 2200, got \(text)"
+                )
             }
             return date
         }

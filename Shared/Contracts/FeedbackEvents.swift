@@ -23,7 +23,16 @@ public struct ComplaintOpened: EventPayload, Equatable {
     public let severity: String
     public let openedAt: Date
 
-    public init(complaintId: UUID, memberId: String, storeId: String, dealerId: String, channel: String, category: String, severity: String, openedAt: Date) {
+    public init(
+        complaintId: UUID,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        channel: String,
+        category: String,
+        severity: String,
+        openedAt: Date
+    ) {
         self.complaintId = complaintId
         self.memberId = memberId
         self.storeId = storeId
@@ -51,7 +60,18 @@ public struct CallbackCreated: EventPayload, Equatable {
     public let category: String
     public let severity: String
 
-    public init(taskId: UUID, complaintId: UUID, memberId: String, storeId: String, dealerId: String, level: CallbackLevel, assigneeId: String?, dueAt: Date?, category: String, severity: String) {
+    public init(
+        taskId: UUID,
+        complaintId: UUID,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        level: CallbackLevel,
+        assigneeId: String?,
+        dueAt: Date?,
+        category: String,
+        severity: String
+    ) {
         self.taskId = taskId
         self.complaintId = complaintId
         self.memberId = memberId
@@ -79,7 +99,17 @@ public struct CallbackEscalated: EventPayload, Equatable {
     /// Nil at the last level (the HQ desk has no further deadline).
     public let dueAt: Date?
 
-    public init(taskId: UUID, complaintId: UUID, memberId: String, storeId: String, dealerId: String, fromLevel: CallbackLevel, toLevel: CallbackLevel, assigneeId: String?, dueAt: Date?) {
+    public init(
+        taskId: UUID,
+        complaintId: UUID,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        fromLevel: CallbackLevel,
+        toLevel: CallbackLevel,
+        assigneeId: String?,
+        dueAt: Date?
+    ) {
         self.taskId = taskId
         self.complaintId = complaintId
         self.memberId = memberId

@@ -13,7 +13,16 @@ public struct ComplaintResolved: EventPayload, Equatable {
     public let resolvedAt: Date
     public let closesAt: Date
 
-    public init(complaintId: UUID, memberId: String, storeId: String, dealerId: String, resolution: String, resolvedBy: String, resolvedAt: Date, closesAt: Date) {
+    public init(
+        complaintId: UUID,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        resolution: String,
+        resolvedBy: String,
+        resolvedAt: Date,
+        closesAt: Date
+    ) {
         self.complaintId = complaintId
         self.memberId = memberId
         self.storeId = storeId
@@ -43,7 +52,15 @@ public struct ComplaintClosed: EventPayload, Equatable {
     /// The member may reopen it until then.
     public let reopenableUntil: Date
 
-    public init(complaintId: UUID, memberId: String, storeId: String, dealerId: String, closure: ComplaintClosure, closedAt: Date, reopenableUntil: Date) {
+    public init(
+        complaintId: UUID,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        closure: ComplaintClosure,
+        closedAt: Date,
+        reopenableUntil: Date
+    ) {
         self.complaintId = complaintId
         self.memberId = memberId
         self.storeId = storeId
@@ -88,7 +105,16 @@ public struct CallbackRetryDue: EventPayload, Equatable {
     public let assigneeId: String?
     public let attempts: Int
 
-    public init(taskId: UUID, complaintId: UUID, memberId: String, storeId: String, dealerId: String, level: CallbackLevel, assigneeId: String?, attempts: Int) {
+    public init(
+        taskId: UUID,
+        complaintId: UUID,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        level: CallbackLevel,
+        assigneeId: String?,
+        attempts: Int
+    ) {
         self.taskId = taskId
         self.complaintId = complaintId
         self.memberId = memberId

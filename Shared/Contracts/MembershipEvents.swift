@@ -30,8 +30,16 @@ public struct MemberRegistered: EventPayload, Equatable {
     public let timeZone: String?
 
     public init(
-        memberId: String, guideId: String?, storeId: String, dealerId: String, serviceMessagesConsent: Bool, marketingConsent: Bool,
-        phone: String? = nil, name: String? = nil, referredBy: String? = nil, timeZone: String? = nil
+        memberId: String,
+        guideId: String?,
+        storeId: String,
+        dealerId: String,
+        serviceMessagesConsent: Bool,
+        marketingConsent: Bool,
+        phone: String? = nil,
+        name: String? = nil,
+        referredBy: String? = nil,
+        timeZone: String? = nil
     ) {
         self.memberId = memberId
         self.guideId = guideId

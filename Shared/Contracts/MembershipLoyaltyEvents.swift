@@ -12,7 +12,15 @@ public struct MemberUpdated: EventPayload, Equatable {
     public let tags: [String]
     public let changedFields: [String]
 
-    public init(memberId: String, phone: String?, name: String?, serviceMessagesConsent: Bool, marketingConsent: Bool, tags: [String], changedFields: [String]) {
+    public init(
+        memberId: String,
+        phone: String?,
+        name: String?,
+        serviceMessagesConsent: Bool,
+        marketingConsent: Bool,
+        tags: [String],
+        changedFields: [String]
+    ) {
         self.memberId = memberId
         self.phone = phone
         self.name = name
@@ -55,7 +63,17 @@ public struct PurchaseRecorded: EventPayload, Equatable {
     public let purchasedAt: Date
     public let pointsEarned: Int64
 
-    public init(orderId: String, memberId: String, storeId: String, dealerId: String, guideId: String?, amountCents: Int64, items: [PurchaseItem], purchasedAt: Date, pointsEarned: Int64) {
+    public init(
+        orderId: String,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        guideId: String?,
+        amountCents: Int64,
+        items: [PurchaseItem],
+        purchasedAt: Date,
+        pointsEarned: Int64
+    ) {
         self.orderId = orderId
         self.memberId = memberId
         self.storeId = storeId

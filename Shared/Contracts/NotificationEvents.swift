@@ -23,7 +23,16 @@ public struct DeliverySent: EventPayload, Equatable {
     public let attempts: Int
     public let sentAt: Date
 
-    public init(deliveryId: UUID, eventId: UUID, eventType: String, recipientId: String, channel: MessageChannel, provider: String, attempts: Int, sentAt: Date) {
+    public init(
+        deliveryId: UUID,
+        eventId: UUID,
+        eventType: String,
+        recipientId: String,
+        channel: MessageChannel,
+        provider: String,
+        attempts: Int,
+        sentAt: Date
+    ) {
         self.deliveryId = deliveryId
         self.eventId = eventId
         self.eventType = eventType
@@ -48,7 +57,16 @@ public struct DeliveryFailed: EventPayload, Equatable {
     public let attempts: Int
     public let failedAt: Date
 
-    public init(deliveryId: UUID, eventId: UUID, eventType: String, recipientId: String, channel: MessageChannel, reason: String, attempts: Int, failedAt: Date) {
+    public init(
+        deliveryId: UUID,
+        eventId: UUID,
+        eventType: String,
+        recipientId: String,
+        channel: MessageChannel,
+        reason: String,
+        attempts: Int,
+        failedAt: Date
+    ) {
         self.deliveryId = deliveryId
         self.eventId = eventId
         self.eventType = eventType

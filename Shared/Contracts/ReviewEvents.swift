@@ -48,8 +48,16 @@ public struct ReviewSubmitted: EventPayload, Equatable {
     public let complaintId: UUID?
 
     public init(
-        requestId: UUID, orderId: String, memberId: String, storeId: String, dealerId: String, visitRating: Int,
-        technicianRatings: [TechnicianRating], comment: String?, submittedAt: Date, complaintId: UUID?
+        requestId: UUID,
+        orderId: String,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        visitRating: Int,
+        technicianRatings: [TechnicianRating],
+        comment: String?,
+        submittedAt: Date,
+        complaintId: UUID?
     ) {
         self.requestId = requestId
         self.orderId = orderId

@@ -26,7 +26,8 @@ public struct BusinessHours: Codable, Sendable, Equatable {
     public static func minutes(_ value: String) -> Int? {
         let parts = value.split(separator: ":")
         guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]),
-              (0...23).contains(hours), (0...59).contains(minutes) else { return nil }
+            (0...23).contains(hours), (0...59).contains(minutes)
+        else { return nil }
         return hours * 60 + minutes
     }
 

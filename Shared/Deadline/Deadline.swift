@@ -10,7 +10,8 @@ import Synchronization
 /// `operation` gets an `abandon` function: calling it ends the wait at once with the given
 /// error (a transaction whose connection closed need not wait for its deadline).
 public func withDeadline<T: Sendable>(
-    _ limit: Duration, _ what: String,
+    _ limit: Duration,
+    _ what: String,
     operation: @escaping @Sendable (_ abandon: @escaping @Sendable (any Error) -> Void) async throws -> T
 ) async throws -> T {
     let race = Race<T>()
@@ -18,13 +19,17 @@ public func withDeadline<T: Sendable>(
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             race.start(continuation)
             let abandon: @Sendable (any Error) -> Void = { race.finish(.failure($0)) }
-            race.attach(work: Task {
-                do { race.finish(.success(try await operation(abandon))) } catch { race.finish(.failure(error)) }
-            })
-            race.attach(timer: Task {
-                guard (try? await Task.sleep(for: limit)) != nil else { return }
-                race.finish(.failure(DeadlineExceeded(what: what, limit: limit)))
-            })
+            race.attach(
+                work: Task {
+                    do { race.finish(.success(try await operation(abandon))) } catch { race.finish(.failure(error)) }
+                }
+            )
+            race.attach(
+                timer: Task {
+                    guard (try? await Task.sleep(for: limit)) != nil else { return }
+                    race.finish(.failure(DeadlineExceeded(what: what, limit: limit)))
+                }
+            )
         }
     } onCancel: {
         race.finish(.failure(CancellationError()))

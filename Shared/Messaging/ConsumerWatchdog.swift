@@ -55,7 +55,8 @@ final class ConsumerWatchdog: Sendable {
         guard consumer.isConnected, !Task.isShuttingDownGracefully else { return }
         // The broker's answer has its own short deadline: a blocked or slow broker must not
         // hold the watchdog.
-        let ready = (try? await withDeadline(.seconds(2), "the queue's depth") { [publisher, queue] in try await publisher.messageCount(queue: queue) }) ?? 0
+        let ready =
+            (try? await withDeadline(.seconds(2), "the queue's depth") { [publisher, queue] in try await publisher.messageCount(queue: queue) }) ?? 0
         let messagesWait = consumer.inHand > 0 || ready > 0
         waiting.store(messagesWait, ordering: .relaxed)
         if !messagesWait { consumer.markIdle() }
@@ -64,9 +65,12 @@ final class ConsumerWatchdog: Sendable {
         guard stalled, mayRestart() else { return }
         restarts.increment()
         restartTally.add(1, ordering: .relaxed)
-        logger.error("the consumer made no progress while messages waited; restarting it on a new connection", metadata: [
-            "queue": "\(queue)", "in_hand": "\(consumer.inHand)", "ready": "\(ready)", "without_progress": "\(consumer.sinceProgress)",
-        ])
+        logger.error(
+            "the consumer made no progress while messages waited; restarting it on a new connection",
+            metadata: [
+                "queue": "\(queue)", "in_hand": "\(consumer.inHand)", "ready": "\(ready)", "without_progress": "\(consumer.sinceProgress)",
+            ]
+        )
         consumer.restart(because: "no progress for \(consumer.sinceProgress) while messages waited")
     }
 

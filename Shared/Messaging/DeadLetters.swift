@@ -31,7 +31,8 @@ public struct DeadLetters: Sendable {
     public func list(limit: Int) async throws -> [Entry] {
         try await publisher.peek(queue: queue, limit: limit).map { delivery in
             Entry(
-                eventId: delivery.messageID, type: delivery.type,
+                eventId: delivery.messageID,
+                type: delivery.type,
                 reason: delivery.headers[EventHeader.deadLetterReason]?.stringValue,
                 routingKey: delivery.headers[EventHeader.originalRoutingKey]?.stringValue,
                 deadAt: delivery.headers[EventHeader.deadLetteredAt]?.stringValue,
@@ -44,15 +45,22 @@ public struct DeadLetters: Sendable {
     /// Moves up to `limit` dead letters back to the service's own queue (not the exchange:
     /// only this service failed them) with a fresh attempt count. Returns how many moved.
     public func replay(limit: Int) async throws -> Int {
-        let direct = EventBus.directExchange(for: service), main = EventBus.queue(for: service)
+        let direct = EventBus.directExchange(for: service)
+        let main = EventBus.queue(for: service)
         return try await publisher.move(from: queue, to: direct, routingKey: main, limit: limit) { delivery in
             var headers = delivery.headers
             headers[EventHeader.attempt] = nil
             headers[EventHeader.deadLetterReason] = nil
             headers["x-aftercare-replayed-at"] = .string(Date().formatted(.iso8601))
             return AMQPOutgoingMessage(
-                exchange: direct, routingKey: main, body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
-                type: delivery.type, correlationID: delivery.correlationID, appID: delivery.appID, headers: headers
+                exchange: direct,
+                routingKey: main,
+                body: delivery.body,
+                messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
+                type: delivery.type,
+                correlationID: delivery.correlationID,
+                appID: delivery.appID,
+                headers: headers
             )
         }
     }

@@ -41,14 +41,19 @@ public enum EventBus {
             .init(name: deadLetterQueue(for: service), arguments: ["x-queue-type": .string("quorum")]),
         ]
         for delay in retryDelays {
-            queues.append(.init(name: retryQueue(for: service, delay: delay), arguments: [
-                "x-queue-type": .string("quorum"),
-                "x-message-ttl": .int(Int64(delay.components.seconds * 1000)),
-                "x-dead-letter-exchange": .string(direct),
-                "x-dead-letter-routing-key": .string(main),
-                "x-dead-letter-strategy": .string("at-least-once"),
-                "x-overflow": .string("reject-publish"),
-            ]))
+            queues.append(
+                .init(
+                    name: retryQueue(for: service, delay: delay),
+                    arguments: [
+                        "x-queue-type": .string("quorum"),
+                        "x-message-ttl": .int(Int64(delay.components.seconds * 1000)),
+                        "x-dead-letter-exchange": .string(direct),
+                        "x-dead-letter-routing-key": .string(main),
+                        "x-dead-letter-strategy": .string("at-least-once"),
+                        "x-overflow": .string("reject-publish"),
+                    ]
+                )
+            )
         }
         return AMQPTopology(
             exchanges: publisherTopology.exchanges + [.init(name: direct, type: "direct")],

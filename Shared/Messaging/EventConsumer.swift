@@ -58,22 +58,46 @@ public final class EventConsumer: Service, Sendable {
     private let logger: Logger
 
     public init(
-        service: String, subscriptions: EventSubscriptions, database: PostgresClient, publisher: AMQPPublisher,
-        broker: AMQPSettings, settings: Settings = .init(), logger: Logger
+        service: String,
+        subscriptions: EventSubscriptions,
+        database: PostgresClient,
+        publisher: AMQPPublisher,
+        broker: AMQPSettings,
+        settings: Settings = .init(),
+        logger: Logger
     ) {
         let topology = EventBus.consumerTopology(service: service, eventTypes: subscriptions.eventTypes, retryDelays: settings.retryDelays)
-        let processor = EventDeliveryProcessor(service: service, subscriptions: subscriptions, database: database, publisher: publisher, settings: settings, logger: logger)
+        let processor = EventDeliveryProcessor(
+            service: service,
+            subscriptions: subscriptions,
+            database: database,
+            publisher: publisher,
+            settings: settings,
+            logger: logger
+        )
         self.stopGrace = settings.stopGrace
         self.logger = logger
         self.consumer = AMQPConsumer(
-            settings: broker, name: "\(service)-consumer", queue: EventBus.queue(for: service), prefetch: settings.prefetch,
-            topology: topology, lanes: settings.lanes, laneKey: { $0.headers[EventHeader.aggregateID]?.stringValue },
-            maxBatch: settings.maxBatch, linger: settings.linger, handlerDeadline: settings.handlerDeadline, logger: logger,
+            settings: broker,
+            name: "\(service)-consumer",
+            queue: EventBus.queue(for: service),
+            prefetch: settings.prefetch,
+            topology: topology,
+            lanes: settings.lanes,
+            laneKey: { $0.headers[EventHeader.aggregateID]?.stringValue },
+            maxBatch: settings.maxBatch,
+            linger: settings.linger,
+            handlerDeadline: settings.handlerDeadline,
+            logger: logger,
             batchHandler: { await processor.processBatch($0) }
         )
         self.watchdog = ConsumerWatchdog(
-            consumer: consumer, publisher: publisher, queue: EventBus.queue(for: service), patience: settings.stallAfter,
-            every: settings.watchEvery, logger: logger
+            consumer: consumer,
+            publisher: publisher,
+            queue: EventBus.queue(for: service),
+            patience: settings.stallAfter,
+            every: settings.watchEvery,
+            logger: logger
         )
     }
 
@@ -96,7 +120,9 @@ public final class EventConsumer: Service, Sendable {
             return stopped
         }
         if !stopped {
-            logger.warning("a consumer lane did not finish within \(stopGrace) of shutdown; closing the connection, its deliveries go back to the queue")
+            logger.warning(
+                "a consumer lane did not finish within \(stopGrace) of shutdown; closing the connection, its deliveries go back to the queue"
+            )
             await consumer.closeConnection()
         }
     }
@@ -114,8 +140,12 @@ public struct EventDeliveryProcessor: Sendable {
     let counters = ConsumerCounters()
 
     public init(
-        service: String, subscriptions: EventSubscriptions, database: PostgresClient, publisher: AMQPPublisher,
-        settings: EventConsumer.Settings, logger: Logger
+        service: String,
+        subscriptions: EventSubscriptions,
+        database: PostgresClient,
+        publisher: AMQPPublisher,
+        settings: EventConsumer.Settings,
+        logger: Logger
     ) {
         self.service = service
         self.subscriptions = subscriptions
@@ -126,7 +156,8 @@ public struct EventDeliveryProcessor: Sendable {
     }
 
     enum Outcome: String {
-        case handled, duplicate, retried, deadLettered = "dead_lettered"
+        case handled, duplicate, retried
+        case deadLettered = "dead_lettered"
     }
 
     public func process(_ delivery: AMQPDelivery) async -> AMQPDisposition {
@@ -142,7 +173,8 @@ public struct EventDeliveryProcessor: Sendable {
         }
         let metadata = event.metadata
         do {
-            let consumer = service, logger = logger
+            let consumer = service
+            let logger = logger
             let applied = try await database.transaction(logger: logger) { connection in
                 guard try await Inbox.claim(consumer: consumer, event: metadata, on: connection, logger: logger) else { return false }
                 try await event.handle(connection)
@@ -204,7 +236,10 @@ public struct EventDeliveryProcessor: Sendable {
         copy.routingKey = EventBus.retryQueue(for: service, delay: delay)
         copy.headers[EventHeader.attempt] = .int(Int64(attempt + 1))
         copy.headers[EventHeader.originalRoutingKey] = .string(routedKey(of: delivery))
-        logger.warning("event handler failed, will retry", metadata: ["attempt": "\(attempt)", "retry_in": "\(delay)", "error": "\(Self.describe(error))"])
+        logger.warning(
+            "event handler failed, will retry",
+            metadata: ["attempt": "\(attempt)", "retry_in": "\(delay)", "error": "\(Self.describe(error))"]
+        )
         return await forward(copy, delivery: delivery, outcome: .retried)
     }
 
@@ -238,8 +273,13 @@ public struct EventDeliveryProcessor: Sendable {
     /// and headers.
     private func outgoing(_ delivery: AMQPDelivery) -> AMQPOutgoingMessage {
         AMQPOutgoingMessage(
-            exchange: EventBus.directExchange(for: service), routingKey: "", body: delivery.body, messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
-            type: delivery.type ?? routedKey(of: delivery), correlationID: delivery.correlationID, appID: delivery.appID,
+            exchange: EventBus.directExchange(for: service),
+            routingKey: "",
+            body: delivery.body,
+            messageID: delivery.messageID ?? UUID().uuidString.lowercased(),
+            type: delivery.type ?? routedKey(of: delivery),
+            correlationID: delivery.correlationID,
+            appID: delivery.appID,
             headers: delivery.headers
         )
     }

@@ -33,7 +33,9 @@ extension EventDeliveryProcessor {
             readable.append(Readable(index: index, event: event))
         }
         do {
-            let consumer = service, logger = self.logger, events = readable
+            let consumer = service
+            let logger = self.logger
+            let events = readable
             let applied = try await database.transaction(logger: logger) { connection in
                 let fresh = try await Inbox.claim(consumer: consumer, events: events.map(\.metadata), on: connection, logger: logger)
                 for event in events where fresh.contains(event.metadata.eventID) {
@@ -45,7 +47,7 @@ extension EventDeliveryProcessor {
                 dispositions[event.index] = .acknowledge
                 count(event.metadata.type, applied.contains(event.metadata.eventID) ? .handled : .duplicate)
             }
-        } catch where DatabaseFault.isUnavailable(error) {
+        } catch  where DatabaseFault.isUnavailable(error) {
             // The database is not answering: one delivery at a time would wait out the
             // deadline once per delivery. Each goes to its retry queue instead.
             for event in readable { dispositions[event.index] = await retry(deliveries[event.index], error: error, logger: logger) }

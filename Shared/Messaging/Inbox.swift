@@ -1,5 +1,5 @@
-import Foundation
 import AftercareContracts
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -26,7 +26,10 @@ extension Inbox {
     public static func claim(consumer: String, events: [EventMetadata], on connection: PostgresConnection, logger: Logger) async throws -> Set<UUID> {
         guard !events.isEmpty else { return [] }
         var fresh = Set<UUID>()
-        for try await id in try await connection.execute(BatchClaim(consumer: consumer, ids: events.map(\.eventID), types: events.map(\.type)), logger: logger) {
+        for try await id in try await connection.execute(
+            BatchClaim(consumer: consumer, ids: events.map(\.eventID), types: events.map(\.type)),
+            logger: logger
+        ) {
             fresh.insert(id)
         }
         return fresh

@@ -22,17 +22,27 @@ public struct Outbox: Sendable {
     /// `causedBy` carries correlation forward from the event or request that led here.
     @discardableResult
     public func record<P: EventPayload>(
-        _ payload: P, aggregateID: String, causedBy cause: EventMetadata? = nil,
-        correlationID: UUID? = nil, occurredAt: Date = Date(), on connection: PostgresConnection
+        _ payload: P,
+        aggregateID: String,
+        causedBy cause: EventMetadata? = nil,
+        correlationID: UUID? = nil,
+        occurredAt: Date = Date(),
+        on connection: PostgresConnection
     ) async throws -> EventMetadata {
         try payload.validate()
         // The envelope is written with sequence 0 and gets the aggregate's next number in the
         // same statement that takes it, together with the wake-up NOTIFY (delivered at
         // commit, not at all on rollback): one round trip per event.
         let draft = EventMetadata(
-            eventID: EnvelopeWriter.timeOrdered(UUID(), at: Date()), type: P.eventType, schemaVersion: P.schemaVersion, occurredAt: occurredAt,
-            producer: producer, correlationID: correlationID ?? cause?.correlationID ?? UUID(),
-            causationID: cause?.eventID, aggregateID: aggregateID, aggregateSequence: 0
+            eventID: EnvelopeWriter.timeOrdered(UUID(), at: Date()),
+            type: P.eventType,
+            schemaVersion: P.schemaVersion,
+            occurredAt: occurredAt,
+            producer: producer,
+            correlationID: correlationID ?? cause?.correlationID ?? UUID(),
+            causationID: cause?.eventID,
+            aggregateID: aggregateID,
+            aggregateSequence: 0
         )
         let envelope = try EnvelopeWriter().envelope(draft, payload)
         let rows = try await connection.query(
@@ -97,16 +107,27 @@ public struct Outbox: Sendable {
             logger: logger
         )
         for try await (aggregate, last) in rows.decode((String, Int64).self) { next[aggregate] = last - (counts[aggregate] ?? 1) + 1 }
-        var ids: [UUID] = [], types: [String] = [], correlations: [UUID] = [], numbers: [Int64] = [], envelopes: [String] = []
+        var ids: [UUID] = []
+        var types: [String] = []
+        var correlations: [UUID] = []
+        var numbers: [Int64] = []
+        var envelopes: [String] = []
         let writer = EnvelopeWriter()
-        let randomIDs = EnvelopeWriter.randomIDs(2 * batch.count), now = Date()
+        let randomIDs = EnvelopeWriter.randomIDs(2 * batch.count)
+        let now = Date()
         for (index, entry) in batch.enumerated() {
             let sequence = next[entry.aggregateID] ?? 1
             next[entry.aggregateID] = sequence + 1
             let metadata = EventMetadata(
-                eventID: EnvelopeWriter.timeOrdered(randomIDs[2 * index], at: now), type: type(of: entry.payload).eventType, schemaVersion: type(of: entry.payload).schemaVersion,
-                occurredAt: occurredAt, producer: producer, correlationID: randomIDs[2 * index + 1], causationID: nil,
-                aggregateID: entry.aggregateID, aggregateSequence: sequence
+                eventID: EnvelopeWriter.timeOrdered(randomIDs[2 * index], at: now),
+                type: type(of: entry.payload).eventType,
+                schemaVersion: type(of: entry.payload).schemaVersion,
+                occurredAt: occurredAt,
+                producer: producer,
+                correlationID: randomIDs[2 * index + 1],
+                causationID: nil,
+                aggregateID: entry.aggregateID,
+                aggregateSequence: sequence
             )
             ids.append(metadata.eventID)
             types.append(metadata.type)

@@ -89,7 +89,10 @@ public final class OutboxRelay: Service, Sendable {
             } catch {
                 if Task.isCancelled { return }
                 failures.increment()
-                logger.warning("outbox relay could not publish, retrying", metadata: ["error": "\(ErrorText.describe(error))", "retry_in": "\(backoff)"])
+                logger.warning(
+                    "outbox relay could not publish, retrying",
+                    metadata: ["error": "\(ErrorText.describe(error))", "retry_in": "\(backoff)"]
+                )
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(10))
             }
@@ -100,19 +103,30 @@ public final class OutboxRelay: Service, Sendable {
     @discardableResult
     public func relayBatch() async throws -> Int {
         let batchSize = settings.batchSize
-        let exchange = EventBus.exchange, producer = self.producer, publisher = self.publisher, logger = self.logger
+        let exchange = EventBus.exchange
+        let producer = self.producer
+        let publisher = self.publisher
+        let logger = self.logger
         // The transaction stays open while the broker confirms: its deadline covers both.
-        let (count, unroutableTypes) = try await database.transaction(logger: logger, within: DatabaseDeadline.standard + .seconds(15)) { connection -> (Int, [String]) in
+        let (count, unroutableTypes) = try await database.transaction(logger: logger, within: DatabaseDeadline.standard + .seconds(15)) {
+            connection -> (Int, [String]) in
             // Claiming is deleting the events' pending markers: the delete holds their locks
             // until the broker confirmed the batch and the transaction commits; a rollback
             // (broker gone, relay killed) puts them back.
             var messages: [AMQPOutgoingMessage] = []
             for event in try await Self.claimBatch(batchSize, on: connection, logger: logger) {
-                messages.append(AMQPOutgoingMessage(
-                    exchange: exchange, routingKey: event.type, body: event.envelope, messageID: event.eventID,
-                    type: event.type, correlationID: event.correlationID, appID: producer,
-                    headers: [EventHeader.aggregateID: .string(event.aggregateID)]
-                ))
+                messages.append(
+                    AMQPOutgoingMessage(
+                        exchange: exchange,
+                        routingKey: event.type,
+                        body: event.envelope,
+                        messageID: event.eventID,
+                        type: event.type,
+                        correlationID: event.correlationID,
+                        appID: producer,
+                        headers: [EventHeader.aggregateID: .string(event.aggregateID)]
+                    )
+                )
             }
             guard !messages.isEmpty else { return (0, []) }
             let outcomes = try await publisher.publish(messages)
@@ -169,10 +183,16 @@ public final class OutboxRelay: Service, Sendable {
             """,
             logger: logger
         ).decode((Int64, String, String, String, String, ByteBuffer).self) {
-            events.append(ClaimedEvent(
-                position: position, eventID: eventID, type: type, aggregateID: aggregateID, correlationID: correlationID,
-                envelope: Array(envelope.readableBytesView)
-            ))
+            events.append(
+                ClaimedEvent(
+                    position: position,
+                    eventID: eventID,
+                    type: type,
+                    aggregateID: aggregateID,
+                    correlationID: correlationID,
+                    envelope: Array(envelope.readableBytesView)
+                )
+            )
         }
         // Positions are unique, so a short count means a claimed event was not found.
         guard events.count == positions.count else {
@@ -226,7 +246,8 @@ public final class OutboxRelay: Service, Sendable {
     /// (the broker away for that long) are never touched: nothing from the oldest pending
     /// marker's position on is (a marker's position is the lowest of those it stands for).
     public func prune() async throws {
-        let seconds = Int(settings.retention.components.seconds), logger = self.logger
+        let seconds = Int(settings.retention.components.seconds)
+        let logger = self.logger
         // A day's events can be millions of rows: this one statement may take minutes.
         try await database.transaction(logger: logger, within: .seconds(600)) { connection in
             try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)

@@ -12,9 +12,10 @@ public enum DatabaseURL {
     /// `timeout` also sets the server's second line on every connection: a statement may run
     /// that long, and a transaction may sit idle twice that long plus 15 s (a job holds its
     /// transaction open around a provider's call).
-    public static func configuration(from text: String, maximumConnections: Int = 10, timeout: Duration? = nil) throws -> PostgresClient.Configuration {
+    public static func configuration(from text: String, maximumConnections: Int = 10, timeout: Duration? = nil) throws -> PostgresClient.Configuration
+    {
         guard let components = URLComponents(string: text),
-              let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
+            let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
         else { throw Invalid(reason: "expected postgres://user:password@host:port/database") }
         guard let host = components.host, !host.isEmpty else { throw Invalid(reason: "the host is missing") }
         guard let user = components.user, !user.isEmpty else { throw Invalid(reason: "the user name is missing") }

@@ -43,15 +43,21 @@ public enum JobScheduler {
     /// is returned.
     @discardableResult
     public static func schedule(
-        kind: String, dueAt: Date, payload: String = "{}", uniqueKey: String? = nil, replacing: Bool = false,
-        on connection: PostgresConnection, logger: Logger
+        kind: String,
+        dueAt: Date,
+        payload: String = "{}",
+        uniqueKey: String? = nil,
+        replacing: Bool = false,
+        on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> Bool {
         // The wake-up NOTIFY goes in the same statement (delivered at commit only).
-        let onConflict = replacing
+        let onConflict =
+            replacing
             ? """
-              DO UPDATE SET kind = EXCLUDED.kind, payload = EXCLUDED.payload, due_at = EXCLUDED.due_at,
-                  attempts = 0, leased_by = NULL, lease_expires_at = NULL, last_error = NULL
-              """
+            DO UPDATE SET kind = EXCLUDED.kind, payload = EXCLUDED.payload, due_at = EXCLUDED.due_at,
+                attempts = 0, leased_by = NULL, lease_expires_at = NULL, last_error = NULL
+            """
             : "DO NOTHING"
         let rows = try await connection.query(
             """

@@ -35,8 +35,11 @@ public final class JobWorker: Service, Sendable {
     private let doorbell = Doorbell()
 
     public init(
-        database: PostgresClient, handlers: [String: Handler], clock: any BusinessClock = SystemBusinessClock(),
-        settings: Settings = .init(), workerID: String = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))",
+        database: PostgresClient,
+        handlers: [String: Handler],
+        clock: any BusinessClock = SystemBusinessClock(),
+        settings: Settings = .init(),
+        workerID: String = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))",
         logger: Logger
     ) {
         self.database = database
@@ -145,7 +148,8 @@ public final class JobWorker: Service, Sendable {
             try await database.transaction(logger: logger, within: settings.lease) { [logger] connection in
                 try await handler(job, connection)
                 let deleted = try await connection.query(
-                    "DELETE FROM scheduled_jobs WHERE id = \(job.id) AND leased_by = \(workerID) RETURNING 1", logger: logger
+                    "DELETE FROM scheduled_jobs WHERE id = \(job.id) AND leased_by = \(workerID) RETURNING 1",
+                    logger: logger
                 )
                 var kept = false
                 for try await _ in deleted { kept = true }
@@ -180,7 +184,8 @@ public final class JobWorker: Service, Sendable {
     /// runs with it), at most the poll interval.
     private func timeUntilNextDue() async throws -> Duration {
         let rows = try await database.rows(
-            "SELECT min(due_at) FROM scheduled_jobs WHERE lease_expires_at IS NULL OR lease_expires_at < now()", logger: logger
+            "SELECT min(due_at) FROM scheduled_jobs WHERE lease_expires_at IS NULL OR lease_expires_at < now()",
+            logger: logger
         )
         let next = try rows.first?.decode(Date?.self)
         guard let next = next ?? nil else { return settings.pollInterval }

@@ -35,7 +35,8 @@ public struct MigrationRunner: Sendable {
         for migration in migrations where !seen.insert(migration.id).inserted {
             throw MigrationError.duplicateID(migration.id)
         }
-        let migrations = self.migrations, logger = self.logger
+        let migrations = self.migrations
+        let logger = self.logger
         // Schema work on a large table may take long: it is the one call without the usual
         // deadline (an hour), and without the server's statement timeout.
         return try await client.transaction(logger: logger, within: .seconds(3600)) { connection in
@@ -53,7 +54,8 @@ public struct MigrationRunner: Sendable {
             )
             var applied: [String: String] = [:]
             for try await (id, checksum) in try await connection.query(
-                "SELECT id, checksum FROM schema_migrations", logger: logger
+                "SELECT id, checksum FROM schema_migrations",
+                logger: logger
             ).decode((String, String).self) {
                 applied[id] = checksum
             }

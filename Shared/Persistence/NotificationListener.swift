@@ -6,7 +6,10 @@ import ServiceLifecycle
 /// Notifications are hints only: callers keep polling, so a dropped connection (re-established
 /// here with back-off) costs latency, never correctness. Runs until cancelled.
 public func listenForNotifications(
-    on channel: String, client: PostgresClient, doorbell: Doorbell, logger: Logger
+    on channel: String,
+    client: PostgresClient,
+    doorbell: Doorbell,
+    logger: Logger
 ) async {
     var delay = Duration.milliseconds(250)
     while !Task.isCancelled {
@@ -20,7 +23,10 @@ public func listenForNotifications(
             }
         } catch {
             if Task.isCancelled { return }
-            logger.debug("LISTEN connection lost, polling until it is back", metadata: ["channel": "\(channel)", "error": "\(ErrorText.describe(error))"])
+            logger.debug(
+                "LISTEN connection lost, polling until it is back",
+                metadata: ["channel": "\(channel)", "error": "\(ErrorText.describe(error))"]
+            )
         }
         try? await Task.sleep(for: delay)
         delay = min(delay * 2, .seconds(5))
@@ -30,7 +36,10 @@ public func listenForNotifications(
 /// Runs `loop` until graceful shutdown while a listener rings `doorbell` on every
 /// notification on `channel`: the shape of every NOTIFY-woken, polling worker.
 public func runWokenByNotifications(
-    channel: String, client: PostgresClient, doorbell: Doorbell, logger: Logger,
+    channel: String,
+    client: PostgresClient,
+    doorbell: Doorbell,
+    logger: Logger,
     loop: @escaping @Sendable () async -> Void
 ) async {
     // What the worker was doing is safe to abandon: an uncommitted batch or job is simply

@@ -25,7 +25,8 @@ extension PostgresClient {
     /// `body` fails because the connection was ended, the caller gets that error at once:
     /// PostgresNIO then sends ROLLBACK on the dead connection, which may never answer.
     public func transaction<Result: Sendable>(
-        logger: Logger, within limit: Duration = DatabaseDeadline.standard,
+        logger: Logger,
+        within limit: Duration = DatabaseDeadline.standard,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withDeadline(limit, "a database transaction") { abandon in
@@ -40,7 +41,7 @@ extension PostgresClient {
                     defer { watch.cancel() }
                     do {
                         return try await body(connection)
-                    } catch where DatabaseFault.isUnavailable(error) {
+                    } catch  where DatabaseFault.isUnavailable(error) {
                         abandon(error)
                         throw error
                     }

@@ -45,9 +45,12 @@ final class ShutdownReport {
             source.setEventHandler {
                 DispatchQueue.global().asyncAfter(deadline: .now() + seconds - 0.5) {
                     guard !ServiceTracker.unfinished.isEmpty else { return }
-                    logger.error("graceful shutdown is running out of time; cancelling what is still running", metadata: [
-                        "limit_seconds": "\(Int(seconds))", "still_running": "\(ServiceTracker.unfinished.joined(separator: ", "))",
-                    ])
+                    logger.error(
+                        "graceful shutdown is running out of time; cancelling what is still running",
+                        metadata: [
+                            "limit_seconds": "\(Int(seconds))", "still_running": "\(ServiceTracker.unfinished.joined(separator: ", "))",
+                        ]
+                    )
                 }
             }
             source.resume()

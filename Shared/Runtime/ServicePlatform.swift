@@ -30,9 +30,12 @@ public struct ServicePlatform: Sendable {
     ///   - subscriptions: the one list of events the service consumes, with their handlers.
     ///   - clock: business time; tests pass a `ManualBusinessClock`.
     public init(
-        configuration: ServiceConfiguration, migrations: [Migration], subscriptions: EventSubscriptions = .init(),
+        configuration: ServiceConfiguration,
+        migrations: [Migration],
+        subscriptions: EventSubscriptions = .init(),
         clock: any BusinessClock = SystemBusinessClock(),
-        consumerSettings: EventConsumer.Settings = .init(), logger: Logger? = nil
+        consumerSettings: EventConsumer.Settings = .init(),
+        logger: Logger? = nil
     ) async {
         let logger = logger ?? Logger(label: configuration.service.name)
         let name = configuration.service.name
@@ -42,14 +45,27 @@ public struct ServicePlatform: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.database = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
-        self.publisher = AMQPPublisher(settings: configuration.broker, name: "\(name)-publisher", topology: EventBus.publisherTopology, logger: logger)
+        self.publisher = AMQPPublisher(
+            settings: configuration.broker,
+            name: "\(name)-publisher",
+            topology: EventBus.publisherTopology,
+            logger: logger
+        )
         self.tokens = await TokenAuthority(settings: configuration.jwt)
         self.outbox = Outbox(producer: name, logger: logger)
         self.relay = OutboxRelay(database: database, publisher: publisher, producer: name, logger: logger)
-        self.consumer = subscriptions.eventTypes.isEmpty ? nil : EventConsumer(
-            service: name, subscriptions: subscriptions, database: database, publisher: publisher,
-            broker: configuration.broker, settings: consumerSettings, logger: logger
-        )
+        self.consumer =
+            subscriptions.eventTypes.isEmpty
+            ? nil
+            : EventConsumer(
+                service: name,
+                subscriptions: subscriptions,
+                database: database,
+                publisher: publisher,
+                broker: configuration.broker,
+                settings: consumerSettings,
+                logger: logger
+            )
         self.clock = clock
         self.migrations = migrations
         AftercareMetrics.bootstrap()
@@ -76,8 +92,16 @@ public struct ServicePlatform: Sendable {
         MetricsController().addRoutes(to: router)
         let deadLetters = consumer.map { _ in DeadLetters(service: configuration.service.name, publisher: publisher) }
         let operations = api(router)
-        MessagingStatusController(database: database, publisher: publisher, relay: relay, consumer: consumer, deadLetters: deadLetters, clock: clock, logger: logger)
-            .addRoutes(to: operations)
+        MessagingStatusController(
+            database: database,
+            publisher: publisher,
+            relay: relay,
+            consumer: consumer,
+            deadLetters: deadLetters,
+            clock: clock,
+            logger: logger
+        )
+        .addRoutes(to: operations)
         if let deadLetters { DeadLetterController(deadLetters: deadLetters).addRoutes(to: operations) }
         return router
     }
@@ -92,7 +116,9 @@ public struct ServicePlatform: Sendable {
             document = try OpenAPIDocument.load(from: bundle, consumesEvents: consumer != nil)
         } catch {
             logger.critical("the OpenAPI document cannot be read", metadata: ["error": "\(error)"])
-            router.get("/openapi.json") { _, _ -> Response in throw ProblemDetails(status: .internalServerError, detail: "The API document is missing from this build.") }
+            router.get("/openapi.json") { _, _ -> Response in
+                throw ProblemDetails(status: .internalServerError, detail: "The API document is missing from this build.")
+            }
             return
         }
         router.get("/openapi.json") { _, _ in
@@ -130,8 +156,11 @@ public struct ServicePlatform: Sendable {
             settings.concurrency = max(1, min(settings.concurrency, configuration.database.options.maximumConnections / 2))
             background.append(JobWorker(database: database, handlers: jobs, clock: clock, settings: settings, logger: logger))
         }
-        let services: [any Service] = [Tracked(name: "database", service: database), Tracked(name: "publisher", service: publisher)]
-            + (background + backgroundServices).map { Tracked(name: String(describing: type(of: $0)), service: AfterMigrations(gate: gate, service: $0)) }
+        let services: [any Service] =
+            [Tracked(name: "database", service: database), Tracked(name: "publisher", service: publisher)]
+            + (background + backgroundServices).map {
+                Tracked(name: String(describing: type(of: $0)), service: AfterMigrations(gate: gate, service: $0))
+            }
         var app = Application(
             router: router,
             configuration: .init(
@@ -142,7 +171,8 @@ public struct ServicePlatform: Sendable {
             logger: logger
         )
         let runner = MigrationRunner(migrations: migrations, logger: logger)
-        let database = self.database, logger = self.logger
+        let database = self.database
+        let logger = self.logger
         let limit = Duration.seconds(configuration.databaseStartupTimeoutSeconds)
         app.beforeServerStarts {
             try await Self.firstConnection(to: database, within: limit, logger: logger)

@@ -1,6 +1,7 @@
-@testable import AftercareAMQP
 import Foundation
 import Testing
+
+@testable import AftercareAMQP
 
 @Suite("Acknowledging settled deliveries up to the oldest unsettled one", .timeLimit(.minutes(1)))
 struct AckWatermarkTests {

@@ -1,10 +1,23 @@
-@testable import AftercareAMQP
 import Testing
+
+@testable import AftercareAMQP
 
 @Suite("A consumer lane's buffer", .timeLimit(.minutes(1)))
 struct DeliveryBufferTests {
     func delivery(_ tag: UInt64) -> AMQPDelivery {
-        AMQPDelivery(deliveryTag: tag, connectionGeneration: 1, exchange: "", routingKey: "q", redelivered: false, body: [], messageID: "\(tag)", type: nil, correlationID: nil, appID: nil, headers: [:])
+        AMQPDelivery(
+            deliveryTag: tag,
+            connectionGeneration: 1,
+            exchange: "",
+            routingKey: "q",
+            redelivered: false,
+            body: [],
+            messageID: "\(tag)",
+            type: nil,
+            correlationID: nil,
+            appID: nil,
+            headers: [:]
+        )
     }
 
     @Test("takes what accumulated, up to the limit, in order")

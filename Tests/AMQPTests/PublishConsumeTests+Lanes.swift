@@ -15,21 +15,29 @@ extension PublishConsumeTests {
         _ = try await eventuallyPublish(publisher, ids.map { message($0) })
         let handled = Mutex<[String: Int]>([:])
         let consumer = AMQPConsumer(
-            settings: settings, name: "test-consumer", queue: queue, prefetch: 200, topology: topology, lanes: 3,
-            laneKey: { $0.messageID }, maxBatch: 25, logger: TestEnvironment.logger
-        ) { batch in
-            // Lanes take different times, so they settle out of delivery order.
-            try? await Task.sleep(for: .milliseconds(Int.random(in: 0...20)))
-            return batch.map { delivery in
-                let id = delivery.messageID ?? ""
-                let seen = handled.withLock { seen in
-                    seen[id, default: 0] += 1
-                    return seen[id] ?? 0
+            settings: settings,
+            name: "test-consumer",
+            queue: queue,
+            prefetch: 200,
+            topology: topology,
+            lanes: 3,
+            laneKey: { $0.messageID },
+            maxBatch: 25,
+            logger: TestEnvironment.logger,
+            batchHandler: { batch in
+                // Lanes take different times, so they settle out of delivery order.
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...20)))
+                return batch.map { delivery in
+                    let id = delivery.messageID ?? ""
+                    let seen = handled.withLock { seen in
+                        seen[id, default: 0] += 1
+                        return seen[id] ?? 0
+                    }
+                    // Every tenth message is put back once.
+                    return (Int(id.dropFirst(2)) ?? 0) % 10 == 0 && seen == 1 ? .requeue : .acknowledge
                 }
-                // Every tenth message is put back once.
-                return (Int(id.dropFirst(2)) ?? 0) % 10 == 0 && seen == 1 ? .requeue : .acknowledge
             }
-        }
+        )
         try await runUntil(consumer) { handled.withLock { $0.count == ids.count && $0.values.reduce(0, +) == ids.count + ids.count / 10 } }
         let counts = handled.withLock { $0 }
         #expect(counts.count == ids.count)
@@ -50,8 +58,15 @@ extension PublishConsumeTests {
         publisher.start()
         let batches = Mutex<[Int]>([])
         let consumer = AMQPConsumer(
-            settings: settings, name: "test-consumer", queue: queue, prefetch: 100, topology: topology, lanes: 1,
-            maxBatch: 50, linger: .seconds(2), logger: TestEnvironment.logger
+            settings: settings,
+            name: "test-consumer",
+            queue: queue,
+            prefetch: 100,
+            topology: topology,
+            lanes: 1,
+            maxBatch: 50,
+            linger: .seconds(2),
+            logger: TestEnvironment.logger
         ) { batch in
             batches.withLock { $0.append(batch.count) }
             return batch.map { _ in .acknowledge }

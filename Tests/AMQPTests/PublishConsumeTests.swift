@@ -30,8 +30,14 @@ struct PublishConsumeTests {
     func message(_ id: String, key: String? = nil) -> AMQPOutgoingMessage {
         let key = key ?? routingKey
         return AMQPOutgoingMessage(
-            exchange: "test.amqp", routingKey: key, body: Array("{\"n\":\"\(id)\"}".utf8), messageID: id,
-            type: key, correlationID: "corr-\(id)", appID: "tests", headers: ["x-attempt": .int(1), "x-note": .string("é ü")]
+            exchange: "test.amqp",
+            routingKey: key,
+            body: Array("{\"n\":\"\(id)\"}".utf8),
+            messageID: id,
+            type: key,
+            correlationID: "corr-\(id)",
+            appID: "tests",
+            headers: ["x-attempt": .int(1), "x-note": .string("é ü")]
         )
     }
 
@@ -46,7 +52,14 @@ struct PublishConsumeTests {
         #expect(try await publisher.messageCount(queue: queue) == ids.count)
 
         let received = Mutex<[AMQPDelivery]>([])
-        let consumer = AMQPConsumer(settings: settings, name: "test-consumer", queue: queue, prefetch: 50, topology: topology, logger: TestEnvironment.logger) { delivery in
+        let consumer = AMQPConsumer(
+            settings: settings,
+            name: "test-consumer",
+            queue: queue,
+            prefetch: 50,
+            topology: topology,
+            logger: TestEnvironment.logger
+        ) { delivery in
             received.withLock { $0.append(delivery) }
             return .acknowledge
         }
@@ -104,8 +117,18 @@ struct PublishConsumeTests {
         publisher.start()
         _ = try await eventuallyPublish(publisher, [message("again")])
         let attempts = Mutex<[Bool]>([])
-        let consumer = AMQPConsumer(settings: settings, name: "test-consumer", queue: queue, prefetch: 1, topology: topology, logger: TestEnvironment.logger) { delivery in
-            let count = attempts.withLock { $0.append(delivery.redelivered); return $0.count }
+        let consumer = AMQPConsumer(
+            settings: settings,
+            name: "test-consumer",
+            queue: queue,
+            prefetch: 1,
+            topology: topology,
+            logger: TestEnvironment.logger
+        ) { delivery in
+            let count = attempts.withLock {
+                $0.append(delivery.redelivered)
+                return $0.count
+            }
             return count == 1 ? .requeue : .acknowledge
         }
         try await runUntil(consumer) { attempts.withLock { $0.count } == 2 }

@@ -1,11 +1,12 @@
 import AftercareContracts
 import AftercareRuntime
 import AftercareTestSupport
-@testable import FeedbackService
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import FeedbackService
 
 @Suite("Complaints, callback tasks and escalation on a real PostgreSQL and RabbitMQ", .timeLimit(.minutes(3)))
 struct CallbackEscalationTests {
@@ -63,12 +64,20 @@ struct CallbackEscalationTests {
                 let opened = try await fixture.openComplaint(client)
                 fixture.clock.advance(by: 120)
                 let guideToken = try await fixture.token(.guide, fixture.guide)
-                try await client.execute(uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", method: .post, headers: .bearer(guideToken),
-                                         body: ByteBuffer(string: #"{"reached": false, "note": "no answer"}"#)) { response in
+                try await client.execute(
+                    uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    method: .post,
+                    headers: .bearer(guideToken),
+                    body: ByteBuffer(string: #"{"reached": false, "note": "no answer"}"#)
+                ) { response in
                     #expect(response.status == .ok)
                 }
-                try await client.execute(uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", method: .post, headers: .bearer(guideToken),
-                                         body: ByteBuffer(string: #"{"reached": true, "note": "apologised, technician booked"}"#)) { response in
+                try await client.execute(
+                    uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    method: .post,
+                    headers: .bearer(guideToken),
+                    body: ByteBuffer(string: #"{"reached": true, "note": "apologised, technician booked"}"#)
+                ) { response in
                     #expect(response.status == .ok)
                     let task = try JSONDecoder.iso.decode(CallbackTaskView.self, from: Data(buffer: response.body))
                     #expect(task.status == "completed")
@@ -80,8 +89,12 @@ struct CallbackEscalationTests {
                 let kinds = try await fixture.database.query("SELECT kind FROM complaint_timeline ORDER BY id", logger: TestEnvironment.logger)
                     .collect().map { try $0.decode(String.self) }
                 #expect(kinds == ["opened", "callback_created", "call_not_reached", "called_back"])
-                try await client.execute(uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", method: .post, headers: .bearer(guideToken),
-                                         body: ByteBuffer(string: #"{"reached": true}"#)) { response in
+                try await client.execute(
+                    uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    method: .post,
+                    headers: .bearer(guideToken),
+                    body: ByteBuffer(string: #"{"reached": true}"#)
+                ) { response in
                     #expect(response.status == .conflict)
                 }
             }
@@ -143,7 +156,12 @@ struct CallbackEscalationTests {
                 try await client.execute(uri: "/api/v1/complaints/\(opened.complaintId)", method: .get, headers: .bearer(outsider)) { response in
                     #expect(response.status == .notFound)
                 }
-                try await client.execute(uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", method: .post, headers: .bearer(outsider), body: ByteBuffer(string: #"{"reached": true}"#)) { response in
+                try await client.execute(
+                    uri: "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    method: .post,
+                    headers: .bearer(outsider),
+                    body: ByteBuffer(string: #"{"reached": true}"#)
+                ) { response in
                     #expect(response.status == .notFound)
                 }
                 try await client.execute(uri: "/api/v1/callback-tasks/mine", method: .get, headers: .bearer(outsider)) { response in
@@ -158,7 +176,8 @@ struct CallbackEscalationTests {
                 }
                 let otherMember = try await fixture.token(.member, "\(fixture.prefix)m-2")
                 let body = #"{"memberId": "\#(fixture.member)", "channel": "hotline", "category": "other", "severity": "low", "description": "x"}"#
-                try await client.execute(uri: "/api/v1/complaints", method: .post, headers: .bearer(otherMember), body: ByteBuffer(string: body)) { response in
+                try await client.execute(uri: "/api/v1/complaints", method: .post, headers: .bearer(otherMember), body: ByteBuffer(string: body)) {
+                    response in
                     #expect(response.status == .forbidden)
                 }
                 let technician = try await fixture.token(.technician, "t-1")
@@ -176,12 +195,14 @@ struct CallbackEscalationTests {
                 try await fixture.seedOrganisation(client)
                 let memberToken = try await fixture.token(.member, fixture.member)
                 let bad = #"{"channel": "fax", "category": "product_quality", "severity": "high", "description": ""}"#
-                try await client.execute(uri: "/api/v1/complaints", method: .post, headers: .bearer(memberToken), body: ByteBuffer(string: bad)) { response in
+                try await client.execute(uri: "/api/v1/complaints", method: .post, headers: .bearer(memberToken), body: ByteBuffer(string: bad)) {
+                    response in
                     #expect(response.status == .unprocessableContent)
                     let problem = try response.problem()
                     #expect(Set(problem.errors?.map(\.field) ?? []) == ["channel", "description"])
                 }
-                try await client.execute(uri: "/api/v1/complaints", method: .post, headers: .bearer(memberToken), body: ByteBuffer(string: "{")) { response in
+                try await client.execute(uri: "/api/v1/complaints", method: .post, headers: .bearer(memberToken), body: ByteBuffer(string: "{")) {
+                    response in
                     #expect(response.status == .badRequest)
                 }
                 let first = try await fixture.openComplaint(client, key: "complaint-\(fixture.prefix)")

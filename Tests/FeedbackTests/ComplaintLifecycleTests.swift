@@ -1,11 +1,12 @@
 import AftercareContracts
 import AftercareRuntime
 import AftercareTestSupport
-@testable import FeedbackService
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import FeedbackService
 
 @Suite("Complaint lifecycle, retries, dealer deadlines and store hours on a real PostgreSQL and RabbitMQ", .timeLimit(.minutes(3)))
 struct ComplaintLifecycleTests {
@@ -20,20 +21,44 @@ struct ComplaintLifecycleTests {
                 let member = try await fixture.token(.member, fixture.member, store: nil, dealer: nil)
 
                 // Nothing can be resolved before the member was called back.
-                let early = try await fixture.send(client, .post, "/api/v1/complaints/\(id)/resolve", token: guide, body: #"{"resolution": "replaced"}"#)
+                let early = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/complaints/\(id)/resolve",
+                    token: guide,
+                    body: #"{"resolution": "replaced"}"#
+                )
                 #expect(early.0 == .conflict)
                 #expect(String(decoding: early.1, as: UTF8.self).contains("opened"))
 
-                _ = try await fixture.send(client, .post, "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", token: guide, body: #"{"reached": true}"#)
-                #expect(try await fixture.send(client, .post, "/api/v1/complaints/\(id)/progress", token: guide, body: #"{"note": "technician booked"}"#).0 == .ok)
+                _ = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    token: guide,
+                    body: #"{"reached": true}"#
+                )
+                #expect(
+                    try await fixture.send(client, .post, "/api/v1/complaints/\(id)/progress", token: guide, body: #"{"note": "technician booked"}"#)
+                        .0 == .ok
+                )
                 #expect(try await fixture.complaintStatus(id) == "in_progress")
                 // Members do not resolve; an empty resolution is named.
-                #expect(try await fixture.send(client, .post, "/api/v1/complaints/\(id)/resolve", token: member, body: #"{"resolution": "x"}"#).0 == .forbidden)
+                #expect(
+                    try await fixture.send(client, .post, "/api/v1/complaints/\(id)/resolve", token: member, body: #"{"resolution": "x"}"#).0
+                        == .forbidden
+                )
                 let blank = try await fixture.send(client, .post, "/api/v1/complaints/\(id)/resolve", token: guide, body: #"{"resolution": "  "}"#)
                 #expect(blank.0 == .unprocessableContent)
                 #expect(String(decoding: blank.1, as: UTF8.self).contains("resolution"))
 
-                let resolved = try await fixture.send(client, .post, "/api/v1/complaints/\(id)/resolve", token: guide, body: #"{"resolution": "Mattress replaced."}"#)
+                let resolved = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/complaints/\(id)/resolve",
+                    token: guide,
+                    body: #"{"resolution": "Mattress replaced."}"#
+                )
                 #expect(resolved.0 == .ok)
                 #expect(try await fixture.published(ComplaintResolved.eventType) == 1)
 
@@ -49,13 +74,23 @@ struct ComplaintLifecycleTests {
 
                 #expect(try await fixture.send(client, .post, "/api/v1/complaints/\(id)/close", token: member).0 == .ok)
                 #expect(try await fixture.complaintStatus(id) == "closed")
-                #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE event_type = '\(ComplaintClosed.eventType)' AND envelope::jsonb #>> '{payload,closure}' = 'confirmed'") == 1)
+                #expect(
+                    try await fixture.count(
+                        "SELECT count(*) FROM outbox WHERE event_type = '\(ComplaintClosed.eventType)' AND envelope::jsonb #>> '{payload,closure}' = 'confirmed'"
+                    ) == 1
+                )
                 // The quiet-period timer went with the confirmation.
                 #expect(try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE kind = '\(ComplaintDesk.closeJob)'") == 0)
                 #expect(try await fixture.send(client, .post, "/api/v1/complaints/\(id)/close", token: member).0 == .conflict)
 
                 fixture.clock.advance(by: 3 * 86400)
-                let reopened = try await fixture.send(client, .post, "/api/v1/complaints/\(id)/reopen", token: member, body: #"{"reason": "It sags again."}"#)
+                let reopened = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/complaints/\(id)/reopen",
+                    token: member,
+                    body: #"{"reason": "It sags again."}"#
+                )
                 #expect(reopened.0 == .created)
                 let again = try JSONDecoder.iso.decode(ComplaintDesk.Opened.self, from: reopened.1)
                 #expect(again.callbackTask.level == .guide)
@@ -64,8 +99,15 @@ struct ComplaintLifecycleTests {
                 #expect(try await fixture.complaintStatus(id) == "opened")
                 #expect(try await fixture.published(ComplaintReopened.eventType) == 1)
                 #expect(try await fixture.published(CallbackCreated.eventType) == 2)
-                let trail = try JSONDecoder.iso.decode(ComplaintDesk.Detail.self, from: try await fixture.send(client, .get, "/api/v1/complaints/\(id)", token: guide).1)
-                #expect(trail.timeline?.map(\.kind) == ["opened", "callback_created", "called_back", "in_progress", "resolved", "closed", "reopened", "callback_created"])
+                let trail = try JSONDecoder.iso.decode(
+                    ComplaintDesk.Detail.self,
+                    from: try await fixture.send(client, .get, "/api/v1/complaints/\(id)", token: guide).1
+                )
+                #expect(
+                    trail.timeline?.map(\.kind) == [
+                        "opened", "callback_created", "called_back", "in_progress", "resolved", "closed", "reopened", "callback_created",
+                    ]
+                )
                 #expect(trail.reopenedCount == 1)
             }
         }
@@ -78,19 +120,43 @@ struct ComplaintLifecycleTests {
                 try await fixture.seedOrganisation(client)
                 let opened = try await fixture.openComplaint(client)
                 let manager = try await fixture.token(.storeManager, fixture.manager)
-                _ = try await fixture.send(client, .post, "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", token: manager, body: #"{"reached": true}"#)
-                #expect(try await fixture.send(client, .post, "/api/v1/complaints/\(opened.complaintId)/resolve", token: manager, body: #"{"resolution": "Refunded."}"#).0 == .ok)
+                _ = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    token: manager,
+                    body: #"{"reached": true}"#
+                )
+                #expect(
+                    try await fixture.send(
+                        client,
+                        .post,
+                        "/api/v1/complaints/\(opened.complaintId)/resolve",
+                        token: manager,
+                        body: #"{"resolution": "Refunded."}"#
+                    ).0 == .ok
+                )
 
                 try await fixture.advance(by: 72 * 3600 - 10)
                 #expect(try await fixture.complaintStatus(opened.complaintId) == "resolved")
                 try await fixture.advance(by: 20)
                 #expect(try await eventually { try await fixture.complaintStatus(opened.complaintId) == "closed" })
                 try await fixture.advance(by: 3600)
-                #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE event_type = '\(ComplaintClosed.eventType)' AND envelope::jsonb #>> '{payload,closure}' = 'quiet_period'") == 1)
+                #expect(
+                    try await fixture.count(
+                        "SELECT count(*) FROM outbox WHERE event_type = '\(ComplaintClosed.eventType)' AND envelope::jsonb #>> '{payload,closure}' = 'quiet_period'"
+                    ) == 1
+                )
 
                 fixture.clock.advance(by: 15 * 86400)
                 let member = try await fixture.token(.member, fixture.member, store: nil, dealer: nil)
-                let late = try await fixture.send(client, .post, "/api/v1/complaints/\(opened.complaintId)/reopen", token: member, body: #"{"reason": "again"}"#)
+                let late = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/complaints/\(opened.complaintId)/reopen",
+                    token: member,
+                    body: #"{"reason": "again"}"#
+                )
                 #expect(late.0 == .conflict)
                 #expect(String(decoding: late.1, as: UTF8.self).contains("open a new one"))
                 #expect(try await fixture.published(ComplaintReopened.eventType) == 0)
@@ -105,12 +171,24 @@ struct ComplaintLifecycleTests {
                 try await fixture.seedOrganisation(client)
                 let opened = try await fixture.openComplaint(client)
                 let guide = try await fixture.token(.guide, fixture.guide)
-                let bad = try await fixture.send(client, .post, "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", token: guide, body: #"{"reached": false, "retryInMinutes": 0}"#)
+                let bad = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    token: guide,
+                    body: #"{"reached": false, "retryInMinutes": 0}"#
+                )
                 #expect(bad.0 == .unprocessableContent)
                 #expect(String(decoding: bad.1, as: UTF8.self).contains("retryInMinutes"))
 
                 fixture.clock.advance(by: 60)
-                let call = try await fixture.send(client, .post, "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls", token: guide, body: #"{"reached": false, "note": "voicemail", "retryInMinutes": 2}"#)
+                let call = try await fixture.send(
+                    client,
+                    .post,
+                    "/api/v1/callback-tasks/\(opened.callbackTask.id)/calls",
+                    token: guide,
+                    body: #"{"reached": false, "note": "voicemail", "retryInMinutes": 2}"#
+                )
                 #expect(call.0 == .ok)
                 let task = try JSONDecoder.iso.decode(CallbackTaskView.self, from: call.1)
                 #expect(task.status == "open")
@@ -141,11 +219,33 @@ struct ComplaintLifecycleTests {
                 let defaults = try JSONDecoder.iso.decode(DealerPolicies.Stored.self, from: try await fixture.send(client, .get, uri, token: admin).1)
                 #expect(defaults.custom == false)
                 #expect(defaults.deadlines == .init(guideMinutes: 5, storeManagerMinutes: 5, dealerAdminMinutes: 10))
-                #expect(try await fixture.send(client, .put, uri, token: admin, body: #"{"guideMinutes": 2, "storeManagerMinutes": 3, "dealerAdminMinutes": 4}"#).0 == .forbidden)
-                let invalid = try await fixture.send(client, .put, uri, token: hq, body: #"{"guideMinutes": 0, "storeManagerMinutes": 3, "dealerAdminMinutes": 4}"#)
+                #expect(
+                    try await fixture.send(
+                        client,
+                        .put,
+                        uri,
+                        token: admin,
+                        body: #"{"guideMinutes": 2, "storeManagerMinutes": 3, "dealerAdminMinutes": 4}"#
+                    ).0 == .forbidden
+                )
+                let invalid = try await fixture.send(
+                    client,
+                    .put,
+                    uri,
+                    token: hq,
+                    body: #"{"guideMinutes": 0, "storeManagerMinutes": 3, "dealerAdminMinutes": 4}"#
+                )
                 #expect(invalid.0 == .unprocessableContent)
                 #expect(String(decoding: invalid.1, as: UTF8.self).contains("guideMinutes"))
-                #expect(try await fixture.send(client, .put, uri, token: hq, body: #"{"guideMinutes": 2, "storeManagerMinutes": 3, "dealerAdminMinutes": 4}"#).0 == .ok)
+                #expect(
+                    try await fixture.send(
+                        client,
+                        .put,
+                        uri,
+                        token: hq,
+                        body: #"{"guideMinutes": 2, "storeManagerMinutes": 3, "dealerAdminMinutes": 4}"#
+                    ).0 == .ok
+                )
                 let otherDealer = try await fixture.token(.dealerAdmin, "\(fixture.prefix)da-9", store: nil, dealer: "\(fixture.prefix)d-9")
                 #expect(try await fixture.send(client, .get, uri, token: otherDealer).0 == .notFound)
 
@@ -154,7 +254,10 @@ struct ComplaintLifecycleTests {
                 try await fixture.advance(by: 121)
                 #expect(try await eventually { try await fixture.taskLevel() == ("store_manager", fixture.manager) })
                 let manager = try await fixture.token(.storeManager, fixture.manager)
-                let task = try JSONDecoder.iso.decode(CallbackTaskView.self, from: try await fixture.send(client, .get, "/api/v1/callback-tasks/\(opened.callbackTask.id)", token: manager).1)
+                let task = try JSONDecoder.iso.decode(
+                    CallbackTaskView.self,
+                    from: try await fixture.send(client, .get, "/api/v1/callback-tasks/\(opened.callbackTask.id)", token: manager).1
+                )
                 #expect(task.secondsRemaining.map { (170...180).contains($0) } == true)
 
                 // Reset: back to the defaults.

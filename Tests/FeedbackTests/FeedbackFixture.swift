@@ -4,11 +4,12 @@ import AftercareMessaging
 import AftercarePersistence
 import AftercareRuntime
 import AftercareTestSupport
-@testable import FeedbackService
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PostgresNIO
+
+@testable import FeedbackService
 
 /// One feedback service on a throw-away database with its own queue name, a business clock
 /// moved by hand, and a small organisation (member, guide, store manager, dealer admin)
@@ -31,11 +32,17 @@ struct FeedbackFixture: Sendable {
     static func with(_ body: @escaping @Sendable (FeedbackFixture) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             let prefix = String(UUID().uuidString.lowercased().prefix(6)) + "-"
-            let configuration = try TestEnvironment.configuration(service: ServiceIdentity(name: "feedback-\(prefix.dropLast())", defaultHTTPPort: 0), databaseURL: database.url)
+            let configuration = try TestEnvironment.configuration(
+                service: ServiceIdentity(name: "feedback-\(prefix.dropLast())", defaultHTTPPort: 0),
+                databaseURL: database.url
+            )
             try await withRunningClient(try makeClient(url: database.url)) { client in
                 let fixture = FeedbackFixture(
-                    configuration: configuration, clock: ManualBusinessClock(Date(timeIntervalSince1970: 1_900_000_000)),
-                    database: client, tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix
+                    configuration: configuration,
+                    clock: ManualBusinessClock(Date(timeIntervalSince1970: 1_900_000_000)),
+                    database: client,
+                    tokens: await TokenAuthority(settings: configuration.jwt),
+                    prefix: prefix
                 )
                 do {
                     try await body(fixture)
@@ -62,15 +69,39 @@ struct FeedbackFixture: Sendable {
         // or member, carried in the aggregate_id header, so one person's events stay in order.
         var events: [(String, UUID, String, Data)] = []
         func add<P: EventPayload>(_ payload: P, aggregate: String) throws {
-            let metadata = EventMetadata(eventID: UUID(), type: P.eventType, schemaVersion: 1, occurredAt: Date(), producer: "membership",
-                                         correlationID: UUID(), causationID: nil, aggregateID: aggregate, aggregateSequence: Int64(events.count + 1))
-            events.append((P.eventType, metadata.eventID, aggregate, try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))))
+            let metadata = EventMetadata(
+                eventID: UUID(),
+                type: P.eventType,
+                schemaVersion: 1,
+                occurredAt: Date(),
+                producer: "membership",
+                correlationID: UUID(),
+                causationID: nil,
+                aggregateID: aggregate,
+                aggregateSequence: Int64(events.count + 1)
+            )
+            events.append(
+                (P.eventType, metadata.eventID, aggregate, try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)))
+            )
         }
-        try add(StoreOpened(storeId: store, dealerId: dealer, name: "Flagship", timeZone: "Asia/Shanghai", businessHours: storeHours), aggregate: store)
+        try add(
+            StoreOpened(storeId: store, dealerId: dealer, name: "Flagship", timeZone: "Asia/Shanghai", businessHours: storeHours),
+            aggregate: store
+        )
         try add(StaffJoined(staffId: guide, role: .guide, dealerId: dealer, storeId: store), aggregate: guide)
         try add(StaffJoined(staffId: manager, role: .storeManager, dealerId: dealer, storeId: store), aggregate: manager)
         try add(StaffJoined(staffId: dealerAdmin, role: .dealerAdmin, dealerId: dealer, storeId: nil), aggregate: dealerAdmin)
-        try add(MemberRegistered(memberId: member, guideId: guide, storeId: store, dealerId: dealer, serviceMessagesConsent: true, marketingConsent: false), aggregate: member)
+        try add(
+            MemberRegistered(
+                memberId: member,
+                guideId: guide,
+                storeId: store,
+                dealerId: dealer,
+                serviceMessagesConsent: true,
+                marketingConsent: false
+            ),
+            aggregate: member
+        )
         if !guideActive { try add(StaffLeft(staffId: guide), aggregate: guide) }
         try await publishRetrying(events.map { (type: $0.0, id: $0.1, aggregate: $0.2, body: $0.3) }, producer: "membership")
         let expectedActive = guideActive ? 3 : 2
@@ -78,7 +109,8 @@ struct FeedbackFixture: Sendable {
             // All three are known and the right number active: counting only active ones could
             // pass before the guide's own events (joined, then left) had arrived.
             guard try await count("SELECT count(*) FROM staff WHERE staff_id LIKE '\(prefix)%'") == 3,
-                  try await count("SELECT count(*) FROM staff WHERE active AND staff_id LIKE '\(prefix)%'") == expectedActive else { return false }
+                try await count("SELECT count(*) FROM staff WHERE active AND staff_id LIKE '\(prefix)%'") == expectedActive
+            else { return false }
             guard try await count("SELECT count(*) FROM stores WHERE store_id = '\(store)'") == 1 else { return false }
             return try await count("SELECT count(*) FROM members WHERE member_id = '\(member)'") == 1
         }
@@ -99,7 +131,9 @@ struct FeedbackFixture: Sendable {
     }
 
     func taskLevel() async throws -> (String, String?) {
-        try await database.query("SELECT level, assignee_id FROM callback_tasks", logger: TestEnvironment.logger).collect().first?.decode((String, String?).self) ?? ("none", nil)
+        try await database.query("SELECT level, assignee_id FROM callback_tasks", logger: TestEnvironment.logger).collect().first?.decode(
+            (String, String?).self
+        ) ?? ("none", nil)
     }
 
     /// Moves business time and waits for the worker's next look (it polls at least every second).
@@ -111,7 +145,8 @@ struct FeedbackFixture: Sendable {
     func openComplaint(_ client: some TestClientProtocol, key: String? = nil) async throws -> ComplaintDesk.Opened {
         var headers = HTTPFields.bearer(try await token(.member, member, store: nil, dealer: nil))
         if let key { headers[.idempotencyKey] = key }
-        let body = #"{"channel": "mini_program", "category": "product_quality", "severity": "high", "description": "The mattress sags after two weeks."}"#
+        let body =
+            #"{"channel": "mini_program", "category": "product_quality", "severity": "high", "description": "The mattress sags after two weeks."}"#
         return try await client.execute(uri: "/api/v1/complaints", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
             guard response.status == .created else { throw FixtureError(message: "\(response.status): \(String(buffer: response.body))") }
             return try JSONDecoder.iso.decode(ComplaintDesk.Opened.self, from: Data(buffer: response.body))
@@ -130,14 +165,22 @@ struct FeedbackFixture: Sendable {
     }
 
     /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
-    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String, body: String? = nil) async throws -> (HTTPResponse.Status, Data) {
+    func send(
+        _ client: some TestClientProtocol,
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        token: String,
+        body: String? = nil
+    ) async throws -> (HTTPResponse.Status, Data) {
         try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in
             (response.status, Data(buffer: response.body))
         }
     }
 
     func complaintStatus(_ id: UUID) async throws -> String {
-        try await database.query("SELECT status FROM complaints WHERE id = \(id)", logger: TestEnvironment.logger).collect().first?.decode(String.self) ?? "none"
+        try await database.query("SELECT status FROM complaints WHERE id = \(id)", logger: TestEnvironment.logger).collect().first?.decode(
+            String.self
+        ) ?? "none"
     }
 
     func deleteQueues() async throws {
@@ -147,6 +190,8 @@ struct FeedbackFixture: Sendable {
 
 extension FeedbackFixture {
     func taskLevel(of id: UUID) async throws -> String {
-        try await database.query("SELECT level FROM callback_tasks WHERE id = \(id)", logger: TestEnvironment.logger).collect().first?.decode(String.self) ?? "none"
+        try await database.query("SELECT level FROM callback_tasks WHERE id = \(id)", logger: TestEnvironment.logger).collect().first?.decode(
+            String.self
+        ) ?? "none"
     }
 }

@@ -3,8 +3,9 @@ import AftercareRuntime
 import AftercareTestSupport
 import Foundation
 import Hummingbird
-@testable import FeedbackService
 import Testing
+
+@testable import FeedbackService
 
 @Suite("The feedback OpenAPI document matches the routes", .timeLimit(.minutes(3)))
 struct FeedbackOpenAPITests {
@@ -12,7 +13,11 @@ struct FeedbackOpenAPITests {
     func documentMatchesRouter() async throws {
         let configuration = try TestEnvironment.configuration(service: .feedback, databaseURL: "postgres://nobody@127.0.0.1:1/none")
         // With the service's own subscriptions, so the dead-letter routes of its consumer exist.
-        let invitations = ReviewInvitations(outbox: Outbox(producer: "feedback", logger: TestEnvironment.logger), settings: FeedbackSettings(), logger: TestEnvironment.logger)
+        let invitations = ReviewInvitations(
+            outbox: Outbox(producer: "feedback", logger: TestEnvironment.logger),
+            settings: FeedbackSettings(),
+            logger: TestEnvironment.logger
+        )
         let subscriptions = FeedbackSubscriptions.make(directory: Directory(logger: TestEnvironment.logger), invitations: invitations)
         let platform = await ServicePlatform(configuration: configuration, migrations: [], subscriptions: subscriptions)
         let (router, _) = buildRouter(platform: platform, settings: FeedbackSettings())
@@ -23,7 +28,10 @@ struct FeedbackOpenAPITests {
         #expect(comparison.missing == [], "routes missing from the document")
         #expect(comparison.extra == [], "documented routes the service does not have")
         #expect(comparison.registeredCount >= 20)
-        #expect(try BrokerSubscriptions.listed(for: "feedback") == subscriptions.eventTypes, "docker/rabbitmq/subscriptions lists what feedback binds")
+        #expect(
+            try BrokerSubscriptions.listed(for: "feedback") == subscriptions.eventTypes,
+            "docker/rabbitmq/subscriptions lists what feedback binds"
+        )
     }
 
     @Test("the service serves the document")

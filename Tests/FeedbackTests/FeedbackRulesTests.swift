@@ -1,8 +1,9 @@
 import AftercareContracts
 import AftercareRuntime
-@testable import FeedbackService
 import Foundation
 import Testing
+
+@testable import FeedbackService
 
 @Suite("Complaint rules: lifecycle steps, store hours, settings", .timeLimit(.minutes(1)))
 struct FeedbackRulesTests {
@@ -40,7 +41,9 @@ struct FeedbackRulesTests {
     @Test("store hours are read on the store's own clock, per ISO weekday, closing time exclusive")
     func businessHours() throws {
         // Monday to Friday 09:00–18:00; Saturday 10:00–16:00; Sunday closed.
-        let hours = BusinessHours(days: (1...5).map { .init(weekday: $0, opens: "09:00", closes: "18:00") } + [.init(weekday: 6, opens: "10:00", closes: "16:00")])
+        let hours = BusinessHours(
+            days: (1...5).map { .init(weekday: $0, opens: "09:00", closes: "18:00") } + [.init(weekday: 6, opens: "10:00", closes: "16:00")]
+        )
         let shanghai = try #require(TimeZone(identifier: "Asia/Shanghai"))
         let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
         func at(_ text: String) throws -> Date { try #require(ISO8601DateFormatter().date(from: text)) }
@@ -59,9 +62,12 @@ struct FeedbackRulesTests {
         let defaults = try FeedbackSettings.read(EnvironmentReader([:]))
         #expect(defaults == FeedbackSettings())
         #expect(defaults.policy == .standard)
-        let custom = try FeedbackSettings.read(EnvironmentReader([
-            "FEEDBACK_GUIDE_MINUTES": "3", "FEEDBACK_CLOSE_AFTER_HOURS": "24", "FEEDBACK_LOW_RATING_THRESHOLD": "3", "FEEDBACK_REVIEW_EXPIRES_AFTER_DAYS": "14",
-        ]))
+        let custom = try FeedbackSettings.read(
+            EnvironmentReader([
+                "FEEDBACK_GUIDE_MINUTES": "3", "FEEDBACK_CLOSE_AFTER_HOURS": "24", "FEEDBACK_LOW_RATING_THRESHOLD": "3",
+                "FEEDBACK_REVIEW_EXPIRES_AFTER_DAYS": "14",
+            ])
+        )
         #expect(custom.policy.guide == 180)
         #expect(custom.closeAfter == 86400)
         #expect(custom.lowRatingThreshold == 3)

@@ -1,6 +1,7 @@
 import AftercareContracts
-@testable import FeedbackService
 import Testing
+
+@testable import FeedbackService
 
 @Suite("The complaint ladder", .timeLimit(.minutes(1)))
 struct LadderTests {
@@ -31,9 +32,23 @@ struct LadderTests {
 
     @Test("complaint requests name each invalid field")
     func requestValidation() {
-        let request = OpenComplaintRequest(memberId: "", channel: "fax", category: "product_quality", severity: "urgent", description: "  ", relatedReference: nil)
+        let request = OpenComplaintRequest(
+            memberId: "",
+            channel: "fax",
+            category: "product_quality",
+            severity: "urgent",
+            description: "  ",
+            relatedReference: nil
+        )
         #expect(Set(request.validate().map(\.field)) == ["memberId", "channel", "severity", "description"])
-        let long = OpenComplaintRequest(memberId: nil, channel: "hotline", category: "other", severity: "low", description: String(repeating: "x", count: 2001), relatedReference: nil)
+        let long = OpenComplaintRequest(
+            memberId: nil,
+            channel: "hotline",
+            category: "other",
+            severity: "low",
+            description: String(repeating: "x", count: 2001),
+            relatedReference: nil
+        )
         #expect(long.validate().map(\.field) == ["description"])
     }
 }

@@ -1,7 +1,8 @@
 import AftercareContracts
-@testable import MembershipService
 import Foundation
 import Testing
+
+@testable import MembershipService
 
 @Suite("Membership rules: phones, tiers, the points calendar", .timeLimit(.minutes(1)))
 struct LoyaltyRulesTests {
@@ -19,8 +20,10 @@ struct LoyaltyRulesTests {
     }
 
     static let rules = TierRules(
-        tiers: [Tier(name: "gold", thresholdCents: 2_000_000, multiplier: 1.5), Tier(name: "member", thresholdCents: 0, multiplier: 1),
-                Tier(name: "silver", thresholdCents: 500_000, multiplier: 1.2)],
+        tiers: [
+            Tier(name: "gold", thresholdCents: 2_000_000, multiplier: 1.5), Tier(name: "member", thresholdCents: 0, multiplier: 1),
+            Tier(name: "silver", thresholdCents: 500_000, multiplier: 1.2),
+        ],
         pointsPerUnit: 1
     )
 

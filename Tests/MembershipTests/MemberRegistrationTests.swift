@@ -4,8 +4,9 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import MembershipService
 import Testing
+
+@testable import MembershipService
 
 @Suite("Members: registration, scope and handover on a real PostgreSQL and RabbitMQ", .timeLimit(.minutes(3)))
 struct MemberRegistrationTests {
@@ -21,9 +22,21 @@ struct MemberRegistrationTests {
                 #expect(member.phone == "+8613811112222")
                 #expect(member.tier == "member")
                 let event = try #require(try await fixture.payloads(MemberRegistered.self).first)
-                #expect(event == MemberRegistered(memberId: member.id.uuidString.lowercased(), guideId: fixture.id("g2"), storeId: fixture.store1,
-                                                  dealerId: fixture.dealer, serviceMessagesConsent: true, marketingConsent: false,
-                                                  phone: "+8613811112222", name: "Li Lei", referredBy: nil, timeZone: "Asia/Shanghai"))
+                #expect(
+                    event
+                        == MemberRegistered(
+                            memberId: member.id.uuidString.lowercased(),
+                            guideId: fixture.id("g2"),
+                            storeId: fixture.store1,
+                            dealerId: fixture.dealer,
+                            serviceMessagesConsent: true,
+                            marketingConsent: false,
+                            phone: "+8613811112222",
+                            name: "Li Lei",
+                            referredBy: nil,
+                            timeZone: "Asia/Shanghai"
+                        )
+                )
                 #expect(try await fixture.published(StaffJoined.eventType) == 5)
                 // Each store's clock and hours go to feedback, which starts complaints at the HQ desk while a store is closed.
                 let stores = try await fixture.payloads(StoreOpened.self)
@@ -40,8 +53,14 @@ struct MemberRegistrationTests {
                 let codes = try await fixture.seedOrganisation(client)
                 let first = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]))
                 let service = try await fixture.token(.service, "mini-program", dealer: "")
-                let again = try await fixture.call(client, .post, "/api/v1/members", token: service,
-                                                   body: #"{"phone": "+86 138-1111-2222", "inviteCode": "\#(try #require(codes["g3"]))", "name": "Someone Else", "serviceMessagesConsent": false, "marketingConsent": true}"#)
+                let again = try await fixture.call(
+                    client,
+                    .post,
+                    "/api/v1/members",
+                    token: service,
+                    body:
+                        #"{"phone": "+86 138-1111-2222", "inviteCode": "\#(try #require(codes["g3"]))", "name": "Someone Else", "serviceMessagesConsent": false, "marketingConsent": true}"#
+                )
                 #expect(again.status == .ok)
                 let existing = try again.decode(MemberView.self)
                 #expect(existing.id == first.id)
@@ -59,17 +78,34 @@ struct MemberRegistrationTests {
             try await fixture.app().test(.live) { client in
                 let codes = try await fixture.seedOrganisation(client)
                 let service = try await fixture.token(.service, "mini-program", dealer: "")
-                let badPhone = try await fixture.call(client, .post, "/api/v1/members", token: service,
-                                                      body: #"{"phone": "12345", "inviteCode": "ABCDEFGH", "serviceMessagesConsent": true, "marketingConsent": false, "birthday": {"month": 2, "day": 30}}"#)
+                let badPhone = try await fixture.call(
+                    client,
+                    .post,
+                    "/api/v1/members",
+                    token: service,
+                    body:
+                        #"{"phone": "12345", "inviteCode": "ABCDEFGH", "serviceMessagesConsent": true, "marketingConsent": false, "birthday": {"month": 2, "day": 30}}"#
+                )
                 #expect(badPhone.status == .unprocessableContent)
                 #expect(Set(badPhone.problem?.errors?.map(\.field) ?? []) == ["phone", "birthday.day"])
-                let unknownCode = try await fixture.call(client, .post, "/api/v1/members", token: service,
-                                                         body: #"{"phone": "13811112222", "inviteCode": "ZZZZZZZZ", "serviceMessagesConsent": true, "marketingConsent": false}"#)
+                let unknownCode = try await fixture.call(
+                    client,
+                    .post,
+                    "/api/v1/members",
+                    token: service,
+                    body: #"{"phone": "13811112222", "inviteCode": "ZZZZZZZZ", "serviceMessagesConsent": true, "marketingConsent": false}"#
+                )
                 #expect(unknownCode.problem?.errors?.first?.field == "inviteCode")
                 let hq = try await fixture.hq
                 try fixture.expect(.ok, try await fixture.call(client, .post, "/api/v1/staff/\(fixture.id("g3"))/leave", token: hq, body: "{}"))
-                let leftCode = try await fixture.call(client, .post, "/api/v1/members", token: service,
-                                                      body: #"{"phone": "13811112222", "inviteCode": "\#(try #require(codes["g3"]))", "serviceMessagesConsent": true, "marketingConsent": false}"#)
+                let leftCode = try await fixture.call(
+                    client,
+                    .post,
+                    "/api/v1/members",
+                    token: service,
+                    body:
+                        #"{"phone": "13811112222", "inviteCode": "\#(try #require(codes["g3"]))", "serviceMessagesConsent": true, "marketingConsent": false}"#
+                )
                 #expect(leftCode.status == .unprocessableContent)
                 #expect(leftCode.problem?.errors?.first?.message.contains("left") == true)
                 #expect(try await fixture.count("SELECT count(*) FROM members") == 0)
@@ -89,7 +125,10 @@ struct MemberRegistrationTests {
                 #expect(try await fixture.call(client, .get, "/api/v1/members/\(mine.id)", token: g1).status == .ok)
                 #expect(try await fixture.call(client, .get, "/api/v1/members/\(mine.id)", token: g3).status == .notFound)
                 let g2 = try await fixture.guide("g2", store: fixture.store1)
-                #expect(try await fixture.call(client, .get, "/api/v1/members/\(mine.id)", token: g2).status == .notFound, "a guide sees only their own members")
+                #expect(
+                    try await fixture.call(client, .get, "/api/v1/members/\(mine.id)", token: g2).status == .notFound,
+                    "a guide sees only their own members"
+                )
                 let manager = try await fixture.token(.storeManager, fixture.id("sm1"), store: fixture.store1)
                 let listed = try await fixture.call(client, .get, "/api/v1/members", token: manager).decode(MemberBook.Page.self)
                 #expect(listed.members.map(\.id) == [mine.id])
@@ -120,7 +159,13 @@ struct MemberRegistrationTests {
                     ids.append(try await fixture.register(client, phone: "1381111000\(index)", code: try #require(codes["g1"])).id)
                 }
                 let g1 = try await fixture.guide("g1", store: fixture.store1)
-                let tagged = try await fixture.call(client, .put, "/api/v1/members/\(ids[2])/tags", token: g1, body: #"{"tags": ["vip", "new-home", "vip"]}"#)
+                let tagged = try await fixture.call(
+                    client,
+                    .put,
+                    "/api/v1/members/\(ids[2])/tags",
+                    token: g1,
+                    body: #"{"tags": ["vip", "new-home", "vip"]}"#
+                )
                 #expect(try tagged.decode(MemberView.self).tags == ["vip", "new-home"])
                 #expect(try await fixture.published(MemberUpdated.eventType) == 1)
                 let byTag = try await fixture.call(client, .get, "/api/v1/members?tag=vip", token: g1).decode(MemberBook.Page.self)
@@ -163,7 +208,13 @@ struct MemberRegistrationTests {
                 #expect(refused.status == .conflict)
                 #expect(try await fixture.count("SELECT count(*) FROM staff WHERE id = '\(fixture.id("g3"))' AND status = 'active'") == 1)
                 // A manager may not name a guide of another store.
-                let wrong = try await fixture.call(client, .post, "/api/v1/staff/\(fixture.id("g2"))/leave", token: hq, body: #"{"handoverTo": "\#(fixture.id("g3"))"}"#)
+                let wrong = try await fixture.call(
+                    client,
+                    .post,
+                    "/api/v1/staff/\(fixture.id("g2"))/leave",
+                    token: hq,
+                    body: #"{"handoverTo": "\#(fixture.id("g3"))"}"#
+                )
                 #expect(wrong.problem?.errors?.first?.field == "handoverTo")
             }
         }

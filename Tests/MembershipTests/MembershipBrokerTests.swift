@@ -6,8 +6,9 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import MembershipService
 import Testing
+
+@testable import MembershipService
 
 @Suite("Membership events reach the broker", .timeLimit(.minutes(3)))
 struct MembershipBrokerTests {
@@ -20,19 +21,31 @@ struct MembershipBrokerTests {
             defer { Task { await listener.shutdown() } }
             #expect(await eventually { listener.isConnected })
             let queue = "test-\(fixture.prefix)membership"
-            try await listener.declare(AMQPTopology(
-                exchanges: [.init(name: EventBus.exchange, type: "topic")], queues: [.init(name: queue)],
-                bindings: [.init(queue: queue, exchange: EventBus.exchange, routingKey: "membership.#")]
-            ))
+            try await listener.declare(
+                AMQPTopology(
+                    exchanges: [.init(name: EventBus.exchange, type: "topic")],
+                    queues: [.init(name: queue)],
+                    bindings: [.init(queue: queue, exchange: EventBus.exchange, routingKey: "membership.#")]
+                )
+            )
             try await fixture.app().test(.live) { client in
                 let codes = try await fixture.seedOrganisation(client)
                 let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]))
                 let memberId = member.id.uuidString.lowercased()
                 let g1 = try await fixture.guide("g1", store: fixture.store1)
-                try fixture.expect(.created, try await fixture.purchase(client, member: member.id, order: "\(fixture.prefix)o-1", cents: 600_000, token: g1))
-                try fixture.expect(.ok, try await fixture.call(client, .post, "/api/v1/staff/\(fixture.id("g1"))/leave", token: try await fixture.hq, body: "{}"))
+                try fixture.expect(
+                    .created,
+                    try await fixture.purchase(client, member: member.id, order: "\(fixture.prefix)o-1", cents: 600_000, token: g1)
+                )
+                try fixture.expect(
+                    .ok,
+                    try await fixture.call(client, .post, "/api/v1/staff/\(fixture.id("g1"))/leave", token: try await fixture.hq, body: "{}")
+                )
 
-                let expected = [MemberRegistered.eventType, PurchaseRecorded.eventType, PointsChanged.eventType, TierChanged.eventType, MemberGuideReassigned.eventType]
+                let expected = [
+                    MemberRegistered.eventType, PurchaseRecorded.eventType, PointsChanged.eventType, TierChanged.eventType,
+                    MemberGuideReassigned.eventType,
+                ]
                 var mine: [AMQPDelivery] = []
                 let arrived = try await eventually(timeout: .seconds(20)) {
                     // Delivery is at least once: a relay whose connection dropped after the
@@ -59,11 +72,21 @@ struct MembershipBrokerTests {
                 #expect(purchase.pointsEarned == 6000)
                 #expect(purchase.items.first?.category == "mattress")
                 let points = try EventCoding.decoder().decode(EventEnvelope<PointsChanged>.self, from: Data(mine[2].body)).payload
-                #expect(points == PointsChanged(memberId: memberId, kind: .earn, delta: 6000, balance: 6000, reference: "purchase:\(fixture.prefix)o-1"))
+                #expect(
+                    points == PointsChanged(memberId: memberId, kind: .earn, delta: 6000, balance: 6000, reference: "purchase:\(fixture.prefix)o-1")
+                )
                 let tier = try EventCoding.decoder().decode(EventEnvelope<TierChanged>.self, from: Data(mine[3].body)).payload
                 #expect(tier.toTier == "silver")
                 let handover = try EventCoding.decoder().decode(EventEnvelope<MemberGuideReassigned>.self, from: Data(mine[4].body)).payload
-                #expect(handover == MemberGuideReassigned(memberId: memberId, fromGuideId: fixture.id("g1"), toGuideId: fixture.id("g2"), storeId: fixture.store1))
+                #expect(
+                    handover
+                        == MemberGuideReassigned(
+                            memberId: memberId,
+                            fromGuideId: fixture.id("g1"),
+                            toGuideId: fixture.id("g2"),
+                            storeId: fixture.store1
+                        )
+                )
             }
             try await listener.deleteQueue(queue)
         }

@@ -6,9 +6,10 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import MembershipService
 import PostgresNIO
 import Testing
+
+@testable import MembershipService
 
 /// One membership service on a throw-away database, with a business clock moved by hand and
 /// an organisation created through the API: dealer D with stores S1 (guides G1, G2, manager
@@ -31,11 +32,17 @@ struct MembershipFixture: Sendable {
     static func with(_ body: @escaping @Sendable (MembershipFixture) async throws -> Void) async throws {
         try await TestDatabase.with { database in
             let prefix = String(UUID().uuidString.lowercased().prefix(6)) + "-"
-            let configuration = try TestEnvironment.configuration(service: ServiceIdentity(name: "membership-\(prefix.dropLast())", defaultHTTPPort: 0), databaseURL: database.url)
+            let configuration = try TestEnvironment.configuration(
+                service: ServiceIdentity(name: "membership-\(prefix.dropLast())", defaultHTTPPort: 0),
+                databaseURL: database.url
+            )
             try await withRunningClient(try makeClient(url: database.url)) { client in
                 let fixture = MembershipFixture(
-                    configuration: configuration, clock: ManualBusinessClock(start), database: client,
-                    tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix
+                    configuration: configuration,
+                    clock: ManualBusinessClock(start),
+                    database: client,
+                    tokens: await TokenAuthority(settings: configuration.jwt),
+                    prefix: prefix
                 )
                 try await body(fixture)
             }
@@ -48,8 +55,14 @@ struct MembershipFixture: Sendable {
 
     /// The repositories' dependencies on the test's own client, for driving the rituals directly.
     var dependencies: MembershipDependencies {
-        MembershipDependencies(database: database, outbox: Outbox(producer: configuration.service.name, logger: TestEnvironment.logger),
-                               clock: clock, calendar: PointsCalendar(), pointsPerUnit: 1, logger: TestEnvironment.logger)
+        MembershipDependencies(
+            database: database,
+            outbox: Outbox(producer: configuration.service.name, logger: TestEnvironment.logger),
+            clock: clock,
+            calendar: PointsCalendar(),
+            pointsPerUnit: 1,
+            logger: TestEnvironment.logger
+        )
     }
 
     func token(_ role: Role, _ subject: String, store: String? = nil, dealer: String? = nil) async throws -> String {
@@ -66,7 +79,14 @@ struct MembershipFixture: Sendable {
         var problem: ProblemBody? { try? JSONDecoder().decode(ProblemBody.self, from: body) }
     }
 
-    func call(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String, body: String? = nil, headers extra: HTTPFields = [:]) async throws -> Reply {
+    func call(
+        _ client: some TestClientProtocol,
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        token: String,
+        body: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> Reply {
         var headers = HTTPFields.bearer(token)
         headers.append(contentsOf: extra)
         return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
@@ -77,12 +97,22 @@ struct MembershipFixture: Sendable {
     /// Creates the organisation through the API and returns the guides' invite codes.
     @discardableResult
     func seedOrganisation(_ client: some TestClientProtocol) async throws -> [String: String] {
-        try await waitUntil("membership ready", timeout: .seconds(20)) { try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok } }
+        try await waitUntil("membership ready", timeout: .seconds(20)) {
+            try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
+        }
         let hq = try await self.hq
         try await expect(.created, call(client, .post, "/api/v1/dealers", token: hq, body: #"{"id": "\#(dealer)", "name": "Dealer"}"#))
         for store in [store1, store2] {
-            try await expect(.created, call(client, .post, "/api/v1/stores", token: hq,
-                                             body: #"{"id": "\#(store)", "dealerId": "\#(dealer)", "name": "Store", "timeZone": "Asia/Shanghai"}"#))
+            try await expect(
+                .created,
+                call(
+                    client,
+                    .post,
+                    "/api/v1/stores",
+                    token: hq,
+                    body: #"{"id": "\#(store)", "dealerId": "\#(dealer)", "name": "Store", "timeZone": "Asia/Shanghai"}"#
+                )
+            )
         }
         var codes: [String: String] = [:]
         let staff: [(String, String, String?, String)] = [
@@ -91,8 +121,13 @@ struct MembershipFixture: Sendable {
         ]
         for (name, role, store, phone) in staff {
             let storeField = store.map { #", "storeId": "\#($0)""# } ?? ""
-            let reply = try await call(client, .post, "/api/v1/staff", token: hq,
-                                       body: #"{"id": "\#(id(name))", "dealerId": "\#(dealer)", "role": "\#(role)", "name": "\#(name)", "phone": "\#(phone)"\#(storeField)}"#)
+            let reply = try await call(
+                client,
+                .post,
+                "/api/v1/staff",
+                token: hq,
+                body: #"{"id": "\#(id(name))", "dealerId": "\#(dealer)", "role": "\#(role)", "name": "\#(name)", "phone": "\#(phone)"\#(storeField)}"#
+            )
             try expect(.created, reply)
             codes[name] = try reply.decode(Organisation.StaffMember.self).inviteCode
         }
@@ -102,8 +137,14 @@ struct MembershipFixture: Sendable {
     /// Registers a member through a guide's invite code, as the mini-program backend would.
     func register(_ client: some TestClientProtocol, phone: String, code: String, extra: String = "") async throws -> MemberView {
         let service = try await token(.service, "mini-program", dealer: "")
-        let reply = try await call(client, .post, "/api/v1/members", token: service,
-                                   body: #"{"phone": "\#(phone)", "inviteCode": "\#(code)", "name": "Li Lei", "serviceMessagesConsent": true, "marketingConsent": false\#(extra)}"#)
+        let reply = try await call(
+            client,
+            .post,
+            "/api/v1/members",
+            token: service,
+            body:
+                #"{"phone": "\#(phone)", "inviteCode": "\#(code)", "name": "Li Lei", "serviceMessagesConsent": true, "marketingConsent": false\#(extra)}"#
+        )
         try expect(.created, reply)
         return try reply.decode(MemberView.self)
     }
@@ -111,7 +152,9 @@ struct MembershipFixture: Sendable {
     /// `count` members of guide g1, each with one purchase (order `o-<index>`) whose lot
     /// expires at the next clearing; the set-up of the clearing tests.
     func membersWithPurchases(
-        _ client: some TestClientProtocol, count: Int, cents: (Int) -> Int64 = { _ in 10_000 }
+        _ client: some TestClientProtocol,
+        count: Int,
+        cents: (Int) -> Int64 = { _ in 10_000 }
     ) async throws {
         let codes = try await seedOrganisation(client)
         let g1 = try await guide("g1", store: store1)
@@ -121,11 +164,18 @@ struct MembershipFixture: Sendable {
         }
     }
 
-    func purchase(_ client: some TestClientProtocol, member: UUID, order: String, cents: Int64, at: Date? = nil, token: String) async throws -> Reply {
+    func purchase(_ client: some TestClientProtocol, member: UUID, order: String, cents: Int64, at: Date? = nil, token: String) async throws -> Reply
+    {
         let when = at.map { #", "purchasedAt": "\#(ISO8601DateFormatter().string(from: $0))""# } ?? ""
-        return try await call(client, .post, "/api/v1/members/\(member)/purchases", token: token, body: """
-            {"orderId": "\(order)", "amountCents": \(cents), "items": [{"sku": "M-1", "category": "mattress", "quantity": 1, "amountCents": \(cents)}]\(when)}
-            """)
+        return try await call(
+            client,
+            .post,
+            "/api/v1/members/\(member)/purchases",
+            token: token,
+            body: """
+                {"orderId": "\(order)", "amountCents": \(cents), "items": [{"sku": "M-1", "category": "mattress", "quantity": 1, "amountCents": \(cents)}]\(when)}
+                """
+        )
     }
 
     func count(_ sql: String) async throws -> Int {
@@ -145,14 +195,19 @@ struct MembershipFixture: Sendable {
     /// Payloads of one event type from the outbox, oldest first.
     func payloads<P: EventPayload>(_ type: P.Type) async throws -> [P] {
         var result: [P] = []
-        for try await envelope in try await database.query("SELECT envelope FROM outbox WHERE event_type = \(P.eventType) ORDER BY position", logger: TestEnvironment.logger).decode(String.self) {
+        for try await envelope in try await database.query(
+            "SELECT envelope FROM outbox WHERE event_type = \(P.eventType) ORDER BY position",
+            logger: TestEnvironment.logger
+        ).decode(String.self) {
             result.append(try EventCoding.decoder().decode(EventEnvelope<P>.self, from: Data(envelope.utf8)).payload)
         }
         return result
     }
 
     func expect(_ status: HTTPResponse.Status, _ reply: Reply) throws {
-        guard reply.status == status else { throw FixtureError(message: "expected \(status), got \(reply.status): \(String(decoding: reply.body, as: UTF8.self))") }
+        guard reply.status == status else {
+            throw FixtureError(message: "expected \(status), got \(reply.status): \(String(decoding: reply.body, as: UTF8.self))")
+        }
     }
 }
 

@@ -2,8 +2,9 @@ import AftercareRuntime
 import AftercareTestSupport
 import Foundation
 import Hummingbird
-@testable import MembershipService
 import Testing
+
+@testable import MembershipService
 
 @Suite("The membership OpenAPI document matches the routes", .timeLimit(.minutes(3)))
 struct MembershipOpenAPITests {

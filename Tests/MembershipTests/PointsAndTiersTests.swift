@@ -6,8 +6,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PostgresNIO
-@testable import MembershipService
 import Testing
+
+@testable import MembershipService
 
 @Suite("Purchases, points and tiers on a real PostgreSQL", .timeLimit(.minutes(3)))
 struct PointsAndTiersTests {
@@ -33,9 +34,17 @@ struct PointsAndTiersTests {
                 #expect(try await balance(fixture, client, member.id) == 100)
                 _ = try await fixture.call(client, .post, "/api/v1/purchases/o-1/refund", token: g2)
                 #expect(try await balance(fixture, client, member.id) == 100, "a second refund reverses nothing more")
-                #expect(try await fixture.payloads(PurchaseRefunded.self) == [
-                    PurchaseRefunded(orderId: "o-1", memberId: member.id.uuidString.lowercased(), amountCents: 123_456, pointsReversed: 1234, pointsUnrecovered: 0),
-                ])
+                #expect(
+                    try await fixture.payloads(PurchaseRefunded.self) == [
+                        PurchaseRefunded(
+                            orderId: "o-1",
+                            memberId: member.id.uuidString.lowercased(),
+                            amountCents: 123_456,
+                            pointsReversed: 1234,
+                            pointsUnrecovered: 0
+                        )
+                    ]
+                )
                 // The ledger is append-only and the balance is its sum.
                 #expect(try await fixture.count("SELECT sum(delta)::int FROM points_ledger") == 100)
                 // The same order id for another member is a conflict, not a second purchase.
@@ -57,7 +66,11 @@ struct PointsAndTiersTests {
                 let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]))
                 let g1 = try await fixture.guide("g1", store: fixture.store1)
                 _ = try await fixture.purchase(client, member: member.id, order: "o-1", cents: 100_000, token: g1)
-                #expect(try await fixture.count("SELECT count(*) FROM purchases p JOIN points_lots l ON l.id = p.points_lot_id WHERE l.source = 'purchase:o-1'") == 1)
+                #expect(
+                    try await fixture.count(
+                        "SELECT count(*) FROM purchases p JOIN points_lots l ON l.id = p.points_lot_id WHERE l.source = 'purchase:o-1'"
+                    ) == 1
+                )
                 // The clearing takes the order's 1,000 points; then a purchase earns 200 more.
                 let rituals = DailyRituals(dependencies: fixture.dependencies)
                 let step = try rituals.clearingStep()
@@ -68,16 +81,20 @@ struct PointsAndTiersTests {
                 #expect(try await balance(fixture, client, member.id) == 200)
 
                 // Twenty thousand other lots, with statistics that know about them.
-                try await fixture.database.query("""
+                try await fixture.database.query(
+                    """
                     INSERT INTO points_lots (member_id, source, points, remaining, earned_at, expires_at)
                     SELECT \(member.id), 'adjustment:' || n, 1, 0, now(), now() FROM generate_series(1, 20000) AS n
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 try await fixture.database.query("ANALYZE points_lots", logger: logger)
                 let (expired, scans) = try await fixture.database.withTransaction(logger: logger) { connection in
                     func lotScans() async throws -> Int64 {
                         var scans: Int64 = 0
                         for try await count in try await connection.query(
-                            "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'points_lots'", logger: logger
+                            "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'points_lots'",
+                            logger: logger
                         ).decode(Int64.self) { scans = count }
                         return scans
                     }
@@ -91,9 +108,17 @@ struct PointsAndTiersTests {
                 // Nothing is left of what o-1 earned: the refund takes none of o-2's points.
                 #expect(try await fixture.call(client, .post, "/api/v1/purchases/o-1/refund", token: g1).status == .ok)
                 #expect(try await balance(fixture, client, member.id) == 200)
-                #expect(try await fixture.payloads(PurchaseRefunded.self) == [
-                    PurchaseRefunded(orderId: "o-1", memberId: member.id.uuidString.lowercased(), amountCents: 100_000, pointsReversed: 0, pointsUnrecovered: 0),
-                ])
+                #expect(
+                    try await fixture.payloads(PurchaseRefunded.self) == [
+                        PurchaseRefunded(
+                            orderId: "o-1",
+                            memberId: member.id.uuidString.lowercased(),
+                            amountCents: 100_000,
+                            pointsReversed: 0,
+                            pointsUnrecovered: 0
+                        )
+                    ]
+                )
             }
         }
     }
@@ -112,21 +137,34 @@ struct PointsAndTiersTests {
                 // Earned in June: expires at the 2026 clearing, so it is spent first.
                 _ = try await fixture.purchase(client, member: member.id, order: "early", cents: 30_000, at: MembershipFixture.start, token: g1)
                 let spend = { (key: String, points: Int) in
-                    try await fixture.call(client, .post, "/api/v1/members/\(member.id)/points/redemptions", token: g1,
-                                           body: #"{"points": \#(points), "reference": "gift"}"#, headers: [.idempotencyKey: key])
+                    try await fixture.call(
+                        client,
+                        .post,
+                        "/api/v1/members/\(member.id)/points/redemptions",
+                        token: g1,
+                        body: #"{"points": \#(points), "reference": "gift"}"#,
+                        headers: [.idempotencyKey: key]
+                    )
                 }
                 #expect(try await spend("k-1", 400).status == .ok)
                 #expect(try await spend("k-1", 400).status == .ok)
                 #expect(try await balance(fixture, client, member.id) == 400)
                 let remaining = try await fixture.database.query(
-                    "SELECT source, remaining FROM points_lots ORDER BY expires_at", logger: TestEnvironment.logger
+                    "SELECT source, remaining FROM points_lots ORDER BY expires_at",
+                    logger: TestEnvironment.logger
                 ).collect().map { try $0.decode((String, Int64).self) }
                 #expect(remaining.map(\.0) == ["purchase:early", "purchase:late"])
                 #expect(remaining.map(\.1) == [0, 400])
                 let tooMuch = try await spend("k-2", 401)
                 #expect(tooMuch.status == .unprocessableContent)
                 #expect(tooMuch.problem?.errors?.first?.field == "points")
-                let noKey = try await fixture.call(client, .post, "/api/v1/members/\(member.id)/points/redemptions", token: g1, body: #"{"points": 1}"#)
+                let noKey = try await fixture.call(
+                    client,
+                    .post,
+                    "/api/v1/members/\(member.id)/points/redemptions",
+                    token: g1,
+                    body: #"{"points": 1}"#
+                )
                 #expect(noKey.problem?.errors?.first?.field == "Idempotency-Key")
                 #expect(try await balance(fixture, client, member.id) == 400)
             }
@@ -141,14 +179,24 @@ struct PointsAndTiersTests {
                 let member = try await fixture.register(client, phone: "13811113333", code: try #require(codes["g1"]))
                 let manager = try await fixture.token(.storeManager, fixture.id("sm1"), store: fixture.store1)
                 let adjust = { (key: String, body: String, token: String) in
-                    try await fixture.call(client, .post, "/api/v1/members/\(member.id)/points/adjustments", token: token, body: body, headers: [.idempotencyKey: key])
+                    try await fixture.call(
+                        client,
+                        .post,
+                        "/api/v1/members/\(member.id)/points/adjustments",
+                        token: token,
+                        body: body,
+                        headers: [.idempotencyKey: key]
+                    )
                 }
                 let added = try await adjust("a-1", #"{"points": 500, "reason": "delivery was late"}"#, manager)
                 #expect(added.status == .ok)
                 #expect(try await adjust("a-1", #"{"points": 500, "reason": "delivery was late"}"#, manager).status == .ok)
                 #expect(try await balance(fixture, client, member.id) == 500)
-                let lot = try await fixture.database.query("SELECT source, remaining FROM points_lots WHERE member_id = \(member.id)", logger: TestEnvironment.logger)
-                    .collect().map { try $0.decode((String, Int64).self) }
+                let lot = try await fixture.database.query(
+                    "SELECT source, remaining FROM points_lots WHERE member_id = \(member.id)",
+                    logger: TestEnvironment.logger
+                )
+                .collect().map { try $0.decode((String, Int64).self) }
                 #expect(lot.map(\.0) == ["adjust:a-1"] && lot.map(\.1) == [500])
 
                 let tooMuch = try await adjust("a-2", #"{"points": -501, "reason": "correction"}"#, manager)
@@ -180,11 +228,22 @@ struct PointsAndTiersTests {
                 // Over a year later nothing qualifies any more; the daily timers reach the review
                 // on 1 January 2027 (late, as after an outage) and move the member down.
                 fixture.clock.advance(by: 400 * 86_400)
-                #expect(try await eventually(timeout: .seconds(60)) {
-                    try await fixture.sweepFinished("tier-review-2027-01-01")
-                })
+                #expect(
+                    try await eventually(timeout: .seconds(60)) {
+                        try await fixture.sweepFinished("tier-review-2027-01-01")
+                    }
+                )
                 let changes = try await fixture.payloads(TierChanged.self)
-                #expect(changes.last == TierChanged(memberId: member.id.uuidString.lowercased(), fromTier: "gold", toTier: "member", reason: "yearly_review", qualifyingSpendCents: 0))
+                #expect(
+                    changes.last
+                        == TierChanged(
+                            memberId: member.id.uuidString.lowercased(),
+                            fromTier: "gold",
+                            toTier: "member",
+                            reason: "yearly_review",
+                            qualifyingSpendCents: 0
+                        )
+                )
                 let progress = try await fixture.call(client, .get, "/api/v1/members/\(member.id)/tier", token: g1).decode(TierBook.Progress.self)
                 #expect(progress.tier == "member")
                 #expect(progress.nextTier == "silver")
@@ -193,6 +252,7 @@ struct PointsAndTiersTests {
     }
 
     func balance(_ fixture: MembershipFixture, _ client: some TestClientProtocol, _ member: UUID) async throws -> Int64 {
-        try await fixture.call(client, .get, "/api/v1/members/\(member)/points", token: try await fixture.hq).decode(PointsLedger.Statement.self).balance
+        try await fixture.call(client, .get, "/api/v1/members/\(member)/points", token: try await fixture.hq).decode(PointsLedger.Statement.self)
+            .balance
     }
 }

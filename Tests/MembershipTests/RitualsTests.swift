@@ -5,9 +5,10 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import MembershipService
 import PostgresNIO
 import Testing
+
+@testable import MembershipService
 
 @Suite("Daily rituals on durable timers: birthdays, expiry reminders, the clearing", .timeLimit(.minutes(3)))
 struct RitualsTests {
@@ -16,8 +17,12 @@ struct RitualsTests {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
                 let codes = try await fixture.seedOrganisation(client)
-                let member = try await fixture.register(client, phone: "13811112222", code: try #require(codes["g1"]),
-                                                        extra: #", "birthday": {"month": 12, "day": 20}"#)
+                let member = try await fixture.register(
+                    client,
+                    phone: "13811112222",
+                    code: try #require(codes["g1"]),
+                    extra: #", "birthday": {"month": 12, "day": 20}"#
+                )
                 let id = member.id.uuidString.lowercased()
                 let g1 = try await fixture.guide("g1", store: fixture.store1)
                 _ = try await fixture.purchase(client, member: member.id, order: "june", cents: 100_000, token: g1)
@@ -31,19 +36,31 @@ struct RitualsTests {
                 let clearing = LoyaltyRulesTests.day(2027, 1, 1)
                 let reminders = try await fixture.payloads(PointsExpiring.self).filter { $0.memberId == id }
                 #expect(reminders == [30, 7, 3].map { PointsExpiring(memberId: id, points: 1000, expiresAt: clearing, daysBefore: $0) })
-                #expect(try await fixture.payloads(PointsExpired.self) == [PointsExpired(memberId: id, points: 1000, balance: 200, clearedAt: clearing)])
+                #expect(
+                    try await fixture.payloads(PointsExpired.self) == [PointsExpired(memberId: id, points: 1000, balance: 200, clearedAt: clearing)]
+                )
                 #expect(try await fixture.payloads(BirthdayMonthStarted.self) == [BirthdayMonthStarted(memberId: id, year: 2026, month: 12, day: 1)])
                 #expect(try await fixture.payloads(BirthdayToday.self) == [BirthdayToday(memberId: id, year: 2026, month: 12, day: 20)])
-                let statement = try await fixture.call(client, .get, "/api/v1/members/\(member.id)/points", token: g1).decode(PointsLedger.Statement.self)
+                let statement = try await fixture.call(client, .get, "/api/v1/members/\(member.id)/points", token: g1).decode(
+                    PointsLedger.Statement.self
+                )
                 #expect(statement.balance == 200)
                 #expect(statement.expiring.map(\.points) == [200])
 
                 // The timer of 29 December fires again (a replica, a restore): its sweeps are done.
                 let before = try await fixture.count("SELECT count(*) FROM outbox")
                 try await fixture.dependencies.transaction { connection in
-                    try await DailyRituals(dependencies: fixture.dependencies).schedule(dayOf: LoyaltyRulesTests.day(2026, 12, 29, hour: 12), continuation: 1, on: connection)
+                    try await DailyRituals(dependencies: fixture.dependencies).schedule(
+                        dayOf: LoyaltyRulesTests.day(2026, 12, 29, hour: 12),
+                        continuation: 1,
+                        on: connection
+                    )
                 }
-                #expect(try await eventually { try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE unique_key LIKE 'membership-daily-2026-12-29%'") == 0 })
+                #expect(
+                    try await eventually {
+                        try await fixture.count("SELECT count(*) FROM scheduled_jobs WHERE unique_key LIKE 'membership-daily-2026-12-29%'") == 0
+                    }
+                )
                 #expect(try await fixture.count("SELECT count(*) FROM outbox") == before)
             }
         }
@@ -81,20 +98,35 @@ struct RitualsTests {
                 // Each member's events are numbered 1, 2, … without a gap or a repeat, and the
                 // envelope says the same. The expiry is one event: `points.expired` carries
                 // the balance, no `points.changed` goes with it.
-                #expect(try await fixture.count("""
-                    SELECT count(*) FROM (SELECT aggregate_id FROM outbox GROUP BY aggregate_id
-                                          HAVING count(*) <> max(aggregate_sequence) OR count(DISTINCT aggregate_sequence) <> count(*)) AS gaps
-                    """) == 0)
-                #expect(try await fixture.count("SELECT count(*) FROM outbox WHERE (envelope::jsonb ->> 'aggregateSequence')::int8 <> aggregate_sequence") == 0)
-                #expect(try await fixture.count("""
-                    SELECT count(*) FROM outbox WHERE event_type = 'membership.points.changed' AND envelope::jsonb -> 'payload' ->> 'kind' = 'expire'
-                    """) == 0)
-                #expect(try await fixture.count("""
-                    SELECT count(*) FROM outbox e JOIN points_ledger l ON e.aggregate_id = 'member-' || l.member_id
-                    WHERE e.event_type = 'membership.points.expired' AND l.kind = 'expire'
-                      AND (e.envelope::jsonb -> 'payload' ->> 'balance')::int8 = l.balance_after
-                      AND (e.envelope::jsonb -> 'payload' ->> 'points')::int8 = -l.delta
-                    """) == 5)
+                #expect(
+                    try await fixture.count(
+                        """
+                        SELECT count(*) FROM (SELECT aggregate_id FROM outbox GROUP BY aggregate_id
+                                              HAVING count(*) <> max(aggregate_sequence) OR count(DISTINCT aggregate_sequence) <> count(*)) AS gaps
+                        """
+                    ) == 0
+                )
+                #expect(
+                    try await fixture.count("SELECT count(*) FROM outbox WHERE (envelope::jsonb ->> 'aggregateSequence')::int8 <> aggregate_sequence")
+                        == 0
+                )
+                #expect(
+                    try await fixture.count(
+                        """
+                        SELECT count(*) FROM outbox WHERE event_type = 'membership.points.changed' AND envelope::jsonb -> 'payload' ->> 'kind' = 'expire'
+                        """
+                    ) == 0
+                )
+                #expect(
+                    try await fixture.count(
+                        """
+                        SELECT count(*) FROM outbox e JOIN points_ledger l ON e.aggregate_id = 'member-' || l.member_id
+                        WHERE e.event_type = 'membership.points.expired' AND l.kind = 'expire'
+                          AND (e.envelope::jsonb -> 'payload' ->> 'balance')::int8 = l.balance_after
+                          AND (e.envelope::jsonb -> 'payload' ->> 'points')::int8 = -l.delta
+                        """
+                    ) == 5
+                )
                 // A firing after the sweep finished changes nothing.
                 #expect(try await fixture.dependencies.transaction { try await rituals.sweep(step, on: $0) })
                 #expect(try await fixture.payloads(PointsExpired.self).count == 5)
@@ -115,7 +147,8 @@ struct RitualsTests {
                     _ = try await rituals.sweep(step, on: connection)
                     var counts: (Int64, Int64) = (-1, -1)
                     for try await row in try await connection.query(
-                        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'points_lots'", logger: TestEnvironment.logger
+                        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'points_lots'",
+                        logger: TestEnvironment.logger
                     ).decode((Int64, Int64).self) { counts = row }
                     return counts
                 }
@@ -125,7 +158,9 @@ struct RitualsTests {
         }
     }
 
-    @Test("a clearing swept in four id ranges side by side, batch after batch in one firing, expires each member once, each range on its own progress")
+    @Test(
+        "a clearing swept in four id ranges side by side, batch after batch in one firing, expires each member once, each range on its own progress"
+    )
     func partitionedClearing() async throws {
         try await MembershipFixture.with { fixture in
             try await fixture.app().test(.live) { client in
@@ -164,8 +199,12 @@ struct RitualsTests {
             try await fixture.app().test(.live) { client in
                 let codes = try await fixture.seedOrganisation(client)
                 for index in 0..<4 {
-                    _ = try await fixture.register(client, phone: "138111100\(30 + index)", code: try #require(codes["g1"]),
-                                                   extra: #", "birthday": {"month": 3, "day": 10}"#)
+                    _ = try await fixture.register(
+                        client,
+                        phone: "138111100\(30 + index)",
+                        code: try #require(codes["g1"]),
+                        extra: #", "birthday": {"month": 3, "day": 10}"#
+                    )
                 }
                 var configured = DailyRituals(dependencies: fixture.dependencies)
                 configured.batchSize = 2
@@ -206,7 +245,9 @@ struct RitualsTests {
         for (range, next) in zip(ranges, ranges.dropFirst()) { #expect(range.last == next.after) }
         let bytes = { (id: UUID) in withUnsafeBytes(of: id.uuid) { Array($0) } }
         for id in (0..<500).map({ _ in UUID() }) {
-            let holders = ranges.filter { bytes($0.after).lexicographicallyPrecedes(bytes(id)) && !bytes($0.last).lexicographicallyPrecedes(bytes(id)) }
+            let holders = ranges.filter {
+                bytes($0.after).lexicographicallyPrecedes(bytes(id)) && !bytes($0.last).lexicographicallyPrecedes(bytes(id))
+            }
             #expect(holders.count == 1)
         }
     }

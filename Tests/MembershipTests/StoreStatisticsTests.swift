@@ -3,8 +3,9 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import MembershipService
 import Testing
+
+@testable import MembershipService
 
 @Suite("Store statistics on a real PostgreSQL", .timeLimit(.minutes(3)))
 struct StoreStatisticsTests {
@@ -19,8 +20,20 @@ struct StoreStatisticsTests {
                 let g1 = try await fixture.guide("g1", store: fixture.store1)
                 // 15 June at 10:00 in Shanghai, and the next day.
                 fixture.clock.advance(by: 2 * 86_400)
-                #expect(try await fixture.purchase(client, member: first.id, order: "s-1", cents: 100_000, at: MembershipFixture.start, token: g1).status == .created)
-                #expect(try await fixture.purchase(client, member: referred.id, order: "s-2", cents: 50_000, at: MembershipFixture.start.addingTimeInterval(86_400), token: g1).status == .created)
+                #expect(
+                    try await fixture.purchase(client, member: first.id, order: "s-1", cents: 100_000, at: MembershipFixture.start, token: g1).status
+                        == .created
+                )
+                #expect(
+                    try await fixture.purchase(
+                        client,
+                        member: referred.id,
+                        order: "s-2",
+                        cents: 50_000,
+                        at: MembershipFixture.start.addingTimeInterval(86_400),
+                        token: g1
+                    ).status == .created
+                )
 
                 let manager = try await fixture.token(.storeManager, fixture.id("sm1"), store: fixture.store1)
                 let report = { (day: String, body: String, token: String) in
@@ -47,8 +60,13 @@ struct StoreStatisticsTests {
                 #expect(try await report("2026-06-16", #"{"totalCents": 1}"#, otherManager).status == .notFound)
                 #expect(try await fixture.call(client, .get, june, token: otherManager).status == .notFound)
                 #expect(try await report("2026-06-16", #"{"totalCents": 1}"#, g1).status == .forbidden)
-                let none = try await fixture.call(client, .get, "/api/v1/stores/\(fixture.store2)/statistics?from=2026-05-31T16:00:00Z&to=2026-06-30T16:00:00Z", token: try await fixture.hq)
-                    .decode(StoreStatistics.Report.self)
+                let none = try await fixture.call(
+                    client,
+                    .get,
+                    "/api/v1/stores/\(fixture.store2)/statistics?from=2026-05-31T16:00:00Z&to=2026-06-30T16:00:00Z",
+                    token: try await fixture.hq
+                )
+                .decode(StoreStatistics.Report.self)
                 #expect(none.memberShareOfSales == nil && none.salesDaysReported == 0)
             }
         }

@@ -1,7 +1,8 @@
 import AftercareContracts
-@testable import AftercareMessaging
 import Foundation
 import Testing
+
+@testable import AftercareMessaging
 
 /// Consumers read envelopes with `EnvelopeReader`; it must accept, refuse and report exactly
 /// what decoding the whole envelope with `EventCoding.decoder()` does.
@@ -15,7 +16,8 @@ struct EnvelopeReaderTests {
         func describe(_ read: () throws -> EventEnvelope<Note>) -> String {
             do {
                 let envelope = try read()
-                return "\(envelope.metadata) \(envelope.payload.text)|\(envelope.payload.at.timeIntervalSince1970)|\(envelope.payload.count)|\(envelope.payload.tags ?? [])"
+                return
+                    "\(envelope.metadata) \(envelope.payload.text)|\(envelope.payload.at.timeIntervalSince1970)|\(envelope.payload.count)|\(envelope.payload.tags ?? [])"
             } catch {
                 return "error: " + EventDeliveryProcessor.describe(error)
             }
@@ -28,8 +30,15 @@ struct EnvelopeReaderTests {
 
     static func envelope(_ text: String, causation: UUID? = UUID()) throws -> String {
         let metadata = EventMetadata(
-            eventID: UUID(), type: Note.eventType, schemaVersion: 2, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.125),
-            producer: "svc-" + text, correlationID: UUID(), causationID: causation, aggregateID: "member-" + text, aggregateSequence: 9_000_000_001
+            eventID: UUID(),
+            type: Note.eventType,
+            schemaVersion: 2,
+            occurredAt: Date(timeIntervalSince1970: 1_795_000_000.125),
+            producer: "svc-" + text,
+            correlationID: UUID(),
+            causationID: causation,
+            aggregateID: "member-" + text,
+            aggregateSequence: 9_000_000_001
         )
         return try EnvelopeWriter().envelope(metadata, Note(text: text, at: Date(timeIntervalSince1970: 1_700_000_000), count: -7, tags: [text]))
     }
@@ -45,7 +54,8 @@ struct EnvelopeReaderTests {
     }
 
     static let id = "0193b2c4-1234-7abc-8def-0123456789ab"
-    static let metadata = #""eventId":"\#(id)","type":"test.note/written","schemaVersion":1,"occurredAt":"2026-11-24T10:11:12.345Z","producer":"p","correlationId":"\#(id)","aggregateId":"a","aggregateSequence":3"#
+    static let metadata =
+        #""eventId":"\#(id)","type":"test.note/written","schemaVersion":1,"occurredAt":"2026-11-24T10:11:12.345Z","producer":"p","correlationId":"\#(id)","aggregateId":"a","aggregateSequence":3"#
     static let payload = #""payload":{"text":"t","at":"2026-11-24T10:11:12Z","count":1}"#
 
     /// Hand-written documents: other layouts, escapes, unknown keys, and every kind of fault.
@@ -60,8 +70,10 @@ struct EnvelopeReaderTests {
         "{\(metadata.replacingOccurrences(of: "\"producer\":\"p\"", with: #""producer":"p","producer":"q""#)),\(payload)}",
         // Faults.
         "", "   ", "null", "[]", "{}", "this is not JSON", "{\(metadata),\(payload)", "{\(metadata),\(payload)}x", "{\(metadata),\(payload)}{}",
-        "{\(metadata),\(payload),}", "{\(metadata),\"x\":[1,],\"y\":{\"a\":1,},\(payload)}", "{\(metadata),\"x\":[,],\(payload)}", "{\(metadata),\"x\":{,},\(payload)}",
-        "{,\(metadata),\(payload)}", "{\(metadata),,\(payload)}", "{\(metadata);\(payload)}", "{\(metadata),\(payload.replacingOccurrences(of: "}", with: ""))}",
+        "{\(metadata),\(payload),}", "{\(metadata),\"x\":[1,],\"y\":{\"a\":1,},\(payload)}", "{\(metadata),\"x\":[,],\(payload)}",
+        "{\(metadata),\"x\":{,},\(payload)}",
+        "{,\(metadata),\(payload)}", "{\(metadata),,\(payload)}", "{\(metadata);\(payload)}",
+        "{\(metadata),\(payload.replacingOccurrences(of: "}", with: ""))}",
         "{\(metadata)}", "{\(payload)}",
         "{\(metadata.replacingOccurrences(of: "\"eventId\":\"\(id)\",", with: "")),\(payload)}",
         "{\(metadata.replacingOccurrences(of: ",\"aggregateSequence\":3", with: "")),\(payload)}",
@@ -123,10 +135,25 @@ struct EnvelopeReaderTests {
         for id in (0..<200).map({ _ in UUID() }) {
             #expect(EnvelopeReader.uuid(id.uuidString.lowercased()) == id)
             #expect(EnvelopeReader.uuid(id.uuidString.lowercased()) == id)
-            #expect(EventMetadata(eventID: id, type: "t", schemaVersion: 1, occurredAt: Date(), producer: "p", correlationID: id, causationID: nil, aggregateID: "a", aggregateSequence: 1)
-                .isNamed(by: id.uuidString.lowercased()))
+            #expect(
+                EventMetadata(
+                    eventID: id,
+                    type: "t",
+                    schemaVersion: 1,
+                    occurredAt: Date(),
+                    producer: "p",
+                    correlationID: id,
+                    causationID: nil,
+                    aggregateID: "a",
+                    aggregateSequence: 1
+                )
+                .isNamed(by: id.uuidString.lowercased())
+            )
         }
-        for text in ["", Self.id + "0", "9cfdb619-8fab-4637-889f-c89dba10+96e", "9cfdb619-8fab-4637-889f-c8-dba10f96e", String(Self.id.dropLast()), Self.id.replacingOccurrences(of: "-", with: "_"), Self.id.replacingOccurrences(of: "a", with: "g"), "{" + Self.id.dropFirst(2) + "}"] {
+        for text in [
+            "", Self.id + "0", "9cfdb619-8fab-4637-889f-c89dba10+96e", "9cfdb619-8fab-4637-889f-c8-dba10f96e", String(Self.id.dropLast()),
+            Self.id.replacingOccurrences(of: "-", with: "_"), Self.id.replacingOccurrences(of: "a", with: "g"), "{" + Self.id.dropFirst(2) + "}",
+        ] {
             #expect(EnvelopeReader.uuid(text) == nil, "\(text)")
         }
     }

@@ -1,7 +1,8 @@
 import AftercareContracts
-@testable import AftercareMessaging
 import Foundation
 import Testing
+
+@testable import AftercareMessaging
 
 /// The outbox writes envelopes itself; consumers read them with `JSONDecoder`, and the stored
 /// text must be exactly what `EventCoding.encoder()` gives.
@@ -15,22 +16,34 @@ struct EnvelopeWriterTests {
         let tags: [String]?
     }
 
-    static let awkward = ["", "plain", "quote \" and \\ backslash", "a/b", "line\nbreak\ttab\r", "\u{01}\u{08}\u{0C}\u{1F}\u{7F}", "中文 émoji 👍", "\u{2028}\u{2029}"]
+    static let awkward = [
+        "", "plain", "quote \" and \\ backslash", "a/b", "line\nbreak\ttab\r", "\u{01}\u{08}\u{0C}\u{1F}\u{7F}", "中文 émoji 👍", "\u{2028}\u{2029}",
+    ]
 
     @Test("byte for byte what JSONEncoder writes, and JSONDecoder reads it back", arguments: awkward)
     func matchesEncoder(_ text: String) throws {
         let writer = EnvelopeWriter()
         for causation in [nil, UUID()] {
             let metadata = EventMetadata(
-                eventID: UUID(), type: Note.eventType + text, schemaVersion: 3, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.125),
-                producer: "svc-" + text, correlationID: UUID(), causationID: causation, aggregateID: "member-" + text, aggregateSequence: 42
+                eventID: UUID(),
+                type: Note.eventType + text,
+                schemaVersion: 3,
+                occurredAt: Date(timeIntervalSince1970: 1_795_000_000.125),
+                producer: "svc-" + text,
+                correlationID: UUID(),
+                causationID: causation,
+                aggregateID: "member-" + text,
+                aggregateSequence: 42
             )
             let payload = Note(text: text, at: Date(), count: -7, tags: causation == nil ? nil : [text, "x"])
             let expected = String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
             let written = try writer.envelope(metadata, payload)
             #expect(written == expected)
             let decoded = try EventCoding.decoder().decode(EventEnvelope<Note>.self, from: Data(written.utf8))
-            #expect(decoded.metadata.eventID == metadata.eventID && decoded.metadata.type == metadata.type && decoded.metadata.aggregateID == metadata.aggregateID)
+            #expect(
+                decoded.metadata.eventID == metadata.eventID && decoded.metadata.type == metadata.type
+                    && decoded.metadata.aggregateID == metadata.aggregateID
+            )
             #expect(decoded.payload.text == text)
         }
     }

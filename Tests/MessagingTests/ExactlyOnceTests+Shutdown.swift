@@ -51,8 +51,13 @@ extension ExactlyOnceTests {
             var settings = harness.consumerSettings
             settings.stopGrace = .seconds(1)
             let consumer = EventConsumer(
-                service: harness.service, subscriptions: subscriptions, database: harness.client, publisher: harness.publisher,
-                broker: harness.broker, settings: settings, logger: TestEnvironment.logger
+                service: harness.service,
+                subscriptions: subscriptions,
+                database: harness.client,
+                publisher: harness.publisher,
+                broker: harness.broker,
+                settings: settings,
+                logger: TestEnvironment.logger
             )
             try await harness.emit(1)
             _ = try await harness.relay().relayBatch()

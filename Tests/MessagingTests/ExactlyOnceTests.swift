@@ -24,7 +24,8 @@ struct ExactlyOnceTests {
                 }
             }
             #expect(try await harness.outboxIDs() == Set(ids))
-            let relay = harness.relay(), consumer = harness.consumer()
+            let relay = harness.relay()
+            let consumer = harness.consumer()
             #expect(try await running([relay, consumer], until: { try await harness.effects().count == ids.count }))
             let effects = try await harness.effects()
             #expect(Set(effects.keys) == Set(ids))
@@ -33,7 +34,8 @@ struct ExactlyOnceTests {
             #expect(try await harness.unsentCount() == 0)
             // Per-aggregate sequences run 1…n without gaps, in commit order.
             let sequences = try await harness.client.query(
-                "SELECT aggregate_id, array_agg(aggregate_sequence ORDER BY position) FROM outbox GROUP BY aggregate_id", logger: TestEnvironment.logger
+                "SELECT aggregate_id, array_agg(aggregate_sequence ORDER BY position) FROM outbox GROUP BY aggregate_id",
+                logger: TestEnvironment.logger
             ).collect().map { try $0.decode((String, [Int64]).self) }
             #expect(sequences.count == 10)
             for (_, sequence) in sequences { #expect(sequence == Array(1...Int64(sequence.count))) }
@@ -43,7 +45,17 @@ struct ExactlyOnceTests {
     @Test("the envelope carries identity, ordering and tracing, and message_id is the event id")
     func envelope() async throws {
         try await MessagingHarness.with { harness in
-            let cause = EventMetadata(eventID: UUID(), type: "test.cause.happened", schemaVersion: 1, occurredAt: Date(), producer: "other", correlationID: UUID(), causationID: nil, aggregateID: "x", aggregateSequence: 1)
+            let cause = EventMetadata(
+                eventID: UUID(),
+                type: "test.cause.happened",
+                schemaVersion: 1,
+                occurredAt: Date(),
+                producer: "other",
+                correlationID: UUID(),
+                causationID: nil,
+                aggregateID: "x",
+                aggregateSequence: 1
+            )
             let metadata = try await harness.client.withConnection { connection in
                 try await harness.outbox.record(Probe(n: 1), aggregateID: "member-1", causedBy: cause, on: connection)
             }
@@ -87,10 +99,15 @@ struct ExactlyOnceTests {
             try await harness.relay().relayBatch()
             let victim = Mutex<String?>(nil)
             let doomed = harness.observedConsumer { delivery in
-                guard victim.withLock({ current in
-                    if current == nil { current = delivery.messageID; return true }
-                    return false
-                }) else { return }
+                guard
+                    victim.withLock({ current in
+                        if current == nil {
+                            current = delivery.messageID
+                            return true
+                        }
+                        return false
+                    })
+                else { return }
                 // "Killed": stuck after the commit until the task is torn down, never acking.
                 try? await Task.sleep(for: .seconds(3600))
             }
@@ -162,10 +179,15 @@ struct ExactlyOnceTests {
 
             let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
             let consumer = harness.consumer()
-            #expect(try await running([consumer], until: {
-                guard try await harness.effects().count == 10 else { return false }
-                return try await deadLetters.count() == 4
-            }))
+            #expect(
+                try await running(
+                    [consumer],
+                    until: {
+                        guard try await harness.effects().count == 10 else { return false }
+                        return try await deadLetters.count() == 4
+                    }
+                )
+            )
             let applied = try await harness.effects()
             #expect(Set(applied.keys) == Set(good + more))
             let reasons = try await deadLetters.list(limit: 10).map { $0.reason ?? "" }
@@ -193,10 +215,15 @@ struct ExactlyOnceTests {
             try await send(4)
 
             let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
-            #expect(try await running([harness.consumer()], until: {
-                guard try await harness.effects().count == 1 else { return false }
-                return try await deadLetters.count() == 3
-            }))
+            #expect(
+                try await running(
+                    [harness.consumer()],
+                    until: {
+                        guard try await harness.effects().count == 1 else { return false }
+                        return try await deadLetters.count() == 3
+                    }
+                )
+            )
             #expect(try await harness.effects().count == 1)
             let reasons = try await deadLetters.list(limit: 10).map { $0.reason ?? "" }
             #expect(reasons.contains("routed as test.probe.recorded but the envelope's type is test.other.happened"), "\(reasons)")
@@ -209,7 +236,10 @@ struct ExactlyOnceTests {
     func nulInPayload() async throws {
         try await MessagingHarness.with { harness in
             let id = UUID()
-            let body = try harness.envelopeJSON(Probe(n: 1), eventID: id).replacingOccurrences(of: #""aggregateId":"raw""#, with: #""aggregateId":"r\u0000w""#)
+            let body = try harness.envelopeJSON(Probe(n: 1), eventID: id).replacingOccurrences(
+                of: #""aggregateId":"raw""#,
+                with: #""aggregateId":"r\u0000w""#
+            )
             #expect(body.contains(#"\u0000"#))
             try await harness.publishRaw(body, type: Probe.eventType, messageID: id.uuidString.lowercased())
             let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
@@ -228,11 +258,16 @@ struct ExactlyOnceTests {
             try await harness.relay().relayBatch()
             let consumer = harness.consumer()
             let steadyFirst = Mutex(false)
-            #expect(try await running([consumer], until: {
-                let effects = try await harness.effects()
-                if effects.count == 20, effects[flaky[0]] == nil { steadyFirst.withLock { $0 = true } }
-                return effects.count == 21
-            }))
+            #expect(
+                try await running(
+                    [consumer],
+                    until: {
+                        let effects = try await harness.effects()
+                        if effects.count == 20, effects[flaky[0]] == nil { steadyFirst.withLock { $0 = true } }
+                        return effects.count == 21
+                    }
+                )
+            )
             #expect(steadyFirst.withLock { $0 }, "the queue waited behind the failing event")
             #expect(try await harness.effects()[flaky[0]] == 1)
             #expect(harness.attempts.withLock { $0[flaky[0]] } == 3)
@@ -268,8 +303,20 @@ struct ExactlyOnceTests {
             var small = OutboxRelay.Settings()
             small.batchSize = 25
             let ids = try await harness.emit(400, perTransaction: 20)
-            let first = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: "test", settings: small, logger: TestEnvironment.logger)
-            let second = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: "test", settings: small, logger: TestEnvironment.logger)
+            let first = OutboxRelay(
+                database: harness.client,
+                publisher: harness.publisher,
+                producer: "test",
+                settings: small,
+                logger: TestEnvironment.logger
+            )
+            let second = OutboxRelay(
+                database: harness.client,
+                publisher: harness.publisher,
+                producer: "test",
+                settings: small,
+                logger: TestEnvironment.logger
+            )
             #expect(try await running([first, second], until: { try await harness.unsentCount() == 0 }))
             // Every event is on the broker exactly once: no row was published by both relays.
             #expect(try await eventually { try await harness.publisher.messageCount(queue: EventBus.queue(for: harness.service)) == ids.count })
@@ -290,7 +337,13 @@ struct ExactlyOnceTests {
             #expect(try await harness.unsentCount() == 253)
             var settings = OutboxRelay.Settings()
             settings.batchSize = 120
-            let relay = OutboxRelay(database: harness.client, publisher: harness.publisher, producer: "test", settings: settings, logger: TestEnvironment.logger)
+            let relay = OutboxRelay(
+                database: harness.client,
+                publisher: harness.publisher,
+                producer: "test",
+                settings: settings,
+                logger: TestEnvironment.logger
+            )
             #expect(try await relay.relayBatch() == 200)  // two runs reach 120
             #expect(try await harness.unsentCount() == 53)
             #expect(try await relay.relayBatch() == 53)

@@ -1,9 +1,10 @@
-@testable import AftercareMessaging
 import AftercarePersistence
 import AftercareTestSupport
 import Foundation
 import PostgresNIO
 import Testing
+
+@testable import AftercareMessaging
 
 /// The relay's claim must read only the rows it claims, even when the pending table's
 /// statistics are far behind (as they are while a clearing fills it faster than autovacuum
@@ -43,7 +44,8 @@ struct OutboxClaimTests {
                     func sequentialScans() async throws -> [String: Int64] {
                         var scans: [String: Int64] = [:]
                         for try await (table, count) in try await connection.query(
-                            "SELECT relname::text, seq_scan FROM pg_stat_xact_user_tables WHERE relname IN ('outbox', 'outbox_pending')", logger: logger
+                            "SELECT relname::text, seq_scan FROM pg_stat_xact_user_tables WHERE relname IN ('outbox', 'outbox_pending')",
+                            logger: logger
                         ).decode((String, Int64).self) { scans[table] = count }
                         return scans
                     }
@@ -53,7 +55,8 @@ struct OutboxClaimTests {
                     let reads = try await sequentialScans().merging(before) { after, before in after - before }
                     var left: [Int64] = []
                     for try await (first, count) in try await connection.query(
-                        "SELECT min(aggregate_sequence), count(*)::int8 FROM outbox_pending JOIN outbox USING (position)", logger: logger
+                        "SELECT min(aggregate_sequence), count(*)::int8 FROM outbox_pending JOIN outbox USING (position)",
+                        logger: logger
                     ).decode((Int64, Int64).self) { left = [first, count] }
                     return (claimed, next, reads, left)
                 }

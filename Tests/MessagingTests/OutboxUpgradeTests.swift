@@ -25,9 +25,14 @@ struct OutboxUpgradeTests {
                     """,
                     logger: logger
                 )
-                #expect(try await MigrationRunner(migrations: PlatformSchema.migrations, logger: logger).run(on: client) == ["platform-004-outbox-pending", "platform-005-outbox-pending-runs"])
+                #expect(
+                    try await MigrationRunner(migrations: PlatformSchema.migrations, logger: logger).run(on: client) == [
+                        "platform-004-outbox-pending", "platform-005-outbox-pending-runs",
+                    ]
+                )
                 let pending = try await client.query(
-                    "SELECT o.aggregate_sequence FROM outbox_pending p JOIN outbox o USING (position) ORDER BY 1", logger: logger
+                    "SELECT o.aggregate_sequence FROM outbox_pending p JOIN outbox o USING (position) ORDER BY 1",
+                    logger: logger
                 ).collect().map { try $0.decode(Int64.self) }
                 #expect(pending == [4, 5])
                 _ = try await client.withTransaction(logger: logger) { connection in

@@ -43,11 +43,15 @@ extension ExactlyOnceTests {
                     settings.watchEvery = .milliseconds(250)
                 }
                 let sawStall = OnceFlag()
-                let recovered = try await running([consumer], until: {
-                    if consumer.isStalled { sawStall.set() }
-                    guard sawStall.isSet, try await harness.effects().count == 10 else { return false }
-                    return !consumer.isStalled
-                }, timeout: .seconds(40))
+                let recovered = try await running(
+                    [consumer],
+                    until: {
+                        if consumer.isStalled { sawStall.set() }
+                        guard sawStall.isSet, try await harness.effects().count == 10 else { return false }
+                        return !consumer.isStalled
+                    },
+                    timeout: .seconds(40)
+                )
                 let effects = try await harness.effects()
                 #expect(sawStall.isSet, "never reported stalled")
                 #expect(recovered, "not recovered: \(effects.count) of 10, stalled \(consumer.isStalled)")

@@ -39,17 +39,26 @@ final class FakeGateway: Sendable {
             var request = request
             let data = try await request.collectBody(upTo: 1 << 20)
             let fields = (try? JSONDecoder().decode([String: String].self, from: Data(buffer: data))) ?? [:]
-            let received = Received(path: "/messages", idempotencyKey: request.headers[.idempotencyKey],
-                                    authorization: request.headers[.authorization], body: fields)
+            let received = Received(
+                path: "/messages",
+                idempotencyKey: request.headers[.idempotencyKey],
+                authorization: request.headers[.authorization],
+                body: fields
+            )
             self.log.withLock { $0.append(received) }
             await self.whileAnswering(received)
             let scripted = self.onlyTo == nil || fields["to"] == self.onlyTo
             let status = self.script.withLock { $0.isEmpty || !scripted ? 200 : $0.removeFirst() }
             let answer = status < 300 ? #"{"messageId": "gw-\#(UUID().uuidString.lowercased())"}"# : #"{"error": "scripted \#(status)"}"#
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
+            return Response(
+                status: .init(code: status),
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: answer))
+            )
         }
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port } }
         )
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: app.logger))

@@ -20,7 +20,8 @@ struct InterruptedSendTests {
                     // test's events, and all the guides share one phone number.
                     guard let reference = received.body["reference"].flatMap(UUID.init(uuidString:)),
                         let ours = try? await database.rows(
-                            "SELECT 1 FROM deliveries WHERE id = \(reference) AND recipient_id = \(guide)", logger: TestEnvironment.logger
+                            "SELECT 1 FROM deliveries WHERE id = \(reference) AND recipient_id = \(guide)",
+                            logger: TestEnvironment.logger
                         ),
                         !ours.isEmpty, interrupted.set()
                     else { return }
@@ -51,7 +52,8 @@ struct InterruptedSendTests {
                         #expect(calls.count == 2, "\(calls.count) calls")
                         #expect(Set(calls.map(\.idempotencyKey)) == [reference])
                         let attempts = try await fixture.database.rows(
-                            "SELECT attempt, outcome FROM delivery_attempts WHERE delivery_id = \(delivery.id) ORDER BY id", logger: TestEnvironment.logger
+                            "SELECT attempt, outcome FROM delivery_attempts WHERE delivery_id = \(delivery.id) ORDER BY id",
+                            logger: TestEnvironment.logger
                         ).map { try $0.decode((Int, String).self) }
                         #expect(attempts.count == 2 && attempts.allSatisfy { $0.1 == "accepted" }, "\(attempts)")
                     }

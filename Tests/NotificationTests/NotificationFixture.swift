@@ -6,9 +6,10 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import NotificationService
 import PostgresNIO
 import Testing
+
+@testable import NotificationService
 
 /// One notification service on a throw-away database with its own queue, a business clock
 /// moved by hand (starting at 10:00 in Shanghai, outside quiet hours), and a small
@@ -38,12 +39,17 @@ struct NotificationFixture: Sendable {
         try await TestDatabase.with { database in
             let prefix = String(UUID().uuidString.lowercased().prefix(6)) + "-"
             let configuration = try TestEnvironment.configuration(
-                service: ServiceIdentity(name: "notification-\(prefix.dropLast())", defaultHTTPPort: 0), databaseURL: database.url
+                service: ServiceIdentity(name: "notification-\(prefix.dropLast())", defaultHTTPPort: 0),
+                databaseURL: database.url
             )
             try await withRunningClient(try makeClient(url: database.url)) { client in
                 let fixture = NotificationFixture(
-                    configuration: configuration, clock: ManualBusinessClock(morning), database: client,
-                    tokens: await TokenAuthority(settings: configuration.jwt), prefix: prefix, databaseName: database.name
+                    configuration: configuration,
+                    clock: ManualBusinessClock(morning),
+                    database: client,
+                    tokens: await TokenAuthority(settings: configuration.jwt),
+                    prefix: prefix,
+                    databaseName: database.name
                 )
                 do {
                     try await body(fixture)
@@ -84,16 +90,41 @@ struct NotificationFixture: Sendable {
             try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
         }
         let events = [
-            try BusStandIn.event(StoreOpened(storeId: store, dealerId: dealer, name: "Flagship", timeZone: "Asia/Shanghai", businessHours: nil), aggregate: store, producer: "membership"),
-            try BusStandIn.event(StaffJoined(staffId: guide, role: .guide, dealerId: dealer, storeId: store, phone: "+8613700000001", name: "Li Na"), aggregate: guide, producer: "membership"),
-            try BusStandIn.event(StaffJoined(staffId: manager, role: .storeManager, dealerId: dealer, storeId: store, phone: "+8613700000002", name: "Wang Wei"), aggregate: manager, producer: "membership"),
-            try BusStandIn.event(MemberRegistered(memberId: member, guideId: guide, storeId: store, dealerId: dealer, serviceMessagesConsent: true,
-                                                  marketingConsent: marketingConsent, phone: memberPhone, name: "Zhang San"), aggregate: member, producer: "membership"),
+            try BusStandIn.event(
+                StoreOpened(storeId: store, dealerId: dealer, name: "Flagship", timeZone: "Asia/Shanghai", businessHours: nil),
+                aggregate: store,
+                producer: "membership"
+            ),
+            try BusStandIn.event(
+                StaffJoined(staffId: guide, role: .guide, dealerId: dealer, storeId: store, phone: "+8613700000001", name: "Li Na"),
+                aggregate: guide,
+                producer: "membership"
+            ),
+            try BusStandIn.event(
+                StaffJoined(staffId: manager, role: .storeManager, dealerId: dealer, storeId: store, phone: "+8613700000002", name: "Wang Wei"),
+                aggregate: manager,
+                producer: "membership"
+            ),
+            try BusStandIn.event(
+                MemberRegistered(
+                    memberId: member,
+                    guideId: guide,
+                    storeId: store,
+                    dealerId: dealer,
+                    serviceMessagesConsent: true,
+                    marketingConsent: marketingConsent,
+                    phone: memberPhone,
+                    name: "Zhang San"
+                ),
+                aggregate: member,
+                producer: "membership"
+            ),
         ]
         try await bus.publish(events, producer: "membership")
         let arrived = try await eventually(timeout: .seconds(20)) {
             guard try await count("SELECT count(*) FROM staff WHERE staff_id LIKE '\(prefix)%'") == 2,
-                  try await count("SELECT count(*) FROM stores WHERE store_id = '\(store)'") == 1 else { return false }
+                try await count("SELECT count(*) FROM stores WHERE store_id = '\(store)'") == 1
+            else { return false }
             return try await count("SELECT count(*) FROM members WHERE member_id = '\(member)'") == 1
         }
         guard arrived else { throw FixtureError(message: "the membership events did not reach the notification projections") }
@@ -109,7 +140,9 @@ struct NotificationFixture: Sendable {
 
     /// How many `P` events the service recorded in its outbox about the deliveries of `event`.
     func published<P: EventPayload>(_ type: P.Type, about event: UUID) async throws -> Int {
-        try await count("SELECT count(*) FROM outbox WHERE event_type = '\(P.eventType)' AND lower(envelope::jsonb #>> '{payload,eventId}') = '\(event.uuidString.lowercased())'")
+        try await count(
+            "SELECT count(*) FROM outbox WHERE event_type = '\(P.eventType)' AND lower(envelope::jsonb #>> '{payload,eventId}') = '\(event.uuidString.lowercased())'"
+        )
     }
 
     struct Row: Sendable, Equatable {
@@ -130,15 +163,29 @@ struct NotificationFixture: Sendable {
             logger: TestEnvironment.logger
         ).collect()
         return try rows.map { row in
-            let (id, recipient, channel, status, reason, body, provider, attempts) = try row.decode((UUID, String, String, String, String?, String, String?, Int).self)
-            return Row(id: id, recipient: recipient, channel: channel, status: status, reason: reason, body: body, provider: provider, attempts: attempts)
+            let (id, recipient, channel, status, reason, body, provider, attempts) = try row.decode(
+                (UUID, String, String, String, String?, String, String?, Int).self
+            )
+            return Row(
+                id: id,
+                recipient: recipient,
+                channel: channel,
+                status: status,
+                reason: reason,
+                body: body,
+                provider: provider,
+                attempts: attempts
+            )
         }
     }
 
     /// Waits until the event's deliveries satisfy `condition` and returns them; the test
     /// fails, showing the rows, when they never do.
     func waitForDeliveries(
-        of eventId: UUID, timeout: Duration = .seconds(45), sourceLocation: SourceLocation = #_sourceLocation, _ condition: @Sendable ([Row]) -> Bool
+        of eventId: UUID,
+        timeout: Duration = .seconds(45),
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: @Sendable ([Row]) -> Bool
     ) async throws -> [Row] {
         let met = try await eventually(timeout: timeout) { condition(try await deliveries(of: eventId)) }
         let rows = try await deliveries(of: eventId)
@@ -159,14 +206,30 @@ struct NotificationFixture: Sendable {
         try await Task.sleep(for: .milliseconds(1500))
     }
 
-    func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String, body: String? = nil) async throws -> (HTTPResponse.Status, Data) {
+    func send(
+        _ client: some TestClientProtocol,
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        token: String,
+        body: String? = nil
+    ) async throws -> (HTTPResponse.Status, Data) {
         try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in
             (response.status, Data(buffer: response.body))
         }
     }
 
     func callbackCreated(assignee: String? = nil) -> CallbackCreated {
-        CallbackCreated(taskId: UUID(), complaintId: UUID(), memberId: member, storeId: store, dealerId: dealer, level: .guide,
-                        assigneeId: assignee ?? guide, dueAt: NotificationFixture.morning.addingTimeInterval(300), category: "product_quality", severity: "high")
+        CallbackCreated(
+            taskId: UUID(),
+            complaintId: UUID(),
+            memberId: member,
+            storeId: store,
+            dealerId: dealer,
+            level: .guide,
+            assigneeId: assignee ?? guide,
+            dueAt: NotificationFixture.morning.addingTimeInterval(300),
+            category: "product_quality",
+            severity: "high"
+        )
     }
 }

@@ -1,8 +1,9 @@
 import AftercareContracts
 import AftercareRuntime
 import Foundation
-@testable import NotificationService
 import Testing
+
+@testable import NotificationService
 
 /// The pure parts, without database or broker: templates, quiet hours, the event catalog,
 /// provider answers, preferences and configuration.
@@ -14,11 +15,16 @@ struct NotificationRulesTests {
         #expect(TemplateText.render("Hi {{ name }}, {{missing}}{{points}}!", with: ["name": "Li", "points": "3"]) == "Hi Li, 3!")
         #expect((try? TemplateText.variables(in: "{{name").get()) == nil)
         #expect((try? TemplateText.variables(in: "{{na me}}").get()) == nil)
-        let request = TemplateRequest(eventType: PointsExpiring.eventType, bodies: ["zh-CN": "{{points}} {{recipientName}}", "fr": "x", "en": "{{coupon}}"])
-        #expect(request.validate() == [
-            FieldProblem(field: "bodies.en", message: "uses {{coupon}}, which membership.points.expiring does not carry"),
-            FieldProblem(field: "bodies.fr", message: "locale must be one of zh-CN, en"),
-        ])
+        let request = TemplateRequest(
+            eventType: PointsExpiring.eventType,
+            bodies: ["zh-CN": "{{points}} {{recipientName}}", "fr": "x", "en": "{{coupon}}"]
+        )
+        #expect(
+            request.validate() == [
+                FieldProblem(field: "bodies.en", message: "uses {{coupon}}, which membership.points.expiring does not carry"),
+                FieldProblem(field: "bodies.fr", message: "locale must be one of zh-CN, en"),
+            ]
+        )
         #expect(TemplateRequest(eventType: "coupon.nothing.happened", bodies: ["en": "x"]).validate().map(\.field) == ["eventType"])
     }
 
@@ -37,21 +43,89 @@ struct NotificationRulesTests {
     func catalogMatchesContracts() throws {
         let now = Date()
         let samples: [any EventPayload] = [
-            MemberRegistered(memberId: "m", guideId: "g", storeId: "s", dealerId: "d", serviceMessagesConsent: true, marketingConsent: true, phone: "+8613800000000",
-                             name: "n", referredBy: "r", timeZone: "Asia/Shanghai"),
+            MemberRegistered(
+                memberId: "m",
+                guideId: "g",
+                storeId: "s",
+                dealerId: "d",
+                serviceMessagesConsent: true,
+                marketingConsent: true,
+                phone: "+8613800000000",
+                name: "n",
+                referredBy: "r",
+                timeZone: "Asia/Shanghai"
+            ),
             MemberGuideReassigned(memberId: "m", fromGuideId: "a", toGuideId: "b", storeId: "s"),
-            PurchaseRecorded(orderId: "o", memberId: "m", storeId: "s", dealerId: "d", guideId: "g", amountCents: 1, items: [], purchasedAt: now, pointsEarned: 1),
+            PurchaseRecorded(
+                orderId: "o",
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                guideId: "g",
+                amountCents: 1,
+                items: [],
+                purchasedAt: now,
+                pointsEarned: 1
+            ),
             PointsChanged(memberId: "m", kind: .earn, delta: 1, balance: 1, reference: "r"),
             PointsExpiring(memberId: "m", points: 1, expiresAt: now, daysBefore: 30),
             PointsExpired(memberId: "m", points: 1, balance: 0, clearedAt: now),
             TierChanged(memberId: "m", fromTier: "a", toTier: "b", reason: "r", qualifyingSpendCents: 1),
             BirthdayMonthStarted(memberId: "m", year: 2030, month: 1, day: 2),
             BirthdayToday(memberId: "m", year: 2030, month: 1, day: 2),
-            ComplaintOpened(complaintId: UUID(), memberId: "m", storeId: "s", dealerId: "d", channel: "c", category: "c", severity: "s", openedAt: now),
-            ComplaintResolved(complaintId: UUID(), memberId: "m", storeId: "s", dealerId: "d", resolution: "r", resolvedBy: "b", resolvedAt: now, closesAt: now),
-            CallbackCreated(taskId: UUID(), complaintId: UUID(), memberId: "m", storeId: "s", dealerId: "d", level: .guide, assigneeId: "g", dueAt: now, category: "c", severity: "s"),
-            CallbackEscalated(taskId: UUID(), complaintId: UUID(), memberId: "m", storeId: "s", dealerId: "d", fromLevel: .guide, toLevel: .storeManager, assigneeId: "a", dueAt: now),
-            CallbackRetryDue(taskId: UUID(), complaintId: UUID(), memberId: "m", storeId: "s", dealerId: "d", level: .guide, assigneeId: "g", attempts: 1),
+            ComplaintOpened(
+                complaintId: UUID(),
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                channel: "c",
+                category: "c",
+                severity: "s",
+                openedAt: now
+            ),
+            ComplaintResolved(
+                complaintId: UUID(),
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                resolution: "r",
+                resolvedBy: "b",
+                resolvedAt: now,
+                closesAt: now
+            ),
+            CallbackCreated(
+                taskId: UUID(),
+                complaintId: UUID(),
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                level: .guide,
+                assigneeId: "g",
+                dueAt: now,
+                category: "c",
+                severity: "s"
+            ),
+            CallbackEscalated(
+                taskId: UUID(),
+                complaintId: UUID(),
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                fromLevel: .guide,
+                toLevel: .storeManager,
+                assigneeId: "a",
+                dueAt: now
+            ),
+            CallbackRetryDue(
+                taskId: UUID(),
+                complaintId: UUID(),
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                level: .guide,
+                assigneeId: "g",
+                attempts: 1
+            ),
             ReviewRequested(requestId: UUID(), orderId: "o", memberId: "m", storeId: "s", dealerId: "d", technicianIds: ["t"], expiresAt: now),
             ServiceOrderCompleted(orderId: "o", memberId: "m", storeId: "s", dealerId: "d", serviceType: "x", technicianIds: ["t"], completedAt: now),
         ]
@@ -60,9 +134,16 @@ struct NotificationRulesTests {
             let encoded = try JSONSerialization.jsonObject(with: try EventCoding.encoder().encode(sample)) as? [String: Any] ?? [:]
             #expect(Set(encoded.keys) == Set(EventCatalog.payloadFields[type(of: sample).eventType] ?? []), "\(type(of: sample).eventType)")
         }
-        let fields = try EventCatalog.fields(of: samples[14] as? ReviewRequested ?? ReviewRequested(requestId: UUID(), orderId: "", memberId: "", storeId: "", dealerId: "", technicianIds: [], expiresAt: now))
+        let fields = try EventCatalog.fields(
+            of: samples[14] as? ReviewRequested
+                ?? ReviewRequested(requestId: UUID(), orderId: "", memberId: "", storeId: "", dealerId: "", technicianIds: [], expiresAt: now)
+        )
         #expect(fields["technicianIds"] == "t")
-        #expect(try EventCatalog.fields(of: MemberRegistered(memberId: "m", guideId: nil, storeId: "s", dealerId: "d", serviceMessagesConsent: true, marketingConsent: false))["marketingConsent"] == "false")
+        #expect(
+            try EventCatalog.fields(
+                of: MemberRegistered(memberId: "m", guideId: nil, storeId: "s", dealerId: "d", serviceMessagesConsent: true, marketingConsent: false)
+            )["marketingConsent"] == "false"
+        )
     }
 
     @Test("quiet hours release a message at their end, across midnight, on the recipient's clock")
@@ -84,8 +165,17 @@ struct NotificationRulesTests {
     @Test("the month-end message is due at 10:00 on the last day of the event's month")
     func monthEnd() throws {
         let shanghai = try #require(TimeZone(identifier: "Asia/Shanghai"))
-        let metadata = EventMetadata(eventID: UUID(), type: BirthdayMonthStarted.eventType, schemaVersion: 1, occurredAt: Date(), producer: "membership",
-                                     correlationID: UUID(), causationID: nil, aggregateID: "m", aggregateSequence: 1)
+        let metadata = EventMetadata(
+            eventID: UUID(),
+            type: BirthdayMonthStarted.eventType,
+            schemaVersion: 1,
+            occurredAt: Date(),
+            producer: "membership",
+            correlationID: UUID(),
+            causationID: nil,
+            aggregateID: "m",
+            aggregateSequence: 1
+        )
         let february = EventCatalog.Facts(metadata: metadata, fields: ["year": "2028", "month": "2"])
         #expect(MessageText.localText(MessageText.monthEnd(of: february, in: shanghai, fallback: Date()), in: shanghai) == "2028-02-29 10:00")
         let december = EventCatalog.Facts(metadata: metadata, fields: ["year": "2030", "month": "12"])
@@ -95,11 +185,16 @@ struct NotificationRulesTests {
     @Test("provider answers: 2xx accepted, 408/429/5xx retried, other 4xx refused for good")
     func classify() {
         #expect(ProviderOutcome.classify(statusCode: 202, messageId: "x", body: "") == .accepted(messageId: "x"))
-        #expect(ProviderOutcome.classify(statusCode: 503, messageId: nil, body: "down") == .retryable(statusCode: 503, detail: "provider error: down"))
+        #expect(
+            ProviderOutcome.classify(statusCode: 503, messageId: nil, body: "down") == .retryable(statusCode: 503, detail: "provider error: down")
+        )
         #expect(ProviderOutcome.classify(statusCode: 429, messageId: nil, body: "") == .retryable(statusCode: 429, detail: "provider busy: "))
         #expect(ProviderOutcome.classify(statusCode: 400, messageId: nil, body: "bad number") == .rejected(statusCode: 400, detail: "bad number"))
         // Gateways echo the number; what is kept of their answer never holds it.
-        #expect(ProviderOutcome.classify(statusCode: 400, messageId: nil, body: "invalid to +8613812345678") == .rejected(statusCode: 400, detail: "invalid to **********5678"))
+        #expect(
+            ProviderOutcome.classify(statusCode: 400, messageId: nil, body: "invalid to +8613812345678")
+                == .rejected(statusCode: 400, detail: "invalid to **********5678")
+        )
     }
 
     @Test("who may receive what: critical always; service and marketing by consent and opt-out")
@@ -117,17 +212,29 @@ struct NotificationRulesTests {
 
     @Test("configuration names the variable at fault; retries back off")
     func settings() throws {
-        let read = try NotificationSettings.read(EnvironmentReader(["NOTIFICATION_SMS_URL": "http://gw.local:8080", "NOTIFICATION_QUIET_HOURS": "22:00-08:00"]))
+        let read = try NotificationSettings.read(
+            EnvironmentReader(["NOTIFICATION_SMS_URL": "http://gw.local:8080", "NOTIFICATION_QUIET_HOURS": "22:00-08:00"])
+        )
         #expect(read.sms == ProviderEndpoint(baseURL: "http://gw.local:8080", apiKey: nil) && read.officialAccount == nil)
         #expect(read.quietHours == QuietHours(start: 22 * 60, end: 8 * 60))
-        for (variable, value) in [("NOTIFICATION_SMS_URL", "gw.local"), ("NOTIFICATION_QUIET_HOURS", "late"), ("NOTIFICATION_DEFAULT_TIME_ZONE", "Mars/Base"),
-                                  ("NOTIFICATION_DEFAULT_LOCALE", "fr"), ("NOTIFICATION_MAX_ATTEMPTS", "0"),
-                                  ("NOTIFICATION_SMS_FAILOVER_URL", "http://gw2.local"), ("NOTIFICATION_PROVIDER_TIMEOUT_MS", "60000")] {
+        for (variable, value) in [
+            ("NOTIFICATION_SMS_URL", "gw.local"), ("NOTIFICATION_QUIET_HOURS", "late"), ("NOTIFICATION_DEFAULT_TIME_ZONE", "Mars/Base"),
+            ("NOTIFICATION_DEFAULT_LOCALE", "fr"), ("NOTIFICATION_MAX_ATTEMPTS", "0"),
+            ("NOTIFICATION_SMS_FAILOVER_URL", "http://gw2.local"), ("NOTIFICATION_PROVIDER_TIMEOUT_MS", "60000"),
+        ] {
             #expect(throws: ConfigurationError.self) { try NotificationSettings.read(EnvironmentReader([variable: value])) }
-            do { _ = try NotificationSettings.read(EnvironmentReader([variable: value])) } catch let error as ConfigurationError { #expect(error.variable == variable) } catch {}
+            do { _ = try NotificationSettings.read(EnvironmentReader([variable: value])) } catch let error as ConfigurationError {
+                #expect(error.variable == variable)
+            } catch {}
         }
         #expect(read.retryDelay(after: 1) == 30 && read.retryDelay(after: 3) == 120)
-        let rule = RuleRequest(eventType: BirthdayToday.eventType, templateKey: "birthday_today", recipient: .member, channels: [.sms, .sms], category: .critical)
+        let rule = RuleRequest(
+            eventType: BirthdayToday.eventType,
+            templateKey: "birthday_today",
+            recipient: .member,
+            channels: [.sms, .sms],
+            category: .critical
+        )
         #expect(rule.validate().map(\.field) == ["channels", "category"])
     }
 }

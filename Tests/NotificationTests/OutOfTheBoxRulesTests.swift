@@ -4,8 +4,9 @@ import AftercareTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import NotificationService
 import Testing
+
+@testable import NotificationService
 
 /// Each out-of-the-box rule, end to end: the event on the real broker, the delivery rows,
 /// and the SMS as the (real, local) gateway received it.
@@ -23,7 +24,8 @@ struct OutOfTheBoxRulesTests {
                         let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                         #expect(rows.map(\.channel) == ["in_app", "official_account", "sms"])
                         #expect(rows.allSatisfy { $0.recipient == fixture.guide && $0.status == "sent" })
-                        let expected = "【售后回访】Li Na，您有一条新的会员投诉回访任务（product_quality，high），请在 2030-03-05 10:05 前回电。任务号 \(task.taskId.uuidString.lowercased())。"
+                        let expected =
+                            "【售后回访】Li Na，您有一条新的会员投诉回访任务（product_quality，high），请在 2030-03-05 10:05 前回电。任务号 \(task.taskId.uuidString.lowercased())。"
                         #expect(rows.allSatisfy { $0.body == expected }, "\(rows.map(\.body))")
                         let received = sms.received.filter { $0.body["text"] == expected }
                         #expect(received.count == 1)
@@ -43,12 +45,23 @@ struct OutOfTheBoxRulesTests {
         try await NotificationFixture.with { fixture in
             try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
-                let escalated = CallbackEscalated(taskId: UUID(), complaintId: UUID(), memberId: fixture.member, storeId: fixture.store, dealerId: fixture.dealer,
-                                                  fromLevel: .guide, toLevel: .storeManager, assigneeId: fixture.manager, dueAt: nil)
+                let escalated = CallbackEscalated(
+                    taskId: UUID(),
+                    complaintId: UUID(),
+                    memberId: fixture.member,
+                    storeId: fixture.store,
+                    dealerId: fixture.dealer,
+                    fromLevel: .guide,
+                    toLevel: .storeManager,
+                    assigneeId: fixture.manager,
+                    dueAt: nil
+                )
                 let event = try await fixture.publish(escalated, aggregate: escalated.complaintId.uuidString.lowercased(), producer: "feedback")
                 let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
                 #expect(rows.allSatisfy { $0.recipient == fixture.manager && $0.status == "sent" })
-                #expect(rows.first?.body == "【投诉升级】Wang Wei，一条投诉回访已超时并升级给您（guide → store_manager），请立即回电。任务号 \(escalated.taskId.uuidString.lowercased())。")
+                #expect(
+                    rows.first?.body == "【投诉升级】Wang Wei，一条投诉回访已超时并升级给您（guide → store_manager），请立即回电。任务号 \(escalated.taskId.uuidString.lowercased())。"
+                )
                 #expect(rows.first { $0.channel == "sms" }?.provider == "sms-recorder")
             }
         }
@@ -68,16 +81,52 @@ struct OutOfTheBoxRulesTests {
                     #expect(welcome)
                     let expiresAt = NotificationFixture.morning.addingTimeInterval(30 * 86400 - 10 * 3600)  // 2030-04-04 00:00 in Shanghai
                     let cases: [(UUID, String)] = [
-                        (try await fixture.publish(PointsExpiring(memberId: fixture.member, points: 120, expiresAt: expiresAt, daysBefore: 30), aggregate: fixture.member, producer: "membership"),
-                         "Zhang San，您有 120 积分将于 2030-04-04 到期，请在此之前使用。"),
-                        (try await fixture.publish(TierChanged(memberId: fixture.member, fromTier: "silver", toTier: "gold", reason: "purchase_qualified", qualifyingSpendCents: 900_000),
-                                                   aggregate: fixture.member, producer: "membership"),
-                         "Zhang San，您的会员等级已由 silver 变更为 gold。"),
-                        (try await fixture.publish(BirthdayToday(memberId: fixture.member, year: 2030, month: 3, day: 5), aggregate: fixture.member, producer: "membership"),
-                         "Zhang San，祝您生日快乐！"),
-                        (try await fixture.publish(ReviewRequested(requestId: UUID(), orderId: "o-1", memberId: fixture.member, storeId: fixture.store, dealerId: fixture.dealer,
-                                                                   technicianIds: ["t-1"], expiresAt: expiresAt), aggregate: "o-1", producer: "feedback"),
-                         "Zhang San，上门服务已完成，请在 2030-04-04 前为本次服务评分。"),
+                        (
+                            try await fixture.publish(
+                                PointsExpiring(memberId: fixture.member, points: 120, expiresAt: expiresAt, daysBefore: 30),
+                                aggregate: fixture.member,
+                                producer: "membership"
+                            ),
+                            "Zhang San，您有 120 积分将于 2030-04-04 到期，请在此之前使用。"
+                        ),
+                        (
+                            try await fixture.publish(
+                                TierChanged(
+                                    memberId: fixture.member,
+                                    fromTier: "silver",
+                                    toTier: "gold",
+                                    reason: "purchase_qualified",
+                                    qualifyingSpendCents: 900_000
+                                ),
+                                aggregate: fixture.member,
+                                producer: "membership"
+                            ),
+                            "Zhang San，您的会员等级已由 silver 变更为 gold。"
+                        ),
+                        (
+                            try await fixture.publish(
+                                BirthdayToday(memberId: fixture.member, year: 2030, month: 3, day: 5),
+                                aggregate: fixture.member,
+                                producer: "membership"
+                            ),
+                            "Zhang San，祝您生日快乐！"
+                        ),
+                        (
+                            try await fixture.publish(
+                                ReviewRequested(
+                                    requestId: UUID(),
+                                    orderId: "o-1",
+                                    memberId: fixture.member,
+                                    storeId: fixture.store,
+                                    dealerId: fixture.dealer,
+                                    technicianIds: ["t-1"],
+                                    expiresAt: expiresAt
+                                ),
+                                aggregate: "o-1",
+                                producer: "feedback"
+                            ),
+                            "Zhang San，上门服务已完成，请在 2030-04-04 前为本次服务评分。"
+                        ),
                     ]
                     for (event, text) in cases {
                         let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 2 && $0.allSatisfy { $0.status == "sent" } }
@@ -95,7 +144,11 @@ struct OutOfTheBoxRulesTests {
         try await NotificationFixture.with { fixture in
             try await fixture.app().test(.router) { client in
                 try await fixture.seedOrganisation(client)
-                let event = try await fixture.publish(BirthdayMonthStarted(memberId: fixture.member, year: 2030, month: 3, day: 20), aggregate: fixture.member, producer: "membership")
+                let event = try await fixture.publish(
+                    BirthdayMonthStarted(memberId: fixture.member, year: 2030, month: 3, day: 20),
+                    aggregate: fixture.member,
+                    producer: "membership"
+                )
                 let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 4 && $0.filter { $0.status == "sent" }.count == 2 }
                 let greeting = rows.filter { $0.body.contains("生日月快乐") }
                 let lapsing = rows.filter { $0.body.contains("生日礼将于本月底失效") }

@@ -49,7 +49,9 @@ extension Outages {
             }
         }
 
-        @Test("the relay's and consumer's connections ended every 300 ms under a steady stream: each event applies once, and the consumer never needs a restart")
+        @Test(
+            "the relay's and consumer's connections ended every 300 ms under a steady stream: each event applies once, and the consumer never needs a restart"
+        )
         func terminatedBackends() async throws {
             try await MessagingHarness.with(consumerIdleInTransaction: .seconds(10)) { harness in
                 let database = try #require(harness.database)
@@ -77,11 +79,17 @@ extension Outages {
                     }
                     let consumer = harness.consumer()
                     let caughtUp = Mutex<ContinuousClock.Instant?>(nil)
-                    let done = try await running([harness.relay(), consumer], until: {
-                        guard let applied = try? await harness.effects().count, applied == total, (try? await harness.unsentCount()) == 0 else { return false }
-                        caughtUp.withLock { $0 = $0 ?? .now }
-                        return true
-                    }, timeout: .seconds(120))
+                    let done = try await running(
+                        [harness.relay(), consumer],
+                        until: {
+                            guard let applied = try? await harness.effects().count, applied == total, (try? await harness.unsentCount()) == 0 else {
+                                return false
+                            }
+                            caughtUp.withLock { $0 = $0 ?? .now }
+                            return true
+                        },
+                        timeout: .seconds(120)
+                    )
                     let ended = await terminator.value
                     let ids = try await stream.value
                     let effects = try await harness.effects()
@@ -104,31 +112,37 @@ extension Outages {
                 let consumer = harness.consumer()
                 let ids = Mutex(try await harness.emit(200, perTransaction: 20))
                 let restarted = Mutex<ContinuousClock.Instant?>(nil)
-                let done = try await running([harness.relay(), consumer], until: {
-                    guard let applied = try? await harness.effects().count else { return false }
-                    if applied >= 100, restarted.withLock({ $0 }) == nil {
-                        let status = try await Self.restartDatabase()
-                        #expect(status == 0)
-                        restarted.withLock { $0 = .now }
-                        // After the restart the pool reconnects; the events are recorded once it has.
-                        let more = Mutex<[UUID]?>(nil)
-                        try await waitUntil("200 more events recorded after the restart", timeout: .seconds(30)) {
-                            let recorded = try? await harness.emit(200, perTransaction: 20)
-                            more.withLock { $0 = recorded }
-                            return recorded != nil
+                let done = try await running(
+                    [harness.relay(), consumer],
+                    until: {
+                        guard let applied = try? await harness.effects().count else { return false }
+                        if applied >= 100, restarted.withLock({ $0 }) == nil {
+                            let status = try await Self.restartDatabase()
+                            #expect(status == 0)
+                            restarted.withLock { $0 = .now }
+                            // After the restart the pool reconnects; the events are recorded once it has.
+                            let more = Mutex<[UUID]?>(nil)
+                            try await waitUntil("200 more events recorded after the restart", timeout: .seconds(30)) {
+                                let recorded = try? await harness.emit(200, perTransaction: 20)
+                                more.withLock { $0 = recorded }
+                                return recorded != nil
+                            }
+                            ids.withLock { $0 += more.withLock { $0 } ?? [] }
                         }
-                        ids.withLock { $0 += more.withLock { $0 } ?? [] }
-                    }
-                    guard applied == 400 else { return false }
-                    return (try? await harness.unsentCount()) == 0
-                }, timeout: .seconds(120))
+                        guard applied == 400 else { return false }
+                        return (try? await harness.unsentCount()) == 0
+                    },
+                    timeout: .seconds(120)
+                )
                 let effects = try await harness.effects()
                 let emitted = ids.withLock { $0 }
                 #expect(done, "applied \(effects.count) of 400")
                 #expect(Set(effects.keys) == Set(emitted) && emitted.count == 400)
                 #expect(effects.values.allSatisfy { $0 == 1 })
                 #expect(consumer.restarts == 0)
-                if let restart = restarted.withLock({ $0 }) { print("database restart: caught up \(ContinuousClock.now - restart) after it was back") }
+                if let restart = restarted.withLock({ $0 }) {
+                    print("database restart: caught up \(ContinuousClock.now - restart) after it was back")
+                }
             }
         }
 
@@ -136,7 +150,11 @@ extension Outages {
         func requestsDuringTerminations() async throws {
             try await TestDatabase.with { database in
                 let configuration = try TestEnvironment.configuration(databaseURL: database.url, extra: ["DATABASE_TIMEOUT_SECONDS": "3"])
-                let platform = await ServicePlatform(configuration: configuration, migrations: PlatformSchema.migrations, logger: TestEnvironment.logger)
+                let platform = await ServicePlatform(
+                    configuration: configuration,
+                    migrations: PlatformSchema.migrations,
+                    logger: TestEnvironment.logger
+                )
                 let router = platform.makeRouter()
                 platform.api(router).group("work").add(middleware: RoleGate(.guide)).get { _, _ -> String in
                     try await platform.database.transaction(logger: platform.logger) { connection in
@@ -158,17 +176,24 @@ extension Outages {
                         var answers: [(status: HTTPResponse.Status, took: Duration, retryAfter: String?)] = []
                         for _ in 0..<60 {
                             let started = ContinuousClock.now
-                            let answer = try await client.execute(uri: "/api/v1/work", method: .get, headers: .bearer(token)) { ($0.status, $0.headers[.retryAfter]) }
+                            let answer = try await client.execute(uri: "/api/v1/work", method: .get, headers: .bearer(token)) {
+                                ($0.status, $0.headers[.retryAfter])
+                            }
                             answers.append((answer.0, ContinuousClock.now - started, answer.1))
                         }
                         stop.store(true, ordering: .relaxed)
                         await terminator.value
                         let slowest = answers.map(\.took).max() ?? .zero
                         #expect(slowest < .seconds(5), "a request took \(slowest)")
-                        #expect(answers.allSatisfy { $0.status == .ok || ($0.status == .serviceUnavailable && $0.retryAfter == "5") }, "\(answers.map(\.status.code))")
+                        #expect(
+                            answers.allSatisfy { $0.status == .ok || ($0.status == .serviceUnavailable && $0.retryAfter == "5") },
+                            "\(answers.map(\.status.code))"
+                        )
                         #expect(answers.contains { $0.status == .ok })
-                        print("requests during terminations: \(answers.filter { $0.status == .ok }.count) answered 200, "
-                              + "\(answers.filter { $0.status == .serviceUnavailable }.count) 503, slowest \(slowest)")
+                        print(
+                            "requests during terminations: \(answers.filter { $0.status == .ok }.count) answered 200, "
+                                + "\(answers.filter { $0.status == .serviceUnavailable }.count) 503, slowest \(slowest)"
+                        )
                     }
                 }
             }

@@ -21,11 +21,17 @@ extension Outages {
             return await control.exitStatus(within: .seconds(60))
         }
 
-        @Test("while the broker blocks publishing, readiness and the metric say so and the operations endpoint answers; afterwards the event goes out")
+        @Test(
+            "while the broker blocks publishing, readiness and the metric say so and the operations endpoint answers; afterwards the event goes out"
+        )
         func blocked() async throws {
             try await TestDatabase.with { database in
                 let configuration = try TestEnvironment.configuration(databaseURL: database.url)
-                let platform = await ServicePlatform(configuration: configuration, migrations: PlatformSchema.migrations, logger: TestEnvironment.logger)
+                let platform = await ServicePlatform(
+                    configuration: configuration,
+                    migrations: PlatformSchema.migrations,
+                    logger: TestEnvironment.logger
+                )
                 let app = platform.makeApplication(router: platform.makeRouter())
                 let ops = try await platform.tokens.sign(subject: "ops-1", role: .hqAdmin)
                 try await app.test(.live) { client in try await Self.exercise(client, platform: platform, ops: ops) }

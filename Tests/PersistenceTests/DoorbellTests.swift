@@ -38,7 +38,7 @@ struct DoorbellTests {
         // many loops at once keep the pool busy, so child tasks start late.
         let spinning = Atomic<Bool>(true)
         let spinners = (0..<4).map { _ in Thread { while spinning.load(ordering: .relaxed) {} } }
-        spinners.forEach { $0.start() }
+        for spinner in spinners { spinner.start() }
         defer { spinning.store(false, ordering: .relaxed) }
         let short = Task {
             await withTaskGroup(of: Void.self) { group in

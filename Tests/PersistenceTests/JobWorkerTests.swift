@@ -12,10 +12,13 @@ import Testing
 func withJobDatabase(connections: Int = 4, _ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
     try await TestDatabase.with { database in
         try await withRunningClient(try makeClient(url: database.url, maximumConnections: connections)) { client in
-            try await MigrationRunner(migrations: [
-                JobScheduler.migration,
-                Migration("test-fired", "CREATE TABLE fired (job_key text NOT NULL, worker text NOT NULL, business_now timestamptz NOT NULL)"),
-            ], logger: TestEnvironment.logger).run(on: client)
+            try await MigrationRunner(
+                migrations: [
+                    JobScheduler.migration,
+                    Migration("test-fired", "CREATE TABLE fired (job_key text NOT NULL, worker text NOT NULL, business_now timestamptz NOT NULL)"),
+                ],
+                logger: TestEnvironment.logger
+            ).run(on: client)
             try await body(client)
         }
     }
@@ -34,7 +37,13 @@ func recordFiring(worker: String, clock: any BusinessClock) -> JobWorker.Handler
 func schedule(_ client: PostgresClient, count: Int, dueAt: Date, prefix: String = "job") async throws {
     try await client.withTransaction(logger: TestEnvironment.logger) { connection in
         for index in 0..<count {
-            try await JobScheduler.schedule(kind: "remind", dueAt: dueAt, uniqueKey: "\(prefix)-\(index)", on: connection, logger: TestEnvironment.logger)
+            try await JobScheduler.schedule(
+                kind: "remind",
+                dueAt: dueAt,
+                uniqueKey: "\(prefix)-\(index)",
+                on: connection,
+                logger: TestEnvironment.logger
+            )
         }
     }
 }
@@ -67,8 +76,12 @@ struct JobWorkerTests {
                 }
             }
             #expect(try await pendingJobs(client) == 0)
-            let first = try await client.withConnection { try await JobScheduler.schedule(kind: "escalate", dueAt: due, uniqueKey: "callback-1", on: $0, logger: logger) }
-            let again = try await client.withConnection { try await JobScheduler.schedule(kind: "escalate", dueAt: due, uniqueKey: "callback-1", on: $0, logger: logger) }
+            let first = try await client.withConnection {
+                try await JobScheduler.schedule(kind: "escalate", dueAt: due, uniqueKey: "callback-1", on: $0, logger: logger)
+            }
+            let again = try await client.withConnection {
+                try await JobScheduler.schedule(kind: "escalate", dueAt: due, uniqueKey: "callback-1", on: $0, logger: logger)
+            }
             #expect(first && !again)
             #expect(try await pendingJobs(client) == 1)
             #expect(try await client.withConnection { try await JobScheduler.cancel(uniqueKey: "callback-1", on: $0, logger: logger) })
@@ -82,18 +95,21 @@ struct JobWorkerTests {
             let clock = ManualBusinessClock(Date(timeIntervalSince1970: 1_800_000_000))
             try await schedule(client, count: 1, dueAt: clock.now().addingTimeInterval(300))
             let worker = JobWorker(database: client, handlers: ["remind": recordFiring(worker: "w", clock: clock)], clock: clock, logger: logger)
-            let fired = try await running([worker], until: {
-                if try await firings(client).isEmpty {
-                    // Not due for five business minutes: let some real time pass first.
-                    try await Task.sleep(for: .milliseconds(500))
-                    if try await firings(client).isEmpty && clock.now() < Date(timeIntervalSince1970: 1_800_000_300) {
-                        clock.advance(by: 300)
-                        worker.wake()
+            let fired = try await running(
+                [worker],
+                until: {
+                    if try await firings(client).isEmpty {
+                        // Not due for five business minutes: let some real time pass first.
+                        try await Task.sleep(for: .milliseconds(500))
+                        if try await firings(client).isEmpty && clock.now() < Date(timeIntervalSince1970: 1_800_000_300) {
+                            clock.advance(by: 300)
+                            worker.wake()
+                        }
+                        return false
                     }
-                    return false
+                    return true
                 }
-                return true
-            })
+            )
             #expect(fired)
             let row = try await client.query("SELECT business_now FROM fired", logger: logger).collect().first?.decode(Date.self)
             #expect(row == Date(timeIntervalSince1970: 1_800_000_300))
@@ -175,15 +191,27 @@ struct JobWorkerTests {
             let entered = Mutex(false)
             var short = JobWorker.Settings()
             short.lease = .seconds(2)
-            let hung = JobWorker(database: client, handlers: ["remind": { job, connection in
-                try await recordFiring(worker: "hung", clock: SystemBusinessClock())(job, connection)
-                entered.withLock { $0 = true }
-                await withCheckedContinuation { continuation in release.withLock { $0 = continuation } }
-            }], settings: short, logger: logger)
+            let hung = JobWorker(
+                database: client,
+                handlers: [
+                    "remind": { job, connection in
+                        try await recordFiring(worker: "hung", clock: SystemBusinessClock())(job, connection)
+                        entered.withLock { $0 = true }
+                        await withCheckedContinuation { continuation in release.withLock { $0 = continuation } }
+                    }
+                ],
+                settings: short,
+                logger: logger
+            )
             let hungFiring = Task { try await hung.fireDueJobs() }
             #expect(await eventually { entered.withLock { $0 } })
 
-            let rescuer = JobWorker(database: client, handlers: ["remind": recordFiring(worker: "rescuer", clock: SystemBusinessClock())], settings: short, logger: logger)
+            let rescuer = JobWorker(
+                database: client,
+                handlers: ["remind": recordFiring(worker: "rescuer", clock: SystemBusinessClock())],
+                settings: short,
+                logger: logger
+            )
             let started = ContinuousClock.now
             #expect(try await running([rescuer], until: { try await firings(client)["stuck-0"] == 1 }, timeout: .seconds(10)))
             #expect(ContinuousClock.now - started >= .seconds(1), "fired before the lease could have lapsed")
@@ -204,10 +232,22 @@ struct JobWorkerTests {
             try await schedule(client, count: 1, dueAt: clock.now().addingTimeInterval(-1), prefix: "flaky")
             let failures = Mutex(0)
             struct GatewayDown: Error {}
-            let worker = JobWorker(database: client, handlers: ["remind": { job, connection in
-                if failures.withLock({ $0 += 1; return $0 }) == 1 { throw GatewayDown() }
-                try await recordFiring(worker: "w", clock: clock)(job, connection)
-            }], clock: clock, logger: logger)
+            let worker = JobWorker(
+                database: client,
+                handlers: [
+                    "remind": { job, connection in
+                        if failures.withLock({
+                            $0 += 1
+                            return $0
+                        }) == 1 {
+                            throw GatewayDown()
+                        }
+                        try await recordFiring(worker: "w", clock: clock)(job, connection)
+                    }
+                ],
+                clock: clock,
+                logger: logger
+            )
             #expect(try await worker.fireDueJobs() == 1)
             let row = try await client.query("SELECT attempts, last_error, due_at FROM scheduled_jobs", logger: logger).collect().first
             let (attempts, error, due) = try #require(row).decode((Int, String?, Date).self)

@@ -66,8 +66,11 @@ struct MigrationRunnerTests {
                 await #expect(throws: (any Error).self) {
                     try await MigrationRunner(migrations: broken, logger: TestEnvironment.logger).run(on: client)
                 }
-                let tables = try await client.query("SELECT count(*) FROM pg_tables WHERE tablename IN ('members', 'schema_migrations')", logger: TestEnvironment.logger)
-                    .collect().first?.decode(Int.self)
+                let tables = try await client.query(
+                    "SELECT count(*) FROM pg_tables WHERE tablename IN ('members', 'schema_migrations')",
+                    logger: TestEnvironment.logger
+                )
+                .collect().first?.decode(Int.self)
                 #expect(tables == 0)
             }
         }

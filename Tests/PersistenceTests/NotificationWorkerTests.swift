@@ -15,7 +15,8 @@ struct NotificationWorkerTests {
         let entered: Entered
 
         func run() async throws {
-            await runWokenByNotifications(channel: "aftercare_test_stuck", client: client, doorbell: Doorbell(), logger: TestEnvironment.logger) { [entered] in
+            await runWokenByNotifications(channel: "aftercare_test_stuck", client: client, doorbell: Doorbell(), logger: TestEnvironment.logger) {
+                [entered] in
                 entered.mark()
                 await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
             }

@@ -39,7 +39,9 @@ struct AuthenticationTests {
                 #expect(response.status == .unauthorized)
                 #expect(response.headers[.wwwAuthenticate] == "Bearer")
             }
-            let other = await TokenAuthority(settings: try JWTSettings(secret: String(repeating: "z", count: 40), issuer: "aftercare", audience: "aftercare"))
+            let other = await TokenAuthority(
+                settings: try JWTSettings(secret: String(repeating: "z", count: 40), issuer: "aftercare", audience: "aftercare")
+            )
             let forged = try await other.sign(subject: "g-1", role: .hqAdmin)
             #expect(try await call(client, token: forged).0 == .unauthorized)
             #expect(try await call(client, token: "not.a.token").0 == .unauthorized)

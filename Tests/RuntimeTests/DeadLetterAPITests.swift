@@ -19,10 +19,18 @@ struct DeadLetterAPITests {
     @Test("operators list dead letters with their reasons and replay them; other roles may not")
     func listAndReplay() async throws {
         try await TestDatabase.with { database in
-            let configuration = try TestEnvironment.configuration(service: ServiceIdentity(name: "dl" + UUID().uuidString.lowercased().prefix(6).lowercased(), defaultHTTPPort: 0), databaseURL: database.url)
+            let configuration = try TestEnvironment.configuration(
+                service: ServiceIdentity(name: "dl" + UUID().uuidString.lowercased().prefix(6).lowercased(), defaultHTTPPort: 0),
+                databaseURL: database.url
+            )
             var subscriptions = EventSubscriptions()
             subscriptions.on(Probe.self) { _, _ in }
-            let platform = await ServicePlatform(configuration: configuration, migrations: PlatformSchema.migrations, subscriptions: subscriptions, logger: TestEnvironment.logger)
+            let platform = await ServicePlatform(
+                configuration: configuration,
+                migrations: PlatformSchema.migrations,
+                subscriptions: subscriptions,
+                logger: TestEnvironment.logger
+            )
             let app = platform.makeApplication(router: platform.makeRouter())
             let service = configuration.service.name
             try await app.test(.live) { client in
@@ -47,11 +55,21 @@ struct DeadLetterAPITests {
                 try await client.execute(uri: "/api/v1/ops/dead-letters?limit=9999", method: .get, headers: .bearer(ops)) { response in
                     #expect(response.status == .unprocessableContent)
                 }
-                try await client.execute(uri: "/api/v1/ops/dead-letters/replay", method: .post, headers: .bearer(ops), body: ByteBuffer(string: #"{"limit": 0}"#)) { response in
+                try await client.execute(
+                    uri: "/api/v1/ops/dead-letters/replay",
+                    method: .post,
+                    headers: .bearer(ops),
+                    body: ByteBuffer(string: #"{"limit": 0}"#)
+                ) { response in
                     let problem = try response.problem()
                     #expect(problem.errors?.map(\.field) == ["limit"])
                 }
-                try await client.execute(uri: "/api/v1/ops/dead-letters/replay", method: .post, headers: .bearer(ops), body: ByteBuffer(string: #"{"limit": 10}"#)) { response in
+                try await client.execute(
+                    uri: "/api/v1/ops/dead-letters/replay",
+                    method: .post,
+                    headers: .bearer(ops),
+                    body: ByteBuffer(string: #"{"limit": 10}"#)
+                ) { response in
                     #expect(response.status == .ok)
                     #expect(response.text == #"{"replayed":1}"#)
                 }
@@ -67,8 +85,14 @@ struct DeadLetterAPITests {
 @Suite("Messaging status for operators", .timeLimit(.minutes(3)))
 struct MessagingStatusTests {
     struct Status: Decodable {
-        struct Outbox: Decodable { let unsent: Int; let oldestUnsentSeconds: Double? }
-        struct Jobs: Decodable { let pending: Int; let overdue: Int }
+        struct Outbox: Decodable {
+            let unsent: Int
+            let oldestUnsentSeconds: Double?
+        }
+        struct Jobs: Decodable {
+            let pending: Int
+            let overdue: Int
+        }
         let brokerConnected: Bool
         let outbox: Outbox
         let jobs: Jobs
@@ -80,13 +104,28 @@ struct MessagingStatusTests {
         try await TestDatabase.with { database in
             let configuration = try TestEnvironment.configuration(databaseURL: database.url)
             let clock = ManualBusinessClock()
-            let platform = await ServicePlatform(configuration: configuration, migrations: PlatformSchema.migrations, clock: clock, logger: TestEnvironment.logger)
+            let platform = await ServicePlatform(
+                configuration: configuration,
+                migrations: PlatformSchema.migrations,
+                clock: clock,
+                logger: TestEnvironment.logger
+            )
             let app = platform.makeApplication(router: platform.makeRouter())
             try await app.test(.live) { client in
                 try await waitUntil("the publisher connected") { platform.publisher.isConnected }
                 try await platform.database.withTransaction(logger: TestEnvironment.logger) { connection in
-                    try await JobScheduler.schedule(kind: "remind", dueAt: clock.now().addingTimeInterval(-60), on: connection, logger: TestEnvironment.logger)
-                    try await JobScheduler.schedule(kind: "remind", dueAt: clock.now().addingTimeInterval(3600), on: connection, logger: TestEnvironment.logger)
+                    try await JobScheduler.schedule(
+                        kind: "remind",
+                        dueAt: clock.now().addingTimeInterval(-60),
+                        on: connection,
+                        logger: TestEnvironment.logger
+                    )
+                    try await JobScheduler.schedule(
+                        kind: "remind",
+                        dueAt: clock.now().addingTimeInterval(3600),
+                        on: connection,
+                        logger: TestEnvironment.logger
+                    )
                 }
                 let ops = try await platform.tokens.sign(subject: "ops-1", role: .hqAdmin)
                 try await client.execute(uri: "/api/v1/ops/messaging", method: .get, headers: .bearer(ops)) { response in

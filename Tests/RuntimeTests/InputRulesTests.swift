@@ -20,20 +20,23 @@ struct InputRulesTests {
 
     static let valid = #""name": "Li", "count": 3, "amount": 5"#
 
-    @Test("a value that breaks a rule is a 422 naming its field", arguments: [
-        (#"{"name": "Li\u0000", "count": 3, "amount": 5}"#, "name"),
-        (#"{"name": "Li\u0007x", "count": 3, "amount": 5}"#, "name"),
-        (#"{"name": "two\nlines", "count": 3, "amount": 5}"#, "name"),
-        (#"{"name": "Li", "note": "a\u0000", "count": 3, "amount": 5}"#, "note"),
-        (#"{"name": "Li", "count": 1.5, "amount": 5}"#, "count"),
-        (#"{"name": "Li", "count": 3, "amount": 9223372036854775808}"#, "amount"),
-        (#"{"name": "Li", "count": 3, "amount": -9223372036854775809}"#, "amount"),
-        (#"{"name": "Li", "count": 3, "amount": 1e30}"#, "amount"),
-        (#"{"name": "Li", "count": 3, "amount": 5, "at": "300000-01-01T00:00:00Z"}"#, "at"),
-        (#"{"name": "Li", "count": 3, "amount": 5, "at": "yesterday"}"#, "at"),
-        (#"{"name": "Li", "count": 3, "amount": 5, "tags": ["ok", "b\u0000d"]}"#, "tags[1]"),
-        (#"{"name": "Li", "count": "3", "amount": 5}"#, "count"),
-    ])
+    @Test(
+        "a value that breaks a rule is a 422 naming its field",
+        arguments: [
+            (#"{"name": "Li\u0000", "count": 3, "amount": 5}"#, "name"),
+            (#"{"name": "Li\u0007x", "count": 3, "amount": 5}"#, "name"),
+            (#"{"name": "two\nlines", "count": 3, "amount": 5}"#, "name"),
+            (#"{"name": "Li", "note": "a\u0000", "count": 3, "amount": 5}"#, "note"),
+            (#"{"name": "Li", "count": 1.5, "amount": 5}"#, "count"),
+            (#"{"name": "Li", "count": 3, "amount": 9223372036854775808}"#, "amount"),
+            (#"{"name": "Li", "count": 3, "amount": -9223372036854775809}"#, "amount"),
+            (#"{"name": "Li", "count": 3, "amount": 1e30}"#, "amount"),
+            (#"{"name": "Li", "count": 3, "amount": 5, "at": "300000-01-01T00:00:00Z"}"#, "at"),
+            (#"{"name": "Li", "count": 3, "amount": 5, "at": "yesterday"}"#, "at"),
+            (#"{"name": "Li", "count": 3, "amount": 5, "tags": ["ok", "b\u0000d"]}"#, "tags[1]"),
+            (#"{"name": "Li", "count": "3", "amount": 5}"#, "count"),
+        ]
+    )
     func refused(body: String, field: String) async throws {
         try await withApp { client, token in
             try await client.execute(uri: "/api/v1/inputs", method: .post, headers: .bearer(token), body: ByteBuffer(string: body)) { response in
@@ -47,7 +50,8 @@ struct InputRulesTests {
     @Test("the extremes of a field's type, line breaks where a field allows them, and long text are read as sent")
     func accepted() async throws {
         try await withApp { client, token in
-            let body = #"{"name": "Li", "note": "first line\nsecond\tline", "count": 3, "amount": -9223372036854775808, "ratio": 0.25, "at": "2026-03-01T09:30:00.5+08:00"}"#
+            let body =
+                #"{"name": "Li", "note": "first line\nsecond\tline", "count": 3, "amount": -9223372036854775808, "ratio": 0.25, "at": "2026-03-01T09:30:00.5+08:00"}"#
             try await client.execute(uri: "/api/v1/inputs", method: .post, headers: .bearer(token), body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok, "\(response.text)")
                 let echoed = try JSONDecoder().decode(Echo.self, from: Data(buffer: response.body))
@@ -56,8 +60,12 @@ struct InputRulesTests {
                 #expect(echoed.ratio == 0.25)
             }
             let long = String(repeating: "字", count: 10_001)
-            try await client.execute(uri: "/api/v1/inputs", method: .post, headers: .bearer(token),
-                                     body: ByteBuffer(string: #"{"name": "\#(long)", "count": 3, "amount": 5}"#)) { response in
+            try await client.execute(
+                uri: "/api/v1/inputs",
+                method: .post,
+                headers: .bearer(token),
+                body: ByteBuffer(string: #"{"name": "\#(long)", "count": 3, "amount": 5}"#)
+            ) { response in
                 #expect(response.status == .unprocessableContent)
                 let problem = try response.problem()
                 #expect(problem.errors?.first?.message.contains("at most 10000") == true)
@@ -71,18 +79,21 @@ struct InputRulesTests {
         let ratio: Double?
     }
 
-    @Test("query parameters and path segments are held to the same rules", arguments: [
-        ("/api/v1/inputs/2024-02-29?memberId=abc%00def", "memberId"),
-        ("/api/v1/inputs/2024-02-29?tag=a%00", "tag"),
-        ("/api/v1/inputs/2024-02-29?limit=1.5", "limit"),
-        ("/api/v1/inputs/2024-02-29?limit=9223372036854775808", "limit"),
-        ("/api/v1/inputs/2024-02-29?limit=0", "limit"),
-        ("/api/v1/inputs/2024-02-29?memberId=6F9619FF-8B86-D011-B42D-00C04FC964F%2B", "memberId"),
-        ("/api/v1/inputs/2024-02-%2B1", "day"),
-        ("/api/v1/inputs/2023-02-29", "day"),
-        ("/api/v1/inputs/20a4-02-01", "day"),
-        ("/api/v1/inputs/2024%0002-01", "(path)"),
-    ])
+    @Test(
+        "query parameters and path segments are held to the same rules",
+        arguments: [
+            ("/api/v1/inputs/2024-02-29?memberId=abc%00def", "memberId"),
+            ("/api/v1/inputs/2024-02-29?tag=a%00", "tag"),
+            ("/api/v1/inputs/2024-02-29?limit=1.5", "limit"),
+            ("/api/v1/inputs/2024-02-29?limit=9223372036854775808", "limit"),
+            ("/api/v1/inputs/2024-02-29?limit=0", "limit"),
+            ("/api/v1/inputs/2024-02-29?memberId=6F9619FF-8B86-D011-B42D-00C04FC964F%2B", "memberId"),
+            ("/api/v1/inputs/2024-02-%2B1", "day"),
+            ("/api/v1/inputs/2023-02-29", "day"),
+            ("/api/v1/inputs/20a4-02-01", "day"),
+            ("/api/v1/inputs/2024%0002-01", "(path)"),
+        ]
+    )
     func queries(uri: String, field: String) async throws {
         try await withApp { client, token in
             try await client.execute(uri: uri, method: .get, headers: .bearer(token)) { response in
@@ -96,7 +107,11 @@ struct InputRulesTests {
     @Test("a strict date, a bounded limit and an id in either case are read as meant")
     func goodQuery() async throws {
         try await withApp { client, token in
-            try await client.execute(uri: "/api/v1/inputs/2024-02-29?limit=200&memberId=6F9619FF-8B86-D011-B42D-00C04FC964FF", method: .get, headers: .bearer(token)) { response in
+            try await client.execute(
+                uri: "/api/v1/inputs/2024-02-29?limit=200&memberId=6F9619FF-8B86-D011-B42D-00C04FC964FF",
+                method: .get,
+                headers: .bearer(token)
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.text == "2024-2-29 200 6f9619ff-8b86-d011-b42d-00c04fc964ff")
             }

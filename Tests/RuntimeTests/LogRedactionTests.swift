@@ -6,10 +6,13 @@ import Testing
 
 @Suite("Logs carry no phone numbers or tokens", .timeLimit(.minutes(1)))
 struct LogRedactionTests {
-    @Test("phone numbers are masked to their last four digits", arguments: [
-        ("member 13812345678 registered", "member *******5678 registered"),
-        ("call +86 138-1234-5678 now", "call *************5678 now"),
-    ])
+    @Test(
+        "phone numbers are masked to their last four digits",
+        arguments: [
+            ("member 13812345678 registered", "member *******5678 registered"),
+            ("call +86 138-1234-5678 now", "call *************5678 now"),
+        ]
+    )
     func phones(input: String, expected: String) {
         #expect(LogRedaction.redact(input) == expected)
     }
@@ -19,20 +22,26 @@ struct LogRedactionTests {
         #expect(LogRedaction.redact("listening on 8081 after 3 attempts") == "listening on 8081 after 3 attempts")
     }
 
-    @Test("dates and timestamps in keys and messages stay readable", arguments: [
-        "sweep=birthday-today-2026-12-03-p1of4",
-        "due at 2026-12-03 08:12:24 (store time)",
-        "occurredAt 2026-12-03T08:12:24.123Z",
-        "between 2026-12-03 and 2026-12-31",
-    ])
+    @Test(
+        "dates and timestamps in keys and messages stay readable",
+        arguments: [
+            "sweep=birthday-today-2026-12-03-p1of4",
+            "due at 2026-12-03 08:12:24 (store time)",
+            "occurredAt 2026-12-03T08:12:24.123Z",
+            "between 2026-12-03 and 2026-12-31",
+        ]
+    )
     func dates(text: String) {
         #expect(LogRedaction.redact(text) == text)
     }
 
-    @Test("a phone written in groups is masked, a landline with its area code too", arguments: [
-        ("call 138 0013 8000", "call *********8000"),
-        ("office 010-12345678", "office ********5678"),
-    ])
+    @Test(
+        "a phone written in groups is masked, a landline with its area code too",
+        arguments: [
+            ("call 138 0013 8000", "call *********8000"),
+            ("office 010-12345678", "office ********5678"),
+        ]
+    )
     func groupedPhones(input: String, expected: String) {
         #expect(LogRedaction.redact(input) == expected)
     }

@@ -18,7 +18,8 @@ struct ProblemResponseTests {
     func malformed() async throws {
         try await withApp { client, tokens in
             let token = try await tokens.sign(subject: "g-1", role: .guide)
-            try await client.execute(uri: "/api/v1/registrations", method: .post, headers: .bearer(token), body: ByteBuffer(string: "{\"phone\": ")) { response in
+            try await client.execute(uri: "/api/v1/registrations", method: .post, headers: .bearer(token), body: ByteBuffer(string: "{\"phone\": ")) {
+                response in
                 #expect(response.status == .badRequest)
                 #expect(response.isProblemJSON)
                 let problem = try response.problem()
@@ -40,14 +41,20 @@ struct ProblemResponseTests {
                 (#"{"phone": null, "name": "Li", "items": []}"#, ["phone"]),
             ]
             for (body, fields) in cases {
-                try await client.execute(uri: "/api/v1/registrations", method: .post, headers: .bearer(token), body: ByteBuffer(string: body)) { response in
+                try await client.execute(uri: "/api/v1/registrations", method: .post, headers: .bearer(token), body: ByteBuffer(string: body)) {
+                    response in
                     #expect(response.status == .unprocessableContent, "\(body)")
                     let problem = try response.problem()
                     #expect(Set(problem.errors?.map(\.field) ?? []) == fields, "\(body)")
                     #expect(problem.type == "urn:aftercare:problem:validation")
                 }
             }
-            try await client.execute(uri: "/api/v1/registrations", method: .post, headers: .bearer(token), body: ByteBuffer(string: #"{"phone": "13812345678", "name": "Li", "items": []}"#)) { response in
+            try await client.execute(
+                uri: "/api/v1/registrations",
+                method: .post,
+                headers: .bearer(token),
+                body: ByteBuffer(string: #"{"phone": "13812345678", "name": "Li", "items": []}"#)
+            ) { response in
                 #expect(response.status == .created)
             }
         }

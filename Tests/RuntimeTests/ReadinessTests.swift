@@ -65,7 +65,8 @@ struct ReadinessTests {
     func databaseUnreachableAtStart() async throws {
         // Nothing listens on port 1: PostgresNIO would keep the first query waiting for ever.
         let (app, _) = try await makeRuntimeTestApplication(
-            databaseURL: "postgres://nobody:nothing@127.0.0.1:1/nothing", extra: ["DATABASE_STARTUP_TIMEOUT_SECONDS": "2"]
+            databaseURL: "postgres://nobody:nothing@127.0.0.1:1/nothing",
+            extra: ["DATABASE_STARTUP_TIMEOUT_SECONDS": "2"]
         )
         let started = ContinuousClock.now
         await #expect {
@@ -80,7 +81,10 @@ struct ReadinessTests {
     @Test("not ready while the broker cannot be reached")
     func brokerDown() async throws {
         try await TestDatabase.with { database in
-            let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url, extra: ["AMQP_URL": "amqp://nobody:nothing@127.0.0.1:1/aftercare"])
+            let (app, _) = try await makeRuntimeTestApplication(
+                databaseURL: database.url,
+                extra: ["AMQP_URL": "amqp://nobody:nothing@127.0.0.1:1/aftercare"]
+            )
             try await app.test(.router) { client in
                 // Polled: under a full run's load the database check (2 s budget) can miss once
                 // while the fresh database takes its first connections.

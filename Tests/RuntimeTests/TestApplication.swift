@@ -55,7 +55,9 @@ func makeRuntimeTestApplication(databaseURL: String, extra: [String: String] = [
     api.group("inputs").add(middleware: RoleGate(.guide)).get("{day}") { request, context -> String in
         let limit = try request.integerQuery("limit", in: 1...200) ?? 50
         let member = try request.idQuery("memberId")
-        guard let day = context.parameters.get("day").flatMap(ISO8601.day) else { throw ProblemDetails.validation(field: "day", "must be YYYY-MM-DD") }
+        guard let day = context.parameters.get("day").flatMap(ISO8601.day) else {
+            throw ProblemDetails.validation(field: "day", "must be YYYY-MM-DD")
+        }
         return "\(day.year)-\(day.month)-\(day.day) \(limit) \(member.map { "\($0)" } ?? "-")"
     }
     api.group("conflicts").add(middleware: RoleGate(.hqAdmin)).get { _, _ -> String in

@@ -14,14 +14,25 @@ struct BrokerPermissionTests {
     /// A publisher logged in as `service`'s own broker user, connected.
     func publisher(as service: String) async throws -> AMQPPublisher {
         let url = try #require(try ServiceProcess.servicesEnvironment()["\(service.uppercased())_AMQP_URL"])
-        let publisher = AMQPPublisher(settings: try AMQPSettings(url: url), name: "\(service)-probe", topology: EventBus.publisherTopology, logger: TestEnvironment.logger)
+        let publisher = AMQPPublisher(
+            settings: try AMQPSettings(url: url),
+            name: "\(service)-probe",
+            topology: EventBus.publisherTopology,
+            logger: TestEnvironment.logger
+        )
         publisher.start()
         try #require(await eventually(timeout: .seconds(20)) { publisher.isConnected }, "\(service) could not connect with its own credentials")
         return publisher
     }
 
     func message(exchange: String, routingKey: String) -> AMQPOutgoingMessage {
-        AMQPOutgoingMessage(exchange: exchange, routingKey: routingKey, body: Array("{}".utf8), messageID: UUID().uuidString.lowercased(), type: routingKey)
+        AMQPOutgoingMessage(
+            exchange: exchange,
+            routingKey: routingKey,
+            body: Array("{}".utf8),
+            messageID: UUID().uuidString.lowercased(),
+            type: routingKey
+        )
     }
 
     /// The error of an operation the broker must refuse: 403 ACCESS_REFUSED.
@@ -57,8 +68,18 @@ struct BrokerPermissionTests {
         defer { Task { await feedback.shutdown() } }
         let probe = "feedback.permission-probe-\(UUID().uuidString.lowercased().prefix(8).lowercased())"
         let admin = try await adminPublisher()
-        defer { Task { try? await admin.deleteQueue(probe); await admin.shutdown() } }
-        try await feedback.declare(AMQPTopology(queues: [.init(name: probe)], bindings: [.init(queue: probe, exchange: EventBus.exchange, routingKey: "dispatch.order.completed")]))
+        defer {
+            Task {
+                try? await admin.deleteQueue(probe)
+                await admin.shutdown()
+            }
+        }
+        try await feedback.declare(
+            AMQPTopology(
+                queues: [.init(name: probe)],
+                bindings: [.init(queue: probe, exchange: EventBus.exchange, routingKey: "dispatch.order.completed")]
+            )
+        )
         await expectRefused("feedback binding coupon.coupon.issued, which it does not consume") {
             try await feedback.declare(AMQPTopology(bindings: [.init(queue: probe, exchange: EventBus.exchange, routingKey: "coupon.coupon.issued")]))
         }
@@ -79,7 +100,12 @@ struct BrokerPermissionTests {
         let admin = try await adminPublisher()
         let target = "notification.permission-probe-\(UUID().uuidString.lowercased().prefix(8).lowercased())"
         try await admin.declare(AMQPTopology(queues: [.init(name: target)]))
-        defer { Task { try? await admin.deleteQueue(target); await admin.shutdown() } }
+        defer {
+            Task {
+                try? await admin.deleteQueue(target)
+                await admin.shutdown()
+            }
+        }
         let coupon = try await publisher(as: "coupon")
         defer { Task { await coupon.shutdown() } }
         await expectRefused("coupon reading a notification queue") { _ = try await coupon.peek(queue: target, limit: 1) }

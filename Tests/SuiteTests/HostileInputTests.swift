@@ -28,29 +28,94 @@ struct HostileInputTests {
     static let extremes = ["-9223372036854775808", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "1.5", "1e300"]
 
     static let membership: [NumericField] = [
-        .init(method: .post, path: "/api/v1/members/\(member)/purchases", role: .hqAdmin, field: "amountCents",
-              body: #"{"orderId": "o-1", "storeId": "s-1", "amountCents": X, "items": [{"sku": "m", "category": "mattress", "quantity": 1, "amountCents": 100}]}"#),
-        .init(method: .post, path: "/api/v1/members/\(member)/purchases", role: .hqAdmin, field: "items[0].amountCents",
-              body: #"{"orderId": "o-1", "storeId": "s-1", "amountCents": 100, "items": [{"sku": "m", "category": "mattress", "quantity": 1, "amountCents": X}]}"#),
-        .init(method: .post, path: "/api/v1/members/\(member)/purchases", role: .hqAdmin, field: "items[0].quantity",
-              body: #"{"orderId": "o-1", "storeId": "s-1", "amountCents": 100, "items": [{"sku": "m", "category": "mattress", "quantity": X, "amountCents": 100}]}"#),
-        .init(method: .post, path: "/api/v1/members/\(member)/points/redemptions", role: .member, field: "points", body: #"{"points": X}"#, keyed: true),
-        .init(method: .post, path: "/api/v1/members/\(member)/points/adjustments", role: .hqAdmin, field: "points", body: #"{"points": X, "reason": "r"}"#, keyed: true),
-        .init(method: .put, path: "/api/v1/tiers", role: .hqAdmin, field: "tiers[0].thresholdCents",
-              body: #"{"tiers": [{"name": "member", "thresholdCents": X, "multiplier": 1}]}"#),
+        .init(
+            method: .post,
+            path: "/api/v1/members/\(member)/purchases",
+            role: .hqAdmin,
+            field: "amountCents",
+            body:
+                #"{"orderId": "o-1", "storeId": "s-1", "amountCents": X, "items": [{"sku": "m", "category": "mattress", "quantity": 1, "amountCents": 100}]}"#
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/members/\(member)/purchases",
+            role: .hqAdmin,
+            field: "items[0].amountCents",
+            body:
+                #"{"orderId": "o-1", "storeId": "s-1", "amountCents": 100, "items": [{"sku": "m", "category": "mattress", "quantity": 1, "amountCents": X}]}"#
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/members/\(member)/purchases",
+            role: .hqAdmin,
+            field: "items[0].quantity",
+            body:
+                #"{"orderId": "o-1", "storeId": "s-1", "amountCents": 100, "items": [{"sku": "m", "category": "mattress", "quantity": X, "amountCents": 100}]}"#
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/members/\(member)/points/redemptions",
+            role: .member,
+            field: "points",
+            body: #"{"points": X}"#,
+            keyed: true
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/members/\(member)/points/adjustments",
+            role: .hqAdmin,
+            field: "points",
+            body: #"{"points": X, "reason": "r"}"#,
+            keyed: true
+        ),
+        .init(
+            method: .put,
+            path: "/api/v1/tiers",
+            role: .hqAdmin,
+            field: "tiers[0].thresholdCents",
+            body: #"{"tiers": [{"name": "member", "thresholdCents": X, "multiplier": 1}]}"#
+        ),
         .init(method: .put, path: "/api/v1/stores/s-1/sales/2026-03-01", role: .hqAdmin, field: "totalCents", body: #"{"totalCents": X}"#),
-        .init(method: .post, path: "/api/v1/members", role: .guide, field: "birthday.month",
-              body: #"{"phone": "13800000000", "serviceMessagesConsent": true, "marketingConsent": false, "birthday": {"month": X, "day": 1}}"#),
+        .init(
+            method: .post,
+            path: "/api/v1/members",
+            role: .guide,
+            field: "birthday.month",
+            body: #"{"phone": "13800000000", "serviceMessagesConsent": true, "marketingConsent": false, "birthday": {"month": X, "day": 1}}"#
+        ),
         .init(method: .get, path: "/api/v1/members?limit=X", role: .hqAdmin, field: "limit", body: nil),
-        .init(method: .get, path: "/api/v1/members/\(member)/points?before=X", role: .member, field: "before", body: nil, inRange: ["9223372036854775807"]),
+        .init(
+            method: .get,
+            path: "/api/v1/members/\(member)/points?before=X",
+            role: .member,
+            field: "before",
+            body: nil,
+            inRange: ["9223372036854775807"]
+        ),
     ]
 
     static let feedback: [NumericField] = [
-        .init(method: .post, path: "/api/v1/callback-tasks/\(member)/calls", role: .guide, field: "retryInMinutes", body: #"{"reached": false, "retryInMinutes": X}"#),
-        .init(method: .put, path: "/api/v1/dealers/d-1/escalation-policy", role: .hqAdmin, field: "guideMinutes",
-              body: #"{"guideMinutes": X, "storeManagerMinutes": 5, "dealerAdminMinutes": 10}"#),
-        .init(method: .post, path: "/api/v1/review-requests/\(member)/review", role: .member, field: "visitRating",
-              body: #"{"visitRating": X, "technicianRatings": []}"#),
+        .init(
+            method: .post,
+            path: "/api/v1/callback-tasks/\(member)/calls",
+            role: .guide,
+            field: "retryInMinutes",
+            body: #"{"reached": false, "retryInMinutes": X}"#
+        ),
+        .init(
+            method: .put,
+            path: "/api/v1/dealers/d-1/escalation-policy",
+            role: .hqAdmin,
+            field: "guideMinutes",
+            body: #"{"guideMinutes": X, "storeManagerMinutes": 5, "dealerAdminMinutes": 10}"#
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/review-requests/\(member)/review",
+            role: .member,
+            field: "visitRating",
+            body: #"{"visitRating": X, "technicianRatings": []}"#
+        ),
         .init(method: .get, path: "/api/v1/ops/dead-letters?limit=X", role: .hqAdmin, field: "limit", body: nil),
         .init(method: .post, path: "/api/v1/ops/dead-letters/replay", role: .hqAdmin, field: "limit", body: #"{"limit": X}"#),
     ]
@@ -64,7 +129,8 @@ struct HostileInputTests {
     func membershipExtremes() async throws {
         try await exercise("MembershipService", "membership", Self.membership) { process, token in
             // Two items whose amounts add up past the 64-bit range.
-            let body = #"{"orderId": "o-2", "storeId": "s-1", "amountCents": 100, "items": [{"sku": "a", "category": "c", "quantity": 1, "amountCents": 9223372036854775807}, {"sku": "b", "category": "c", "quantity": 1, "amountCents": 9223372036854775807}]}"#
+            let body =
+                #"{"orderId": "o-2", "storeId": "s-1", "amountCents": 100, "items": [{"sku": "a", "category": "c", "quantity": 1, "amountCents": 9223372036854775807}, {"sku": "b", "category": "c", "quantity": 1, "amountCents": 9223372036854775807}]}"#
             let answer = await process.request(.post, "/api/v1/members/\(Self.member)/purchases", token: try await token(.hqAdmin), body: body)
             #expect(answer?.status == 422 && answer?.body.contains("items[0].amountCents") == true, "\(String(describing: answer))")
         }
@@ -81,7 +147,9 @@ struct HostileInputTests {
     }
 
     func exercise(
-        _ executable: String, _ service: String, _ fields: [NumericField],
+        _ executable: String,
+        _ service: String,
+        _ fields: [NumericField],
         more: (ServiceProcess, (Role) async throws -> String) async throws -> Void
     ) async throws {
         let process = try ServiceProcess(executable: executable, service: service, port: try freePort())
@@ -95,7 +163,10 @@ struct HostileInputTests {
             for value in Self.extremes {
                 let path = field.path.replacingOccurrences(of: "X", with: value.replacingOccurrences(of: "+", with: "%2B"))
                 let answer = await process.request(
-                    field.method, path, token: try await token(field.role), body: field.body?.replacingOccurrences(of: "X", with: value),
+                    field.method,
+                    path,
+                    token: try await token(field.role),
+                    body: field.body?.replacingOccurrences(of: "X", with: value),
                     headers: field.keyed ? [.idempotencyKey: "hostile-\(value)"] : [:]
                 )
                 if field.inRange.contains(value) {

@@ -30,7 +30,9 @@ struct HouseRulesTests {
 
     @Test("every relative link in the README and docs/ names a file that exists")
     func linksResolve() throws {
-        let documents = ["README.md"] + (try FileManager.default.contentsOfDirectory(atPath: ContainerFilesTests.root.appendingPathComponent("docs").path))
+        let documents =
+            ["README.md"]
+            + (try FileManager.default.contentsOfDirectory(atPath: ContainerFilesTests.root.appendingPathComponent("docs").path))
             .filter { $0.hasSuffix(".md") }.map { "docs/\($0)" }
         #expect(documents.count >= 5)
         var broken: [String] = []

@@ -28,7 +28,9 @@ struct ServiceProcessTests {
             #expect(unknown?.status == 404 && unknown?.body.contains("\"status\":404") == true, "\(process.executable)")
             // Its migrations are recorded in its own database, read with its own credentials.
             let applied = try await withRunningClient(try makeClient(url: process.environment["DATABASE_URL"] ?? "")) { client in
-                try await client.query("SELECT id FROM schema_migrations", logger: TestEnvironment.logger).collect().map { try $0.decode(String.self) }
+                try await client.query("SELECT id FROM schema_migrations", logger: TestEnvironment.logger).collect().map {
+                    try $0.decode(String.self)
+                }
             }
             #expect(Set(applied).isSuperset(of: PlatformSchema.migrations.map(\.id)), "\(process.executable): \(applied)")
         }
@@ -60,9 +62,12 @@ struct ServiceProcessTests {
         try await Self.deleteQueues(of: ["coupon"])
     }
 
-    @Test("a bad variable stops start-up with a message naming it", arguments: [
-        ("HTTP_PORT", "not-a-port"), ("JWT_SECRET", "too-short"), ("DATABASE_URL", "mysql://nope"),
-    ])
+    @Test(
+        "a bad variable stops start-up with a message naming it",
+        arguments: [
+            ("HTTP_PORT", "not-a-port"), ("JWT_SECRET", "too-short"), ("DATABASE_URL", "mysql://nope"),
+        ]
+    )
     func configurationError(variable: String, value: String) async throws {
         let process = try ServiceProcess(executable: "FeedbackService", service: "feedback", port: try freePort(), overrides: [variable: value])
         try process.start()
@@ -74,9 +79,14 @@ struct ServiceProcessTests {
 
     @Test("a service whose database cannot be reached exits with status 1 and the reason instead of waiting unready")
     func databaseUnreachable() async throws {
-        let process = try ServiceProcess(executable: "CouponService", service: "coupon", port: try freePort(), overrides: [
-            "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/nothing", "DATABASE_STARTUP_TIMEOUT_SECONDS": "2",
-        ])
+        let process = try ServiceProcess(
+            executable: "CouponService",
+            service: "coupon",
+            port: try freePort(),
+            overrides: [
+                "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/nothing", "DATABASE_STARTUP_TIMEOUT_SECONDS": "2",
+            ]
+        )
         try process.start()
         let status = await process.waitForExit(timeout: .seconds(30))
         #expect(status == 1, "\(process.log)")

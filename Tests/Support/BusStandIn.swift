@@ -29,15 +29,37 @@ public struct BusStandIn: Sendable {
     }
 
     /// An envelope for `payload`, as `producer` would write it.
-    public static func event<P: EventPayload>(_ payload: P, aggregate: String, producer: String, sequence: Int64 = 1, id: UUID = UUID()) throws -> Event {
-        let metadata = EventMetadata(eventID: id, type: P.eventType, schemaVersion: P.schemaVersion, occurredAt: Date(), producer: producer,
-                                     correlationID: UUID(), causationID: nil, aggregateID: aggregate, aggregateSequence: sequence)
-        return Event(type: P.eventType, id: id, aggregate: aggregate, body: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)))
+    public static func event<P: EventPayload>(
+        _ payload: P,
+        aggregate: String,
+        producer: String,
+        sequence: Int64 = 1,
+        id: UUID = UUID()
+    ) throws -> Event {
+        let metadata = EventMetadata(
+            eventID: id,
+            type: P.eventType,
+            schemaVersion: P.schemaVersion,
+            occurredAt: Date(),
+            producer: producer,
+            correlationID: UUID(),
+            causationID: nil,
+            aggregateID: aggregate,
+            aggregateSequence: sequence
+        )
+        return Event(
+            type: P.eventType,
+            id: id,
+            aggregate: aggregate,
+            body: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload))
+        )
     }
 
     /// Publishes payloads of one aggregate in order.
     public func publish<P: EventPayload>(_ payloads: [P], aggregate: String, producer: String) async throws {
-        let events = try payloads.enumerated().map { try Self.event($0.element, aggregate: aggregate, producer: producer, sequence: Int64($0.offset + 1)) }
+        let events = try payloads.enumerated().map {
+            try Self.event($0.element, aggregate: aggregate, producer: producer, sequence: Int64($0.offset + 1))
+        }
         try await publish(events, producer: producer)
     }
 
@@ -52,7 +74,11 @@ public struct BusStandIn: Sendable {
         var unsent: String?
         for event in events where unsent == nil {
             let message = AMQPOutgoingMessage(
-                exchange: EventBus.exchange, routingKey: event.type, body: Array(event.body), messageID: event.id.uuidString.lowercased(), type: event.type,
+                exchange: EventBus.exchange,
+                routingKey: event.type,
+                body: Array(event.body),
+                messageID: event.id.uuidString.lowercased(),
+                type: event.type,
                 headers: [EventHeader.aggregateID: .string(event.aggregate)]
             )
             let sent = await eventually(timeout: .seconds(20)) {

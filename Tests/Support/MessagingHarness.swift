@@ -54,7 +54,12 @@ public final class MessagingHarness: Sendable {
         self.service = "t" + UUID().uuidString.lowercased().prefix(8)
         self.client = client
         self.broker = try AMQPSettings(url: try TestEnvironment.amqpURL(), heartbeatSeconds: 2)
-        self.publisher = AMQPPublisher(settings: broker, name: "\(service)-publisher", topology: EventBus.publisherTopology, logger: TestEnvironment.logger)
+        self.publisher = AMQPPublisher(
+            settings: broker,
+            name: "\(service)-publisher",
+            topology: EventBus.publisherTopology,
+            logger: TestEnvironment.logger
+        )
         // The probe's type belongs to "test": the producer a consumer expects for it.
         self.outbox = Outbox(producer: "test", logger: TestEnvironment.logger)
     }
@@ -63,7 +68,8 @@ public final class MessagingHarness: Sendable {
     /// With `consumerIdleInTransaction`, PostgreSQL ends a consumer's transaction left idle
     /// that long, as the services' `idle_in_transaction_session_timeout` does.
     public static func with(
-        consumerIdleInTransaction: Duration? = nil, _ body: @escaping @Sendable (MessagingHarness) async throws -> Void
+        consumerIdleInTransaction: Duration? = nil,
+        _ body: @escaping @Sendable (MessagingHarness) async throws -> Void
     ) async throws {
         try await TestDatabase.with { database in
             try await withRunningClient(try makeClient(url: database.url)) { client in
@@ -126,8 +132,14 @@ public final class MessagingHarness: Sendable {
     public var subscriptions: EventSubscriptions {
         var subscriptions = EventSubscriptions()
         subscriptions.on(Probe.self) { [self] envelope, connection in
-            let attempt = self.attempts.withLock { $0[envelope.metadata.eventID, default: 0] += 1; return $0[envelope.metadata.eventID]! }
-            try await connection.query("INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))", logger: self.logger)
+            let attempt = self.attempts.withLock {
+                $0[envelope.metadata.eventID, default: 0] += 1
+                return $0[envelope.metadata.eventID]!
+            }
+            try await connection.query(
+                "INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))",
+                logger: self.logger
+            )
             if attempt == 1, self.hangOnFirstAttempt.withLock({ $0.contains(envelope.payload.n) }) {
                 await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
             }
@@ -143,18 +155,40 @@ public final class MessagingHarness: Sendable {
     public func consumer(_ adjust: (inout EventConsumer.Settings) -> Void = { _ in }) -> EventConsumer {
         var settings = consumerSettings
         adjust(&settings)
-        return EventConsumer(service: service, subscriptions: subscriptions, database: consumerClient, publisher: publisher, broker: broker, settings: settings, logger: logger)
+        return EventConsumer(
+            service: service,
+            subscriptions: subscriptions,
+            database: consumerClient,
+            publisher: publisher,
+            broker: broker,
+            settings: settings,
+            logger: logger
+        )
     }
 
     public func processor() -> EventDeliveryProcessor {
-        EventDeliveryProcessor(service: service, subscriptions: subscriptions, database: client, publisher: publisher, settings: consumerSettings, logger: logger)
+        EventDeliveryProcessor(
+            service: service,
+            subscriptions: subscriptions,
+            database: client,
+            publisher: publisher,
+            settings: consumerSettings,
+            logger: logger
+        )
     }
 
     /// A consumer built from the same processor as `EventConsumer`, which also counts
     /// deliveries and lets a test step in after the handler's commit (`afterProcessing`).
     public func observedConsumer(afterProcessing: @escaping @Sendable (AMQPDelivery) async -> Void = { _ in }) -> AMQPConsumer {
         let processor = processor()
-        return AMQPConsumer(settings: broker, name: "\(service)-observed", queue: EventBus.queue(for: service), prefetch: 20, topology: topology, logger: logger) { [self] delivery in
+        return AMQPConsumer(
+            settings: broker,
+            name: "\(service)-observed",
+            queue: EventBus.queue(for: service),
+            prefetch: 20,
+            topology: topology,
+            logger: logger
+        ) { [self] delivery in
             self.deliveries.withLock { $0[delivery.messageID ?? "-", default: 0] += 1 }
             let disposition = await processor.process(delivery)
             await afterProcessing(delivery)
@@ -198,7 +232,8 @@ public final class MessagingHarness: Sendable {
     /// Events still pending: a marker stands for its run's positions, or for its own.
     public func unsentCount() async throws -> Int {
         try await client.rows(
-            "SELECT coalesce(sum(coalesce(cardinality(positions), 1)), 0)::int8 FROM outbox_pending", logger: logger
+            "SELECT coalesce(sum(coalesce(cardinality(positions), 1)), 0)::int8 FROM outbox_pending",
+            logger: logger
         ).first?.decode(Int.self) ?? -1
     }
 
@@ -229,8 +264,15 @@ public final class MessagingHarness: Sendable {
     /// The envelope JSON a correct producer would send for `payload`.
     public func envelopeJSON(_ payload: Probe, eventID: UUID = UUID(), type: String = Probe.eventType, producer: String = "test") throws -> String {
         let metadata = EventMetadata(
-            eventID: eventID, type: type, schemaVersion: 1, occurredAt: Date(), producer: producer,
-            correlationID: UUID(), causationID: nil, aggregateID: "raw", aggregateSequence: 1
+            eventID: eventID,
+            type: type,
+            schemaVersion: 1,
+            occurredAt: Date(),
+            producer: producer,
+            correlationID: UUID(),
+            causationID: nil,
+            aggregateID: "raw",
+            aggregateSequence: 1
         )
         return String(decoding: try EventCoding.encoder().encode(EventEnvelope(metadata: metadata, payload: payload)), as: UTF8.self)
     }
@@ -246,8 +288,12 @@ public struct ProbeFailure: Error, CustomStringConvertible {
 public enum AMQPOutgoingMessageFactory {
     public static func raw(_ body: String, service: String, type: String, messageID: String = UUID().uuidString.lowercased()) -> AMQPOutgoingMessage {
         AMQPOutgoingMessage(
-            exchange: EventBus.directExchange(for: service), routingKey: EventBus.queue(for: service), body: Array(body.utf8),
-            messageID: messageID, type: type, headers: [EventHeader.originalRoutingKey: .string(type)]
+            exchange: EventBus.directExchange(for: service),
+            routingKey: EventBus.queue(for: service),
+            body: Array(body.utf8),
+            messageID: messageID,
+            type: type,
+            headers: [EventHeader.originalRoutingKey: .string(type)]
         )
     }
 }

@@ -5,7 +5,9 @@ import ServiceLifecycle
 /// Runs services until `condition` holds (or the timeout), then shuts them down gracefully.
 /// Returns whether the condition held.
 public func running(
-    _ services: [any Service], until condition: @escaping @Sendable () async throws -> Bool, timeout: Duration = .seconds(30)
+    _ services: [any Service],
+    until condition: @escaping @Sendable () async throws -> Bool,
+    timeout: Duration = .seconds(30)
 ) async throws -> Bool {
     TestEnvironment.startStallReporter()
     let tracked = services.map { Tracked(name: "test:" + String(describing: type(of: $0)), service: $0) }

@@ -78,7 +78,11 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Any request with a bearer token and a JSON body; nil while it does not accept connections.
     public func request(
-        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, body: String? = nil, headers extra: HTTPFields = [:]
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        token: String? = nil,
+        body: String? = nil,
+        headers extra: HTTPFields = [:]
     ) async -> (status: Int, body: String)? {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }

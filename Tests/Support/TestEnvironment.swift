@@ -39,11 +39,14 @@ public enum TestEnvironment {
     }()
 
     /// A 48-character secret made per run: tests never need a fixed one.
-    public static let jwtSecret = (0..<3).map { _ in UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }.joined().prefix(48).description
+    public static let jwtSecret = (0..<3).map { _ in UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }.joined().prefix(48)
+        .description
 
     /// A service configuration pointing at the test infrastructure and the given database.
     public static func configuration(
-        service: ServiceIdentity = .membership, databaseURL: String, extra: [String: String] = [:]
+        service: ServiceIdentity = .membership,
+        databaseURL: String,
+        extra: [String: String] = [:]
     ) throws -> ServiceConfiguration {
         var environment = [
             "DATABASE_URL": databaseURL,
@@ -97,9 +100,12 @@ public struct TestDatabase: Sendable {
         for attempt in 1...3 {
             do {
                 return try await admin(adminURL) { client in
-                    _ = try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: TestEnvironment.logger)
+                    _ = try await client.query(
+                        PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"),
+                        logger: TestEnvironment.logger
+                    )
                 }
-            } catch where attempt < 3 {
+            } catch  where attempt < 3 {
                 try await Task.sleep(for: .seconds(1))
             }
         }
@@ -137,8 +143,12 @@ public func makeConnection(url: String) async throws -> PostgresConnection {
         throw TestEnvironment.Missing(variable: "a database URL with host and user")
     }
     let configuration = PostgresConnection.Configuration(
-        host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
-        password: components.password?.removingPercentEncoding, database: String(components.path.dropFirst()), tls: .disable
+        host: host,
+        port: components.port ?? 5432,
+        username: user.removingPercentEncoding ?? user,
+        password: components.password?.removingPercentEncoding,
+        database: String(components.path.dropFirst()),
+        tls: .disable
     )
     return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: TestEnvironment.logger)
 }

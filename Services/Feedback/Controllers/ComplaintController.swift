@@ -32,7 +32,9 @@ struct ComplaintController: Sendable {
 
     @Sendable func myComplaints(_ request: Request, context: AftercareRequestContext) async throws -> ComplaintDesk.MemberComplaints {
         let caller = try context.requirePrincipal()
-        guard caller.role == .member else { throw ProblemDetails.forbidden("Only members have complaints of their own; staff use the callback tasks.") }
+        guard caller.role == .member else {
+            throw ProblemDetails.forbidden("Only members have complaints of their own; staff use the callback tasks.")
+        }
         return try await desk.complaints(of: caller.subject)
     }
 

@@ -2,12 +2,19 @@ import AftercareRuntime
 import Foundation
 
 enum ComplaintChannel: String, Codable, CaseIterable, Sendable {
-    case miniProgram = "mini_program", officialAccount = "official_account", hotline, inStore = "in_store", review
+    case miniProgram = "mini_program"
+    case officialAccount = "official_account"
+    case hotline
+    case inStore = "in_store"
+    case review
 }
 
 enum ComplaintCategory: String, Codable, CaseIterable, Sendable {
-    case productQuality = "product_quality", deliveryInstallation = "delivery_installation"
-    case serviceVisit = "service_visit", staffAttitude = "staff_attitude", other
+    case productQuality = "product_quality"
+    case deliveryInstallation = "delivery_installation"
+    case serviceVisit = "service_visit"
+    case staffAttitude = "staff_attitude"
+    case other
 }
 
 enum ComplaintSeverity: String, Codable, CaseIterable, Sendable {

@@ -11,7 +11,11 @@ enum ComplaintStatus: String, Codable, Sendable, CaseIterable {
     case closed
 
     enum Step: String, Sendable {
-        case callBack = "call back", startWork = "start work on", resolve, close, reopen
+        case callBack = "call back"
+        case startWork = "start work on"
+        case resolve
+        case close
+        case reopen
     }
 
     /// Whether `step` may be taken from here. Resolving needs a call first: a complaint must

@@ -68,9 +68,13 @@ struct CallbackSLA: Sendable {
             let perLevel = (try? JSONDecoder().decode([String: Int].self, from: Data(escalations.utf8))) ?? [:]
             rows.append(
                 Row(
-                    group: group, complaints: complaints, calledBack: calledBack, calledBackWithinPromise: inTime,
+                    group: group,
+                    complaints: complaints,
+                    calledBack: calledBack,
+                    calledBackWithinPromise: inTime,
                     shareWithinPromise: complaints > 0 ? Double(inTime) / Double(complaints) : nil,
-                    medianSecondsToCallback: median, escalations: perLevel
+                    medianSecondsToCallback: median,
+                    escalations: perLevel
                 )
             )
         }

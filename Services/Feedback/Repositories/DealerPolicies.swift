@@ -61,7 +61,13 @@ struct DealerPolicies: Sendable {
     }
 
     /// Applies to tasks created or escalated from now on; running deadlines stay as they were set.
-    func write(_ dealerId: String, _ deadlines: Deadlines, by caller: Principal, at now: Date, on connection: PostgresConnection) async throws -> Stored {
+    func write(
+        _ dealerId: String,
+        _ deadlines: Deadlines,
+        by caller: Principal,
+        at now: Date,
+        on connection: PostgresConnection
+    ) async throws -> Stored {
         try await connection.query(
             """
             INSERT INTO dealer_policies (dealer_id, guide_seconds, store_manager_seconds, dealer_admin_seconds, updated_at, updated_by)
@@ -79,6 +85,10 @@ struct DealerPolicies: Sendable {
     }
 
     static func deadlines(_ policy: EscalationPolicy) -> Deadlines {
-        Deadlines(guideMinutes: Int(policy.guide / 60), storeManagerMinutes: Int(policy.storeManager / 60), dealerAdminMinutes: Int(policy.dealerAdmin / 60))
+        Deadlines(
+            guideMinutes: Int(policy.guide / 60),
+            storeManagerMinutes: Int(policy.storeManager / 60),
+            dealerAdminMinutes: Int(policy.dealerAdmin / 60)
+        )
     }
 }

@@ -47,7 +47,8 @@ struct Directory: Sendable {
 
     func member(_ memberId: String, on connection: PostgresConnection) async throws -> MemberPlacement? {
         let rows = try await connection.query(
-            "SELECT member_id, guide_id, store_id, dealer_id FROM members WHERE member_id = \(memberId)", logger: logger
+            "SELECT member_id, guide_id, store_id, dealer_id FROM members WHERE member_id = \(memberId)",
+            logger: logger
         )
         for try await (id, guide, store, dealer) in rows.decode((String, String?, String, String).self) {
             return MemberPlacement(memberId: id, guideId: guide, storeId: store, dealerId: dealer)
@@ -62,9 +63,12 @@ struct Directory: Sendable {
         bindings.append(member.storeId)
         bindings.append(member.dealerId)
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: """
-                SELECT (\(Self.rungSQL(.guide, of: "$1::text"))), (\(Self.rungSQL(.storeManager, of: "$2::text"))), (\(Self.rungSQL(.dealerAdmin, of: "$3::text")))
-                """, binds: bindings),
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT (\(Self.rungSQL(.guide, of: "$1::text"))), (\(Self.rungSQL(.storeManager, of: "$2::text"))), (\(Self.rungSQL(.dealerAdmin, of: "$3::text")))
+                    """,
+                binds: bindings
+            ),
             logger: logger
         )
         for try await (guide, manager, admin) in rows.decode((String?, String?, String?).self) {
@@ -79,7 +83,8 @@ struct Directory: Sendable {
     static func rungSQL(_ level: CallbackLevel, of expression: String) -> String {
         switch level {
         case .guide: "SELECT staff_id FROM staff WHERE active AND role = 'guide' AND staff_id = \(expression) LIMIT 1"
-        case .storeManager: "SELECT staff_id FROM staff WHERE active AND role = 'store_manager' AND store_id = \(expression) ORDER BY staff_id LIMIT 1"
+        case .storeManager:
+            "SELECT staff_id FROM staff WHERE active AND role = 'store_manager' AND store_id = \(expression) ORDER BY staff_id LIMIT 1"
         case .dealerAdmin: "SELECT staff_id FROM staff WHERE active AND role = 'dealer_admin' AND dealer_id = \(expression) ORDER BY staff_id LIMIT 1"
         case .hqDesk: "SELECT NULL::text AS staff_id"
         }
@@ -100,7 +105,8 @@ struct Directory: Sendable {
     /// without hours (or not yet known here) counts as open: the ladder starts at the guide.
     func storeIsClosed(_ storeId: String, at instant: Date, on connection: PostgresConnection) async throws -> Bool {
         let rows = try await connection.query(
-            "SELECT time_zone, business_hours::text FROM stores WHERE store_id = \(storeId)", logger: logger
+            "SELECT time_zone, business_hours::text FROM stores WHERE store_id = \(storeId)",
+            logger: logger
         )
         for try await (zone, hours) in rows.decode((String, String?).self) {
             guard let hours, let timeZone = TimeZone(identifier: zone) else { return false }

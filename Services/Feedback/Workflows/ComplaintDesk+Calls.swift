@@ -31,8 +31,10 @@ extension ComplaintDesk {
         typealias Row = (String, String, UUID, String, String, String, String?, String?, String?, Int?, Int?, Int?)
         var found: Row?
         for try await row in rows.decode(Row.self) { found = row }
-        guard let (levelName, status, complaintId, memberId, storeId, dealerId, guide, manager, admin, guideSeconds, managerSeconds, adminSeconds) = found,
-              status == "open", levelName == payload.level.rawValue, let next = payload.level.next
+        guard
+            let (levelName, status, complaintId, memberId, storeId, dealerId, guide, manager, admin, guideSeconds, managerSeconds, adminSeconds) =
+                found,
+            status == "open", levelName == payload.level.rawValue, let next = payload.level.next
         else { return }
 
         let now = clock.now()
@@ -56,9 +58,19 @@ extension ComplaintDesk {
             logger: logger
         )
         try await outbox.record(
-            CallbackEscalated(taskId: payload.taskId, complaintId: complaintId, memberId: memberId, storeId: storeId, dealerId: dealerId,
-                              fromLevel: payload.level, toLevel: level, assigneeId: assignee, dueAt: dueAt),
-            aggregateID: "complaint-\(complaintId)", on: connection
+            CallbackEscalated(
+                taskId: payload.taskId,
+                complaintId: complaintId,
+                memberId: memberId,
+                storeId: storeId,
+                dealerId: dealerId,
+                fromLevel: payload.level,
+                toLevel: level,
+                assigneeId: assignee,
+                dueAt: dueAt
+            ),
+            aggregateID: "complaint-\(complaintId)",
+            on: connection
         )
         if let dueAt { try await scheduleEscalation(taskId: payload.taskId, level: level, dueAt: dueAt, on: connection) }
     }
@@ -72,8 +84,12 @@ extension ComplaintDesk {
         func validate() -> [FieldProblem] {
             var problems: [FieldProblem] = []
             if (note?.count ?? 0) > 1000 { problems.append(.init(field: "note", message: "must be at most 1000 characters")) }
-            if let retryInMinutes, !(1...1440).contains(retryInMinutes) { problems.append(.init(field: "retryInMinutes", message: "must be 1 to 1440")) }
-            if reached, retryInMinutes != nil { problems.append(.init(field: "retryInMinutes", message: "only applies when the member was not reached")) }
+            if let retryInMinutes, !(1...1440).contains(retryInMinutes) {
+                problems.append(.init(field: "retryInMinutes", message: "must be 1 to 1440"))
+            }
+            if reached, retryInMinutes != nil {
+                problems.append(.init(field: "retryInMinutes", message: "only applies when the member was not reached"))
+            }
             return problems
         }
     }
@@ -94,7 +110,7 @@ extension ComplaintDesk {
             var found: (String, String, UUID, String, String, Date)?
             for try await row in rows.decode((String, String, UUID, String, String, Date).self) { found = row }
             guard let (status, level, complaintId, storeId, dealerId, openedAt) = found,
-                  Access.covers(caller, storeId: storeId, dealerId: dealerId)
+                Access.covers(caller, storeId: storeId, dealerId: dealerId)
             else { throw ProblemDetails.notFound("No such callback task.") }
             guard status == "open" else { throw ProblemDetails.conflict("This callback task is already completed.") }
             let now = clock.now()
@@ -107,15 +123,25 @@ extension ComplaintDesk {
                     """,
                     logger: logger
                 )
-                try await connection.query("UPDATE complaints SET status = 'called_back' WHERE id = \(complaintId) AND status = 'opened'", logger: logger)
+                try await connection.query(
+                    "UPDATE complaints SET status = 'called_back' WHERE id = \(complaintId) AND status = 'opened'",
+                    logger: logger
+                )
                 if let current = CallbackLevel(rawValue: level) {
                     try await JobScheduler.cancel(uniqueKey: Self.escalationKey(taskId, current), on: connection, logger: logger)
                 }
                 try await timeline(complaintId, "called_back", actor: caller.subject, detail: call.note, at: now, on: connection)
                 try await outbox.record(
-                    CallbackCompleted(taskId: taskId, complaintId: complaintId, level: CallbackLevel(rawValue: level) ?? .hqDesk,
-                                      calledBackBy: caller.subject, calledBackAt: now, metPromise: metPromise),
-                    aggregateID: "complaint-\(complaintId)", on: connection
+                    CallbackCompleted(
+                        taskId: taskId,
+                        complaintId: complaintId,
+                        level: CallbackLevel(rawValue: level) ?? .hqDesk,
+                        calledBackBy: caller.subject,
+                        calledBackAt: now,
+                        metPromise: metPromise
+                    ),
+                    aggregateID: "complaint-\(complaintId)",
+                    on: connection
                 )
                 try await JobScheduler.cancel(uniqueKey: Self.retryKey(taskId), on: connection, logger: logger)
             } else {
@@ -123,11 +149,17 @@ extension ComplaintDesk {
                 // when the agreed retry time comes.
                 let retryAt = now.addingTimeInterval(call.retryInMinutes.map { TimeInterval($0 * 60) } ?? settings.retryAfter)
                 try await connection.query(
-                    "UPDATE callback_tasks SET retry_at = \(retryAt), failed_attempts = failed_attempts + 1 WHERE id = \(taskId)", logger: logger
+                    "UPDATE callback_tasks SET retry_at = \(retryAt), failed_attempts = failed_attempts + 1 WHERE id = \(taskId)",
+                    logger: logger
                 )
                 try await JobScheduler.schedule(
-                    kind: Self.retryJob, dueAt: retryAt, payload: taskId.uuidString, uniqueKey: Self.retryKey(taskId), replacing: true,
-                    on: connection, logger: logger
+                    kind: Self.retryJob,
+                    dueAt: retryAt,
+                    payload: taskId.uuidString,
+                    uniqueKey: Self.retryKey(taskId),
+                    replacing: true,
+                    on: connection,
+                    logger: logger
                 )
                 try await timeline(complaintId, "call_not_reached", actor: caller.subject, detail: call.note, at: now, on: connection)
             }
@@ -155,9 +187,18 @@ extension ComplaintDesk {
         ) where status == "open" {
             try await timeline(complaintId, "retry_due", actor: nil, detail: assignee, at: clock.now(), on: connection)
             try await outbox.record(
-                CallbackRetryDue(taskId: taskId, complaintId: complaintId, memberId: memberId, storeId: storeId, dealerId: dealerId,
-                                 level: CallbackLevel(rawValue: level) ?? .hqDesk, assigneeId: assignee, attempts: attempts),
-                aggregateID: "complaint-\(complaintId)", on: connection
+                CallbackRetryDue(
+                    taskId: taskId,
+                    complaintId: complaintId,
+                    memberId: memberId,
+                    storeId: storeId,
+                    dealerId: dealerId,
+                    level: CallbackLevel(rawValue: level) ?? .hqDesk,
+                    assigneeId: assignee,
+                    attempts: attempts
+                ),
+                aggregateID: "complaint-\(complaintId)",
+                on: connection
             )
         }
     }

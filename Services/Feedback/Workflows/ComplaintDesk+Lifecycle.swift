@@ -66,8 +66,17 @@ extension ComplaintDesk {
         ) {
             let mine = caller.role == .member ? caller.subject == memberId : Access.covers(caller, storeId: storeId, dealerId: dealerId)
             guard mine, let status = ComplaintStatus(rawValue: status) else { break }
-            return LockedComplaint(id: id, memberId: memberId, storeId: storeId, dealerId: dealerId, status: status, category: category,
-                                   severity: severity, resolvedAt: resolvedAt, closedAt: closedAt)
+            return LockedComplaint(
+                id: id,
+                memberId: memberId,
+                storeId: storeId,
+                dealerId: dealerId,
+                status: status,
+                category: category,
+                severity: severity,
+                resolvedAt: resolvedAt,
+                closedAt: closedAt
+            )
         }
         throw ProblemDetails.notFound("No such complaint.")
     }
@@ -93,11 +102,27 @@ extension ComplaintDesk {
             )
             try await timeline(id, "resolved", actor: caller.subject, detail: request.resolution, at: now, on: connection)
             try await outbox.record(
-                ComplaintResolved(complaintId: id, memberId: complaint.memberId, storeId: complaint.storeId, dealerId: complaint.dealerId,
-                                  resolution: request.resolution, resolvedBy: caller.subject, resolvedAt: now, closesAt: closesAt),
-                aggregateID: complaint.aggregate, on: connection
+                ComplaintResolved(
+                    complaintId: id,
+                    memberId: complaint.memberId,
+                    storeId: complaint.storeId,
+                    dealerId: complaint.dealerId,
+                    resolution: request.resolution,
+                    resolvedBy: caller.subject,
+                    resolvedAt: now,
+                    closesAt: closesAt
+                ),
+                aggregateID: complaint.aggregate,
+                on: connection
             )
-            try await JobScheduler.schedule(kind: Self.closeJob, dueAt: closesAt, payload: id.uuidString, uniqueKey: Self.closeKey(id), on: connection, logger: logger)
+            try await JobScheduler.schedule(
+                kind: Self.closeJob,
+                dueAt: closesAt,
+                payload: id.uuidString,
+                uniqueKey: Self.closeKey(id),
+                on: connection,
+                logger: logger
+            )
         }
     }
 
@@ -128,9 +153,17 @@ extension ComplaintDesk {
         )
         try await timeline(complaint.id, "closed", actor: actor, detail: closure.rawValue, at: now, on: connection)
         try await outbox.record(
-            ComplaintClosed(complaintId: complaint.id, memberId: complaint.memberId, storeId: complaint.storeId, dealerId: complaint.dealerId,
-                            closure: closure, closedAt: now, reopenableUntil: now.addingTimeInterval(settings.reopenWindow)),
-            aggregateID: complaint.aggregate, on: connection
+            ComplaintClosed(
+                complaintId: complaint.id,
+                memberId: complaint.memberId,
+                storeId: complaint.storeId,
+                dealerId: complaint.dealerId,
+                closure: closure,
+                closedAt: now,
+                reopenableUntil: now.addingTimeInterval(settings.reopenWindow)
+            ),
+            aggregateID: complaint.aggregate,
+            on: connection
         )
     }
 
@@ -141,8 +174,13 @@ extension ComplaintDesk {
             let complaint = try await lockComplaint(id, for: caller, on: connection)
             guard complaint.status.allows(.reopen) else { throw ProblemDetails.conflict(complaint.status.refusal(.reopen)) }
             let now = clock.now()
-            if let until = ComplaintStatus.reopenableUntil(resolvedAt: complaint.resolvedAt, closedAt: complaint.closedAt, window: settings.reopenWindow),
-               now > until {
+            if let until = ComplaintStatus.reopenableUntil(
+                resolvedAt: complaint.resolvedAt,
+                closedAt: complaint.closedAt,
+                window: settings.reopenWindow
+            ),
+                now > until
+            {
                 throw ProblemDetails.conflict("The time to reopen this complaint ended at \(until.formatted(.iso8601)); please open a new one.")
             }
             try await JobScheduler.cancel(uniqueKey: Self.closeKey(id), on: connection, logger: logger)
@@ -156,12 +194,27 @@ extension ComplaintDesk {
             )
             try await timeline(id, "reopened", actor: caller.subject, detail: request.reason, at: now, on: connection)
             try await outbox.record(
-                ComplaintReopened(complaintId: id, memberId: complaint.memberId, storeId: complaint.storeId, dealerId: complaint.dealerId,
-                                  reason: request.reason, reopenedBy: caller.subject, reopenedAt: now),
-                aggregateID: complaint.aggregate, on: connection
+                ComplaintReopened(
+                    complaintId: id,
+                    memberId: complaint.memberId,
+                    storeId: complaint.storeId,
+                    dealerId: complaint.dealerId,
+                    reason: request.reason,
+                    reopenedBy: caller.subject,
+                    reopenedAt: now
+                ),
+                aggregateID: complaint.aggregate,
+                on: connection
             )
             let member = try await directory.member(complaint.memberId, on: connection) ?? complaint.member
-            let task = try await createTask(complaintId: id, member: member, category: complaint.category, severity: complaint.severity, at: now, on: connection)
+            let task = try await createTask(
+                complaintId: id,
+                member: member,
+                category: complaint.category,
+                severity: complaint.severity,
+                at: now,
+                on: connection
+            )
             return Opened(complaintId: id, callbackTask: task)
         }
     }

@@ -75,7 +75,10 @@ extension ComplaintDesk {
             typealias Row = (String, String, String, String, String, String, String, Date, String?, Date?, Date?, Int)
             var found: Row?
             for try await row in rows.decode(Row.self) { found = row }
-            guard let (memberId, storeId, dealerId, status, category, severity, description, openedAt, resolution, resolvedAt, closedAt, reopenedCount) = found
+            guard
+                let (
+                    memberId, storeId, dealerId, status, category, severity, description, openedAt, resolution, resolvedAt, closedAt, reopenedCount
+                ) = found
             else { throw ProblemDetails.notFound("No such complaint.") }
             let isMember = caller.role == .member
             guard isMember ? caller.subject == memberId : Access.covers(caller, storeId: storeId, dealerId: dealerId) else {
@@ -88,9 +91,20 @@ extension ComplaintDesk {
                 tasks = try await self.tasks(where: "t.complaint_id = $1", bind: id, on: connection)
             }
             return Detail(
-                id: id, memberId: memberId, storeId: storeId, status: status, category: category, severity: severity,
-                description: description, openedAt: openedAt, resolution: resolution, resolvedAt: resolvedAt, closedAt: closedAt,
-                reopenedCount: reopenedCount, callbackTasks: tasks, timeline: timeline
+                id: id,
+                memberId: memberId,
+                storeId: storeId,
+                status: status,
+                category: category,
+                severity: severity,
+                description: description,
+                openedAt: openedAt,
+                resolution: resolution,
+                resolvedAt: resolvedAt,
+                closedAt: closedAt,
+                reopenedCount: reopenedCount,
+                callbackTasks: tasks,
+                timeline: timeline
             )
         }
     }
@@ -98,7 +112,8 @@ extension ComplaintDesk {
     private func timeline(of complaint: UUID, on connection: PostgresConnection) async throws -> [TimelineEntry] {
         var entries: [TimelineEntry] = []
         for try await (at, kind, actor, detail) in try await connection.query(
-            "SELECT at, kind, actor, detail FROM complaint_timeline WHERE complaint_id = \(complaint) ORDER BY id", logger: logger
+            "SELECT at, kind, actor, detail FROM complaint_timeline WHERE complaint_id = \(complaint) ORDER BY id",
+            logger: logger
         ).decode((Date, String, String?, String?).self) {
             entries.append(TimelineEntry(at: at, kind: kind, actor: actor, detail: detail))
         }
@@ -110,7 +125,11 @@ extension ComplaintDesk {
         try await transaction { connection in
             let tasks =
                 caller.role == .hqAdmin
-                ? try await self.tasks(where: "t.status = 'open' AND (t.assignee_id = $1 OR t.level = 'hq_desk')", bind: caller.subject, on: connection)
+                ? try await self.tasks(
+                    where: "t.status = 'open' AND (t.assignee_id = $1 OR t.level = 'hq_desk')",
+                    bind: caller.subject,
+                    on: connection
+                )
                 : try await self.tasks(where: "t.status = 'open' AND t.assignee_id = $1", bind: caller.subject, on: connection)
             return TaskList(tasks: tasks)
         }
@@ -123,7 +142,8 @@ extension ComplaintDesk {
                 "SELECT c.store_id, c.dealer_id FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id WHERE t.id = \(id)",
                 logger: logger
             )
-            for try await (storeId, dealerId) in rows.decode((String, String).self) where Access.covers(caller, storeId: storeId, dealerId: dealerId) {
+            for try await (storeId, dealerId) in rows.decode((String, String).self) where Access.covers(caller, storeId: storeId, dealerId: dealerId)
+            {
                 if let task = try await self.task(id, on: connection) { return task }
             }
             throw ProblemDetails.notFound("No such callback task.")

@@ -52,7 +52,9 @@ struct ComplaintDesk: Sendable {
         }
         return try await transaction { connection in
             if let idempotencyKey, let existing = try await replay(idempotencyKey, on: connection) { return existing }
-            guard let member = try await directory.member(memberId, on: connection), Access.canAct(caller, storeId: member.storeId, dealerId: member.dealerId) else {
+            guard let member = try await directory.member(memberId, on: connection),
+                Access.canAct(caller, storeId: member.storeId, dealerId: member.dealerId)
+            else {
                 throw ProblemDetails.validation(field: "memberId", "is not a member this caller can open complaints for")
             }
             return try await open(request, for: member, openedBy: caller.subject, idempotencyKey: idempotencyKey, on: connection)
@@ -61,7 +63,13 @@ struct ComplaintDesk: Sendable {
 
     /// Writes the complaint, its timeline entry, its event and its callback task inside the
     /// caller's transaction (a low review opens one this way too).
-    func open(_ request: OpenComplaintRequest, for member: MemberPlacement, openedBy: String, idempotencyKey: String?, on connection: PostgresConnection) async throws -> Opened {
+    func open(
+        _ request: OpenComplaintRequest,
+        for member: MemberPlacement,
+        openedBy: String,
+        idempotencyKey: String?,
+        on connection: PostgresConnection
+    ) async throws -> Opened {
         let now = clock.now()
         let complaintId = UUID()
         try await connection.query(
@@ -74,17 +82,40 @@ struct ComplaintDesk: Sendable {
         )
         try await timeline(complaintId, "opened", actor: openedBy, detail: request.channel, at: now, on: connection)
         try await outbox.record(
-            ComplaintOpened(complaintId: complaintId, memberId: member.memberId, storeId: member.storeId, dealerId: member.dealerId,
-                            channel: request.channel, category: request.category, severity: request.severity, openedAt: now),
-            aggregateID: "complaint-\(complaintId)", on: connection
+            ComplaintOpened(
+                complaintId: complaintId,
+                memberId: member.memberId,
+                storeId: member.storeId,
+                dealerId: member.dealerId,
+                channel: request.channel,
+                category: request.category,
+                severity: request.severity,
+                openedAt: now
+            ),
+            aggregateID: "complaint-\(complaintId)",
+            on: connection
         )
-        let task = try await createTask(complaintId: complaintId, member: member, category: request.category, severity: request.severity, at: now, on: connection)
+        let task = try await createTask(
+            complaintId: complaintId,
+            member: member,
+            category: request.category,
+            severity: request.severity,
+            at: now,
+            on: connection
+        )
         return Opened(complaintId: complaintId, callbackTask: task)
     }
 
     /// The callback task: at the first staffed rung from the guide up (the HQ desk while the
     /// store is closed), due when that rung's deadline passes, with its escalation timer.
-    func createTask(complaintId: UUID, member: MemberPlacement, category: String, severity: String, at now: Date, on connection: PostgresConnection) async throws -> CallbackTaskView {
+    func createTask(
+        complaintId: UUID,
+        member: MemberPlacement,
+        category: String,
+        severity: String,
+        at now: Date,
+        on connection: PostgresConnection
+    ) async throws -> CallbackTaskView {
         let ladder = try await directory.ladder(for: member, on: connection)
         let storeClosed = try await directory.storeIsClosed(member.storeId, at: now, on: connection)
         let (level, assignee) = ladder.startingRung(storeClosed: storeClosed)
@@ -99,13 +130,33 @@ struct ComplaintDesk: Sendable {
         )
         try await timeline(complaintId, "callback_created", actor: nil, detail: "\(level.rawValue):\(assignee ?? "desk")", at: now, on: connection)
         try await outbox.record(
-            CallbackCreated(taskId: taskId, complaintId: complaintId, memberId: member.memberId, storeId: member.storeId, dealerId: member.dealerId,
-                            level: level, assigneeId: assignee, dueAt: dueAt, category: category, severity: severity),
-            aggregateID: "complaint-\(complaintId)", on: connection
+            CallbackCreated(
+                taskId: taskId,
+                complaintId: complaintId,
+                memberId: member.memberId,
+                storeId: member.storeId,
+                dealerId: member.dealerId,
+                level: level,
+                assigneeId: assignee,
+                dueAt: dueAt,
+                category: category,
+                severity: severity
+            ),
+            aggregateID: "complaint-\(complaintId)",
+            on: connection
         )
         if let dueAt { try await scheduleEscalation(taskId: taskId, level: level, dueAt: dueAt, on: connection) }
-        return CallbackTaskView(id: taskId, complaintId: complaintId, memberId: member.memberId, storeId: member.storeId, level: level,
-                                assigneeId: assignee, dueAt: dueAt, status: "open", secondsRemaining: dueAt.map { Int($0.timeIntervalSince(now)) })
+        return CallbackTaskView(
+            id: taskId,
+            complaintId: complaintId,
+            memberId: member.memberId,
+            storeId: member.storeId,
+            level: level,
+            assigneeId: assignee,
+            dueAt: dueAt,
+            status: "open",
+            secondsRemaining: dueAt.map { Int($0.timeIntervalSince(now)) }
+        )
     }
 
     /// One timer per rung: the firing job of one rung schedules the next rung's without
@@ -113,7 +164,12 @@ struct ComplaintDesk: Sendable {
     func scheduleEscalation(taskId: UUID, level: CallbackLevel, dueAt: Date, on connection: PostgresConnection) async throws {
         let payload = String(decoding: try JSONEncoder().encode(EscalationPayload(taskId: taskId, level: level)), as: UTF8.self)
         try await JobScheduler.schedule(
-            kind: Self.escalationJob, dueAt: dueAt, payload: payload, uniqueKey: Self.escalationKey(taskId, level), on: connection, logger: logger
+            kind: Self.escalationJob,
+            dueAt: dueAt,
+            payload: payload,
+            uniqueKey: Self.escalationKey(taskId, level),
+            on: connection,
+            logger: logger
         )
     }
 
@@ -145,15 +201,22 @@ struct ComplaintDesk: Sendable {
         try await tasks(where: "t.id = $1", bind: id, on: connection).first
     }
 
-    func tasks(where condition: String, bind value: some PostgresEncodable & Sendable, on connection: PostgresConnection) async throws -> [CallbackTaskView] {
+    func tasks(
+        where condition: String,
+        bind value: some PostgresEncodable & Sendable,
+        on connection: PostgresConnection
+    ) async throws -> [CallbackTaskView] {
         var bindings = PostgresBindings()
         try bindings.append(value)
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: """
-                SELECT t.id, t.complaint_id, c.member_id, c.store_id, t.level, t.assignee_id, t.due_at, t.status, t.retry_at, t.failed_attempts
-                FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id
-                WHERE \(condition) ORDER BY t.due_at NULLS LAST, t.created_at
-                """, binds: bindings),
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT t.id, t.complaint_id, c.member_id, c.store_id, t.level, t.assignee_id, t.due_at, t.status, t.retry_at, t.failed_attempts
+                    FROM callback_tasks t JOIN complaints c ON c.id = t.complaint_id
+                    WHERE \(condition) ORDER BY t.due_at NULLS LAST, t.created_at
+                    """,
+                binds: bindings
+            ),
             logger: logger
         )
         let now = clock.now()
@@ -161,11 +224,21 @@ struct ComplaintDesk: Sendable {
         for try await (id, complaintId, memberId, storeId, level, assignee, dueAt, status, retryAt, failedAttempts) in rows.decode(
             (UUID, UUID, String, String, String, String?, Date?, String, Date?, Int).self
         ) {
-            result.append(CallbackTaskView(
-                id: id, complaintId: complaintId, memberId: memberId, storeId: storeId, level: CallbackLevel(rawValue: level) ?? .hqDesk,
-                assigneeId: assignee, dueAt: dueAt, status: status, secondsRemaining: dueAt.map { Int($0.timeIntervalSince(now).rounded()) },
-                retryAt: retryAt, failedAttempts: failedAttempts
-            ))
+            result.append(
+                CallbackTaskView(
+                    id: id,
+                    complaintId: complaintId,
+                    memberId: memberId,
+                    storeId: storeId,
+                    level: CallbackLevel(rawValue: level) ?? .hqDesk,
+                    assigneeId: assignee,
+                    dueAt: dueAt,
+                    status: status,
+                    secondsRemaining: dueAt.map { Int($0.timeIntervalSince(now).rounded()) },
+                    retryAt: retryAt,
+                    failedAttempts: failedAttempts
+                )
+            )
         }
         return result
     }

@@ -40,7 +40,9 @@ struct ReviewSubmission: ValidatedRequest {
         let text = comment?.trimmingCharacters(in: .whitespacesAndNewlines)
         let ratings = "Visit rated \(visitRating)/5" + technicianRatings.map { ", \($0.technicianId) \($0.rating)/5" }.joined()
         return OpenComplaintRequest(
-            memberId: nil, channel: ComplaintChannel.review.rawValue, category: ComplaintCategory.serviceVisit.rawValue,
+            memberId: nil,
+            channel: ComplaintChannel.review.rawValue,
+            category: ComplaintCategory.serviceVisit.rawValue,
             severity: lowest <= 1 ? ComplaintSeverity.high.rawValue : ComplaintSeverity.medium.rawValue,
             description: String(((text?.isEmpty ?? true) ? ratings + "." : "\(ratings): \(text ?? "")").prefix(OpenComplaintRequest.maxDescription)),
             relatedReference: String(orderId.prefix(100))
@@ -72,11 +74,27 @@ struct ReviewInvitations: Sendable {
         )
         guard try await rows.collect().count == 1 else { return }  // the same order completed twice: one request
         try await outbox.record(
-            ReviewRequested(requestId: id, orderId: event.orderId, memberId: event.memberId, storeId: event.storeId, dealerId: event.dealerId,
-                            technicianIds: event.technicianIds, expiresAt: expiresAt),
-            aggregateID: "review-\(id)", causedBy: cause, on: connection
+            ReviewRequested(
+                requestId: id,
+                orderId: event.orderId,
+                memberId: event.memberId,
+                storeId: event.storeId,
+                dealerId: event.dealerId,
+                technicianIds: event.technicianIds,
+                expiresAt: expiresAt
+            ),
+            aggregateID: "review-\(id)",
+            causedBy: cause,
+            on: connection
         )
-        try await JobScheduler.schedule(kind: Self.expiryJob, dueAt: expiresAt, payload: id.uuidString, uniqueKey: "review-expire-\(id)", on: connection, logger: logger)
+        try await JobScheduler.schedule(
+            kind: Self.expiryJob,
+            dueAt: expiresAt,
+            payload: id.uuidString,
+            uniqueKey: "review-expire-\(id)",
+            on: connection,
+            logger: logger
+        )
     }
 
     func expire(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
@@ -116,7 +134,7 @@ struct ReviewDesk: Sendable {
     /// A request the caller may see: the member's own, or staff within scope.
     func request(_ id: UUID, for caller: Principal) async throws -> RequestView {
         guard let request = try await requests(where: "id = $1", id, nil).first,
-              caller.role == .member ? request.memberId == caller.subject : Access.covers(caller, storeId: request.storeId, dealerId: request.dealerId)
+            caller.role == .member ? request.memberId == caller.subject : Access.covers(caller, storeId: request.storeId, dealerId: request.dealerId)
         else { throw ProblemDetails.notFound("No such review request.") }
         return request
     }
@@ -129,20 +147,31 @@ struct ReviewDesk: Sendable {
             )
             var found: (String, String, String, String, [String], Date, String)?
             for try await row in rows.decode((String, String, String, String, [String], Date, String).self) { found = row }
-            guard let (orderId, memberId, storeId, dealerId, technicians, expiresAt, status) = found, caller.role == .member, caller.subject == memberId else {
+            guard let (orderId, memberId, storeId, dealerId, technicians, expiresAt, status) = found, caller.role == .member,
+                caller.subject == memberId
+            else {
                 throw ProblemDetails.notFound("No such review request.")
             }
             let now = complaints.clock.now()
-            guard status == "requested" else { throw ProblemDetails.conflict(status == "reviewed" ? "This visit is already reviewed." : "This review request has expired.") }
+            guard status == "requested" else {
+                throw ProblemDetails.conflict(status == "reviewed" ? "This visit is already reviewed." : "This review request has expired.")
+            }
             guard now <= expiresAt else { throw ProblemDetails.conflict("This review request has expired.") }
             let mismatch = review.problems(technicians: technicians)
             if !mismatch.isEmpty { throw ProblemDetails.validation(mismatch) }
 
             var opened: ComplaintDesk.Opened?
             if review.lowest <= settings.lowRatingThreshold {
-                let member = try await complaints.directory.member(memberId, on: connection)
+                let member =
+                    try await complaints.directory.member(memberId, on: connection)
                     ?? MemberPlacement(memberId: memberId, guideId: nil, storeId: storeId, dealerId: dealerId)
-                opened = try await complaints.open(review.complaint(orderId: orderId), for: member, openedBy: "review", idempotencyKey: nil, on: connection)
+                opened = try await complaints.open(
+                    review.complaint(orderId: orderId),
+                    for: member,
+                    openedBy: "review",
+                    idempotencyKey: nil,
+                    on: connection
+                )
             }
             let ratings = String(decoding: try JSONEncoder().encode(review.technicianRatings), as: UTF8.self)
             try await connection.query(
@@ -155,9 +184,20 @@ struct ReviewDesk: Sendable {
             try await connection.query("UPDATE review_requests SET status = 'reviewed' WHERE id = \(id)", logger: logger)
             _ = try await JobScheduler.cancel(uniqueKey: "review-expire-\(id)", on: connection, logger: logger)
             try await complaints.outbox.record(
-                ReviewSubmitted(requestId: id, orderId: orderId, memberId: memberId, storeId: storeId, dealerId: dealerId, visitRating: review.visitRating,
-                                technicianRatings: review.technicianRatings, comment: review.comment, submittedAt: now, complaintId: opened?.complaintId),
-                aggregateID: "review-\(id)", on: connection
+                ReviewSubmitted(
+                    requestId: id,
+                    orderId: orderId,
+                    memberId: memberId,
+                    storeId: storeId,
+                    dealerId: dealerId,
+                    visitRating: review.visitRating,
+                    technicianRatings: review.technicianRatings,
+                    comment: review.comment,
+                    submittedAt: now,
+                    complaintId: opened?.complaintId
+                ),
+                aggregateID: "review-\(id)",
+                on: connection
             )
             return Submitted(requestId: id, complaint: opened)
         }
@@ -168,18 +208,32 @@ struct ReviewDesk: Sendable {
         try bindings.append(first)
         if let second { bindings.append(second) }
         let rows = try await complaints.database.rows(
-            PostgresQuery(unsafeSQL: """
-                SELECT id, service_order_id, member_id, store_id, dealer_id, technician_ids, completed_at, expires_at, status
-                FROM review_requests WHERE \(condition) ORDER BY completed_at DESC LIMIT 100
-                """, binds: bindings),
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT id, service_order_id, member_id, store_id, dealer_id, technician_ids, completed_at, expires_at, status
+                    FROM review_requests WHERE \(condition) ORDER BY completed_at DESC LIMIT 100
+                    """,
+                binds: bindings
+            ),
             logger: logger
         )
         var result: [RequestView] = []
         for row in rows {
             let (id, orderId, memberId, storeId, dealerId, technicians, completedAt, expiresAt, status) =
                 try row.decode((UUID, String, String, String, String, [String], Date, Date, String).self)
-            result.append(RequestView(id: id, orderId: orderId, memberId: memberId, storeId: storeId, dealerId: dealerId, technicianIds: technicians,
-                                      completedAt: completedAt, expiresAt: expiresAt, status: status))
+            result.append(
+                RequestView(
+                    id: id,
+                    orderId: orderId,
+                    memberId: memberId,
+                    storeId: storeId,
+                    dealerId: dealerId,
+                    technicianIds: technicians,
+                    completedAt: completedAt,
+                    expiresAt: expiresAt,
+                    status: status
+                )
+            )
         }
         return result
     }

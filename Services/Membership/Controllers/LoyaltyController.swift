@@ -84,7 +84,11 @@ struct LoyaltyController: Sendable {
         }
         let body = try await request.decodeJSON(as: SpendRequest.self, context: context)
         return try await ledger.redeem(
-            try memberID(context), points: body.points, reference: body.reference, idempotencyKey: key, by: try context.requirePrincipal()
+            try memberID(context),
+            points: body.points,
+            reference: body.reference,
+            idempotencyKey: key,
+            by: try context.requirePrincipal()
         )
     }
 

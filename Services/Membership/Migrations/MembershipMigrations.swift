@@ -3,7 +3,8 @@ import AftercarePersistence
 
 /// The membership database: the platform's messaging and timer tables, then the service's own.
 enum MembershipMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce, purchaseLots, lotsUpdatedInPlace]
+    static let all: [Migration] =
+        PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce, purchaseLots, lotsUpdatedInPlace]
 
     static let organisation = Migration(
         "membership-001-organisation",

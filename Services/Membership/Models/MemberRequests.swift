@@ -52,7 +52,9 @@ struct Registration: ValidatedRequest, Sendable {
         var problems: [FieldProblem] = []
         if Phone(phone) == nil { problems.append(.init(field: "phone", message: "is not a valid phone number")) }
         if let name, name.count > 100 { problems.append(.init(field: "name", message: "must be at most 100 characters")) }
-        if let inviteCode, InviteCode.normalise(inviteCode).count != 8 { problems.append(.init(field: "inviteCode", message: "must be 8 characters")) }
+        if let inviteCode, InviteCode.normalise(inviteCode).count != 8 {
+            problems.append(.init(field: "inviteCode", message: "must be 8 characters"))
+        }
         return problems + (birthday?.validate(field: "birthday") ?? []) + validateAddresses(addresses)
     }
 }
@@ -72,9 +74,11 @@ struct ProfileChange: ValidatedRequest, Sendable {
     }
 
     var changedFields: [String] {
-        [("name", name != nil), ("birthday", birthday != nil), ("addresses", addresses != nil),
-         ("serviceMessagesConsent", serviceMessagesConsent != nil), ("marketingConsent", marketingConsent != nil)]
-            .filter(\.1).map(\.0)
+        [
+            ("name", name != nil), ("birthday", birthday != nil), ("addresses", addresses != nil),
+            ("serviceMessagesConsent", serviceMessagesConsent != nil), ("marketingConsent", marketingConsent != nil),
+        ]
+        .filter(\.1).map(\.0)
     }
 }
 

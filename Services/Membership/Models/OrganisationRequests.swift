@@ -28,7 +28,9 @@ extension BusinessHours {
     func validate() -> [FieldProblem] {
         var problems: [FieldProblem] = []
         for (index, day) in days.enumerated() {
-            if !(1...7).contains(day.weekday) { problems.append(.init(field: "businessHours.days[\(index)].weekday", message: "must be 1 (Monday) to 7")) }
+            if !(1...7).contains(day.weekday) {
+                problems.append(.init(field: "businessHours.days[\(index)].weekday", message: "must be 1 (Monday) to 7"))
+            }
             for (name, value) in [("opens", day.opens), ("closes", day.closes)] where Self.minutes(value) == nil {
                 problems.append(.init(field: "businessHours.days[\(index)].\(name)", message: "must be HH:mm"))
             }

@@ -25,7 +25,9 @@ struct PurchaseRequest: ValidatedRequest, Sendable {
         if items.isEmpty || items.count > Self.maxItems { problems.append(.init(field: "items", message: "must name 1 to \(Self.maxItems) items")) }
         for (index, item) in items.enumerated() {
             if item.sku.isEmpty || item.sku.count > 64 { problems.append(.init(field: "items[\(index)].sku", message: "must be 1 to 64 characters")) }
-            if item.category.isEmpty || item.category.count > 40 { problems.append(.init(field: "items[\(index)].category", message: "must be 1 to 40 characters")) }
+            if item.category.isEmpty || item.category.count > 40 {
+                problems.append(.init(field: "items[\(index)].category", message: "must be 1 to 40 characters"))
+            }
             if !(1...10_000).contains(item.quantity) { problems.append(.init(field: "items[\(index)].quantity", message: "must be 1 to 10000")) }
             if !amounts.contains(item.amountCents) {
                 problems.append(.init(field: "items[\(index)].amountCents", message: "must be between 0 and \(Self.maxAmountCents)"))
@@ -73,7 +75,9 @@ struct AdjustRequest: ValidatedRequest, Sendable {
 
     func validate() -> [FieldProblem] {
         var problems: [FieldProblem] = []
-        if points == 0 || !(-Self.limit...Self.limit).contains(points) { problems.append(.init(field: "points", message: "must be non-zero and at most \(Self.limit) either way")) }
+        if points == 0 || !(-Self.limit...Self.limit).contains(points) {
+            problems.append(.init(field: "points", message: "must be non-zero and at most \(Self.limit) either way"))
+        }
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty || reason.count > 200 { problems.append(.init(field: "reason", message: "must be 1 to 200 characters")) }
         return problems

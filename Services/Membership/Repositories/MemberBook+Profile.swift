@@ -35,19 +35,33 @@ extension MemberBook {
             _ = try await visible(id, to: caller, lock: true, on: connection)
             var seen = Set<String>()
             let tags = change.tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { seen.insert($0).inserted }
-            try await connection.query("UPDATE members SET tags = \(tags), updated_at = \(dependencies.clock.now()) WHERE id = \(id)", logger: dependencies.logger)
+            try await connection.query(
+                "UPDATE members SET tags = \(tags), updated_at = \(dependencies.clock.now()) WHERE id = \(id)",
+                logger: dependencies.logger
+            )
             return try await published(id, changedFields: ["tags"], on: connection).view(for: caller)
         }
     }
 
     /// Publishes the member as they are now and returns the row read for it.
     private func published(_ id: UUID, changedFields: [String], on connection: PostgresConnection) async throws -> Row {
-        guard let row = try await member(where: "m.id = $1::uuid", id.uuidString, on: connection) else { throw ProblemDetails.notFound("No such member.") }
+        guard let row = try await member(where: "m.id = $1::uuid", id.uuidString, on: connection) else {
+            throw ProblemDetails.notFound("No such member.")
+        }
         let view = row.view
         try await dependencies.outbox.record(
-            MemberUpdated(memberId: id.uuidString.lowercased(), phone: view.phone, name: view.name, serviceMessagesConsent: view.serviceMessagesConsent,
-                          marketingConsent: view.marketingConsent, tags: view.tags, changedFields: changedFields),
-            aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: dependencies.clock.now(), on: connection
+            MemberUpdated(
+                memberId: id.uuidString.lowercased(),
+                phone: view.phone,
+                name: view.name,
+                serviceMessagesConsent: view.serviceMessagesConsent,
+                marketingConsent: view.marketingConsent,
+                tags: view.tags,
+                changedFields: changedFields
+            ),
+            aggregateID: "member-\(id.uuidString.lowercased())",
+            occurredAt: dependencies.clock.now(),
+            on: connection
         )
         return row
     }
@@ -86,13 +100,16 @@ extension MemberBook {
         if let store = search.storeId { bind({ "m.store_id = $\($0)" }, store) }
         if let tag = search.tag { bind({ "m.tags @> ARRAY[$\($0)]::text[]" }, tag) }
         if let cursor = search.cursor {
-            guard let (at, id) = Self.decodeCursor(cursor) else { throw ProblemDetails.validation(field: "cursor", "is not a cursor this service issued") }
+            guard let (at, id) = Self.decodeCursor(cursor) else {
+                throw ProblemDetails.validation(field: "cursor", "is not a cursor this service issued")
+            }
             bindings.append(at)
             bindings.append(id)
             conditions.append("(m.registered_at, m.id) > ($\(bindings.count - 1), $\(bindings.count))")
         }
         guard (1...200).contains(search.limit) else { throw ProblemDetails.validation(field: "limit", "must be 1 to 200") }
-        let sql = "SELECT \(Self.columns) FROM members m"
+        let sql =
+            "SELECT \(Self.columns) FROM members m"
             + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             + " ORDER BY m.registered_at, m.id LIMIT \(search.limit + 1)"
         let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
@@ -103,7 +120,10 @@ extension MemberBook {
             }
             let more = rows.count > search.limit
             let page = Array(rows.prefix(search.limit))
-            return Page(members: page.map { $0.view(for: caller) }, nextCursor: more ? page.last.map { Self.encodeCursor($0.view.registeredAt, $0.view.id) } : nil)
+            return Page(
+                members: page.map { $0.view(for: caller) },
+                nextCursor: more ? page.last.map { Self.encodeCursor($0.view.registeredAt, $0.view.id) } : nil
+            )
         }
     }
 

@@ -29,7 +29,8 @@ struct MemberBook: Sendable {
             }
             let binding = try await bind(request, caller: caller, on: connection)
             if let referrer = request.referredBy,
-               try await member(where: "m.id = $1::uuid", referrer.uuidString, on: connection) == nil {
+                try await member(where: "m.id = $1::uuid", referrer.uuidString, on: connection) == nil
+            {
                 throw ProblemDetails.validation(field: "referredBy", "is not a member")
             }
             let id = UUID()
@@ -48,11 +49,20 @@ struct MemberBook: Sendable {
             )
             try await dependencies.outbox.record(
                 MemberRegistered(
-                    memberId: id.uuidString.lowercased(), guideId: binding.guideId, storeId: binding.storeId, dealerId: binding.dealerId,
-                    serviceMessagesConsent: request.serviceMessagesConsent, marketingConsent: request.marketingConsent,
-                    phone: phone.e164, name: request.name, referredBy: request.referredBy?.uuidString.lowercased(), timeZone: binding.timeZone
+                    memberId: id.uuidString.lowercased(),
+                    guideId: binding.guideId,
+                    storeId: binding.storeId,
+                    dealerId: binding.dealerId,
+                    serviceMessagesConsent: request.serviceMessagesConsent,
+                    marketingConsent: request.marketingConsent,
+                    phone: phone.e164,
+                    name: request.name,
+                    referredBy: request.referredBy?.uuidString.lowercased(),
+                    timeZone: binding.timeZone
                 ),
-                aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: now, on: connection
+                aggregateID: "member-\(id.uuidString.lowercased())",
+                occurredAt: now,
+                on: connection
             )
             guard let created = try await member(where: "m.id = $1::uuid", id.uuidString, on: connection) else {
                 throw ProblemDetails(status: .internalServerError, detail: "The new member could not be read back.")
@@ -74,23 +84,38 @@ struct MemberBook: Sendable {
     private func bind(_ request: Registration, caller: Principal, on connection: PostgresConnection) async throws -> Binding {
         let guide: (field: String, query: PostgresQuery, via: String)
         if let code = request.inviteCode {
-            guide = ("inviteCode", "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.invite_code = \(InviteCode.normalise(code))", "invite_code")
+            guide = (
+                "inviteCode",
+                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.invite_code = \(InviteCode.normalise(code))",
+                "invite_code"
+            )
         } else if caller.role == .guide {
-            guide = ("guideId", "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(caller.subject) AND s.role = 'guide'", "staff")
+            guide = (
+                "guideId",
+                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(caller.subject) AND s.role = 'guide'",
+                "staff"
+            )
         } else if let guideId = request.guideId, caller.role != .service {
-            guide = ("guideId", "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(guideId) AND s.role = 'guide'", "staff")
+            guide = (
+                "guideId",
+                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(guideId) AND s.role = 'guide'",
+                "staff"
+            )
         } else {
             throw ProblemDetails.validation(field: caller.role == .service ? "inviteCode" : "guideId", "is required to bind the member to a guide")
         }
-        for try await (id, store, dealer, zone, status) in try await connection.query(guide.query, logger: dependencies.logger).decode((String, String, String, String, String).self) {
+        for try await (id, store, dealer, zone, status) in try await connection.query(guide.query, logger: dependencies.logger).decode(
+            (String, String, String, String, String).self
+        ) {
             guard status == "active" else { throw ProblemDetails.validation(field: guide.field, "belongs to a guide who has left") }
-            let inScope = switch caller.role {
-            case .hqAdmin, .service: true
-            case .dealerAdmin: caller.dealerID == dealer
-            case .storeManager: caller.storeID == store
-            case .guide: caller.subject == id
-            case .member, .technician: false
-            }
+            let inScope =
+                switch caller.role {
+                case .hqAdmin, .service: true
+                case .dealerAdmin: caller.dealerID == dealer
+                case .storeManager: caller.storeID == store
+                case .guide: caller.subject == id
+                case .member, .technician: false
+                }
             guard inScope else { throw ProblemDetails.validation(field: guide.field, "is not a guide this caller can register members for") }
             return Binding(guideId: id, storeId: store, dealerId: dealer, timeZone: zone, via: guide.via)
         }
@@ -104,10 +129,21 @@ struct MemberBook: Sendable {
         func view(for caller: Principal) -> MemberView {
             guard !MemberScope.seesFullPhone(caller) else { return view }
             return MemberView(
-                id: view.id, phone: Phone.mask(view.phone), name: view.name, birthday: view.birthday, addresses: view.addresses,
-                serviceMessagesConsent: view.serviceMessagesConsent, marketingConsent: view.marketingConsent, tags: view.tags,
-                guideId: view.guideId, storeId: view.storeId, dealerId: view.dealerId, referredBy: view.referredBy, tier: view.tier,
-                pointsBalance: view.pointsBalance, registeredAt: view.registeredAt
+                id: view.id,
+                phone: Phone.mask(view.phone),
+                name: view.name,
+                birthday: view.birthday,
+                addresses: view.addresses,
+                serviceMessagesConsent: view.serviceMessagesConsent,
+                marketingConsent: view.marketingConsent,
+                tags: view.tags,
+                guideId: view.guideId,
+                storeId: view.storeId,
+                dealerId: view.dealerId,
+                referredBy: view.referredBy,
+                tier: view.tier,
+                pointsBalance: view.pointsBalance,
+                registeredAt: view.registeredAt
             )
         }
     }
@@ -124,7 +160,9 @@ struct MemberBook: Sendable {
 
     /// The member with this id if the caller may see them; otherwise not found.
     func visible(_ id: UUID, to caller: Principal, lock: Bool = false, on connection: PostgresConnection) async throws -> Row {
-        guard let row = try await member(where: "m.id = $1::uuid", id.uuidString, lock: lock, on: connection), MemberScope.covers(caller, member: row.placement) else {
+        guard let row = try await member(where: "m.id = $1::uuid", id.uuidString, lock: lock, on: connection),
+            MemberScope.covers(caller, member: row.placement)
+        else {
             throw ProblemDetails.notFound("No such member.")
         }
         return row
@@ -142,13 +180,20 @@ struct MemberBook: Sendable {
         let year = try columns["birth_year"].decode(Int16?.self)
         let addresses = try JSONDecoder().decode([Address].self, from: Data(try columns["addresses"].decode(String.self).utf8))
         let view = MemberView(
-            id: try columns["id"].decode(UUID.self), phone: try columns["phone"].decode(String.self), name: try columns["name"].decode(String.self),
+            id: try columns["id"].decode(UUID.self),
+            phone: try columns["phone"].decode(String.self),
+            name: try columns["name"].decode(String.self),
             birthday: month.flatMap { month in day.map { Birthday(month: Int(month), day: Int($0), year: year.map(Int.init)) } },
-            addresses: addresses, serviceMessagesConsent: try columns["service_consent"].decode(Bool.self),
-            marketingConsent: try columns["marketing_consent"].decode(Bool.self), tags: try columns["tags"].decode([String].self),
-            guideId: try columns["guide_id"].decode(String?.self), storeId: try columns["store_id"].decode(String.self),
-            dealerId: try columns["dealer_id"].decode(String.self), referredBy: try columns["referred_by"].decode(UUID?.self),
-            tier: try columns["tier"].decode(String.self), pointsBalance: try columns["points_balance"].decode(Int64.self),
+            addresses: addresses,
+            serviceMessagesConsent: try columns["service_consent"].decode(Bool.self),
+            marketingConsent: try columns["marketing_consent"].decode(Bool.self),
+            tags: try columns["tags"].decode([String].self),
+            guideId: try columns["guide_id"].decode(String?.self),
+            storeId: try columns["store_id"].decode(String.self),
+            dealerId: try columns["dealer_id"].decode(String.self),
+            referredBy: try columns["referred_by"].decode(UUID?.self),
+            tier: try columns["tier"].decode(String.self),
+            pointsBalance: try columns["points_balance"].decode(Int64.self),
             registeredAt: try columns["registered_at"].decode(Date.self)
         )
         return Row(placement: MemberPlacement(id: view.id, guideId: view.guideId, storeId: view.storeId, dealerId: view.dealerId), view: view)

@@ -17,7 +17,10 @@ extension Organisation {
     /// departure is refused: add the new guide first.
     func leave(_ staffId: String, _ departure: StaffDeparture, by caller: Principal) async throws -> Departure {
         try await dependencies.transaction { connection in
-            let rows = try await connection.query("SELECT role, dealer_id, store_id, status FROM staff WHERE id = \(staffId) FOR UPDATE", logger: dependencies.logger)
+            let rows = try await connection.query(
+                "SELECT role, dealer_id, store_id, status FROM staff WHERE id = \(staffId) FOR UPDATE",
+                logger: dependencies.logger
+            )
             var found: (String, String, String?, String)?
             for try await row in rows.decode((String, String, String?, String).self) { found = row }
             guard let (role, dealerId, storeId, status) = found, mayManage(caller, dealerId: dealerId, storeId: storeId) else {
@@ -30,24 +33,40 @@ extension Organisation {
             var handedOverTo: String?
             var moved = 0
             if role == StaffRole.guide.rawValue, let storeId {
-                let members = try await connection.query("SELECT id FROM members WHERE guide_id = \(staffId) ORDER BY id FOR UPDATE", logger: dependencies.logger)
+                let members = try await connection.query(
+                    "SELECT id FROM members WHERE guide_id = \(staffId) ORDER BY id FOR UPDATE",
+                    logger: dependencies.logger
+                )
                 var ids: [UUID] = []
                 for try await id in members.decode(UUID.self) { ids.append(id) }
                 if !ids.isEmpty {
                     let target = try await successor(of: staffId, in: storeId, named: departure.handoverTo, on: connection)
-                    try await connection.query("UPDATE members SET guide_id = \(target), updated_at = \(dependencies.clock.now()) WHERE guide_id = \(staffId)", logger: dependencies.logger)
+                    try await connection.query(
+                        "UPDATE members SET guide_id = \(target), updated_at = \(dependencies.clock.now()) WHERE guide_id = \(staffId)",
+                        logger: dependencies.logger
+                    )
                     for id in ids {
                         try await dependencies.outbox.record(
                             MemberGuideReassigned(memberId: id.uuidString.lowercased(), fromGuideId: staffId, toGuideId: target, storeId: storeId),
-                            aggregateID: "member-\(id.uuidString.lowercased())", occurredAt: dependencies.clock.now(), on: connection
+                            aggregateID: "member-\(id.uuidString.lowercased())",
+                            occurredAt: dependencies.clock.now(),
+                            on: connection
                         )
                     }
                     handedOverTo = target
                     moved = ids.count
                 }
             }
-            try await connection.query("UPDATE staff SET status = 'left', left_at = \(dependencies.clock.now()) WHERE id = \(staffId)", logger: dependencies.logger)
-            try await dependencies.outbox.record(StaffLeft(staffId: staffId), aggregateID: "staff-\(staffId)", occurredAt: dependencies.clock.now(), on: connection)
+            try await connection.query(
+                "UPDATE staff SET status = 'left', left_at = \(dependencies.clock.now()) WHERE id = \(staffId)",
+                logger: dependencies.logger
+            )
+            try await dependencies.outbox.record(
+                StaffLeft(staffId: staffId),
+                aggregateID: "staff-\(staffId)",
+                occurredAt: dependencies.clock.now(),
+                on: connection
+            )
             return Departure(staffId: staffId, handedOverTo: handedOverTo, membersHandedOver: moved)
         }
     }
@@ -57,7 +76,10 @@ extension Organisation {
     private func successor(of leaving: String, in storeId: String, named: String?, on connection: PostgresConnection) async throws -> String {
         if let named {
             guard named != leaving,
-                  try await exists("SELECT 1 FROM staff WHERE id = \(named) AND store_id = \(storeId) AND role = 'guide' AND status = 'active'", on: connection)
+                try await exists(
+                    "SELECT 1 FROM staff WHERE id = \(named) AND store_id = \(storeId) AND role = 'guide' AND status = 'active'",
+                    on: connection
+                )
             else { throw ProblemDetails.validation(field: "handoverTo", "must be another active guide of the same store") }
             return named
         }

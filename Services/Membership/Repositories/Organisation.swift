@@ -37,7 +37,8 @@ struct Organisation: Sendable {
         guard caller.role == .hqAdmin else { throw ProblemDetails.forbidden("Only HQ creates dealers.") }
         return try await dependencies.transaction { connection in
             let rows = try await connection.query(
-                "INSERT INTO dealers (id, name) VALUES (\(request.id), \(request.name)) ON CONFLICT (id) DO NOTHING RETURNING 1", logger: dependencies.logger
+                "INSERT INTO dealers (id, name) VALUES (\(request.id), \(request.name)) ON CONFLICT (id) DO NOTHING RETURNING 1",
+                logger: dependencies.logger
             )
             var created = false
             for try await _ in rows { created = true }
@@ -67,11 +68,27 @@ struct Organisation: Sendable {
             // Feedback needs the store's clock and hours to start complaints at the HQ desk
             // while the store is closed.
             try await dependencies.outbox.record(
-                StoreOpened(storeId: request.id, dealerId: request.dealerId, name: request.name, timeZone: request.timeZone, businessHours: request.businessHours),
-                aggregateID: "store-\(request.id)", occurredAt: dependencies.clock.now(), on: connection
+                StoreOpened(
+                    storeId: request.id,
+                    dealerId: request.dealerId,
+                    name: request.name,
+                    timeZone: request.timeZone,
+                    businessHours: request.businessHours
+                ),
+                aggregateID: "store-\(request.id)",
+                occurredAt: dependencies.clock.now(),
+                on: connection
             )
-            return Store(id: request.id, dealerId: request.dealerId, name: request.name, address: request.address ?? "", timeZone: request.timeZone,
-                         businessHours: request.businessHours, managerId: nil, dealerAdminIds: [])
+            return Store(
+                id: request.id,
+                dealerId: request.dealerId,
+                name: request.name,
+                address: request.address ?? "",
+                timeZone: request.timeZone,
+                businessHours: request.businessHours,
+                managerId: nil,
+                dealerAdminIds: []
+            )
         }
     }
 
@@ -86,10 +103,21 @@ struct Organisation: Sendable {
                 """,
                 logger: dependencies.logger
             )
-            for try await (id, dealer, name, address, zone, hours, manager, admins) in rows.decode((String, String, String, String, String, String?, String?, [String]).self) {
+            for try await (id, dealer, name, address, zone, hours, manager, admins) in rows.decode(
+                (String, String, String, String, String, String?, String?, [String]).self
+            ) {
                 guard caller.role == .hqAdmin || caller.role == .service || caller.dealerID == dealer else { break }
                 let businessHours = try hours.map { try JSONDecoder().decode(BusinessHours.self, from: Data($0.utf8)) }
-                return Store(id: id, dealerId: dealer, name: name, address: address, timeZone: zone, businessHours: businessHours, managerId: manager, dealerAdminIds: admins)
+                return Store(
+                    id: id,
+                    dealerId: dealer,
+                    name: name,
+                    address: address,
+                    timeZone: zone,
+                    businessHours: businessHours,
+                    managerId: manager,
+                    dealerAdminIds: admins
+                )
             }
             throw ProblemDetails.notFound("No such store.")
         }
@@ -124,27 +152,58 @@ struct Organisation: Sendable {
             if !created { throw ProblemDetails.conflict("A staff member with id \(request.id) exists.") }
             let storeId = request.role == .dealerAdmin ? nil : request.storeId
             try await dependencies.outbox.record(
-                StaffJoined(staffId: request.id, role: request.role, dealerId: request.dealerId, storeId: storeId, phone: phone.e164, name: request.name),
-                aggregateID: "staff-\(request.id)", occurredAt: dependencies.clock.now(), on: connection
+                StaffJoined(
+                    staffId: request.id,
+                    role: request.role,
+                    dealerId: request.dealerId,
+                    storeId: storeId,
+                    phone: phone.e164,
+                    name: request.name
+                ),
+                aggregateID: "staff-\(request.id)",
+                occurredAt: dependencies.clock.now(),
+                on: connection
             )
-            return StaffMember(id: request.id, dealerId: request.dealerId, storeId: storeId, role: request.role, name: request.name,
-                               phone: phone.e164, inviteCode: inviteCode, status: "active")
+            return StaffMember(
+                id: request.id,
+                dealerId: request.dealerId,
+                storeId: storeId,
+                role: request.role,
+                name: request.name,
+                phone: phone.e164,
+                inviteCode: inviteCode,
+                status: "active"
+            )
         }
     }
 
     func staffMember(_ id: String, on connection: PostgresConnection) async throws -> StaffMember? {
         let rows = try await connection.query(
-            "SELECT id, dealer_id, store_id, role, name, phone, invite_code, status FROM staff WHERE id = \(id)", logger: dependencies.logger
+            "SELECT id, dealer_id, store_id, role, name, phone, invite_code, status FROM staff WHERE id = \(id)",
+            logger: dependencies.logger
         )
-        for try await (id, dealer, store, role, name, phone, code, status) in rows.decode((String, String, String?, String, String, String, String?, String).self) {
-            return StaffMember(id: id, dealerId: dealer, storeId: store, role: StaffRole(rawValue: role) ?? .guide, name: name, phone: phone, inviteCode: code, status: status)
+        for try await (id, dealer, store, role, name, phone, code, status) in rows.decode(
+            (String, String, String?, String, String, String, String?, String).self
+        ) {
+            return StaffMember(
+                id: id,
+                dealerId: dealer,
+                storeId: store,
+                role: StaffRole(rawValue: role) ?? .guide,
+                name: name,
+                phone: phone,
+                inviteCode: code,
+                status: status
+            )
         }
         return nil
     }
 
     func staff(_ id: String, by caller: Principal) async throws -> StaffMember {
         try await dependencies.transaction { connection in
-            guard let member = try await staffMember(id, on: connection), Self.covers(caller, member) else { throw ProblemDetails.notFound("No such staff member.") }
+            guard let member = try await staffMember(id, on: connection), Self.covers(caller, member) else {
+                throw ProblemDetails.notFound("No such staff member.")
+            }
             return member
         }
     }

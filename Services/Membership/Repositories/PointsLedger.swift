@@ -12,10 +12,18 @@ struct PointsLedger: Sendable {
     let dependencies: MembershipDependencies
 
     @discardableResult
-    func apply(_ member: UUID, _ kind: PointsEntryKind, delta: Int64, reference: String?, idempotencyKey: String? = nil, on connection: PostgresConnection) async throws -> Int64 {
+    func apply(
+        _ member: UUID,
+        _ kind: PointsEntryKind,
+        delta: Int64,
+        reference: String?,
+        idempotencyKey: String? = nil,
+        on connection: PostgresConnection
+    ) async throws -> Int64 {
         var balance: Int64 = 0
         for try await value in try await connection.query(
-            "UPDATE members SET points_balance = points_balance + \(delta) WHERE id = \(member) RETURNING points_balance", logger: dependencies.logger
+            "UPDATE members SET points_balance = points_balance + \(delta) WHERE id = \(member) RETURNING points_balance",
+            logger: dependencies.logger
         ).decode(Int64.self) { balance = value }
         let now = dependencies.clock.now()
         try await connection.query(
@@ -27,7 +35,9 @@ struct PointsLedger: Sendable {
         )
         try await dependencies.outbox.record(
             PointsChanged(memberId: member.uuidString.lowercased(), kind: kind, delta: delta, balance: balance, reference: reference),
-            aggregateID: "member-\(member.uuidString.lowercased())", occurredAt: now, on: connection
+            aggregateID: "member-\(member.uuidString.lowercased())",
+            occurredAt: now,
+            on: connection
         )
         return balance
     }
@@ -86,7 +96,8 @@ struct PointsLedger: Sendable {
         return try await dependencies.transaction { connection in
             let row = try await MemberBook(dependencies: dependencies).visible(member, to: caller, lock: true, on: connection)
             for try await (delta, balance, reference) in try await connection.query(
-                "SELECT delta, balance_after, reference FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)", logger: dependencies.logger
+                "SELECT delta, balance_after, reference FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)",
+                logger: dependencies.logger
             ).decode((Int64, Int64, String?).self) {
                 return Redemption(memberId: member, points: -delta, balance: balance, reference: reference)
             }
@@ -109,7 +120,8 @@ struct PointsLedger: Sendable {
         return try await dependencies.transaction { connection in
             let row = try await MemberBook(dependencies: dependencies).visible(member, to: caller, lock: true, on: connection)
             for try await (delta, balance) in try await connection.query(
-                "SELECT delta, balance_after FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)", logger: dependencies.logger
+                "SELECT delta, balance_after FROM points_ledger WHERE member_id = \(member) AND idempotency_key = \(idempotencyKey)",
+                logger: dependencies.logger
             ).decode((Int64, Int64).self) {
                 return Redemption(memberId: member, points: delta, balance: balance, reference: request.reason)
             }
@@ -131,7 +143,14 @@ struct PointsLedger: Sendable {
                 }
                 delta = -(try await draw(member, points: -delta, on: connection))
             }
-            let balance = try await apply(member, .adjust, delta: delta, reference: String(reference.prefix(200)), idempotencyKey: idempotencyKey, on: connection)
+            let balance = try await apply(
+                member,
+                .adjust,
+                delta: delta,
+                reference: String(reference.prefix(200)),
+                idempotencyKey: idempotencyKey,
+                on: connection
+            )
             return Redemption(memberId: member, points: delta, balance: balance, reference: request.reason)
         }
     }
@@ -181,7 +200,13 @@ struct PointsLedger: Sendable {
             }
             let more = history.count > limit
             let page = Array(history.prefix(limit))
-            return Statement(memberId: member, balance: row.view.pointsBalance, expiring: expiring, history: page, nextBefore: more ? page.last?.id : nil)
+            return Statement(
+                memberId: member,
+                balance: row.view.pointsBalance,
+                expiring: expiring,
+                history: page,
+                nextBefore: more ? page.last?.id : nil
+            )
         }
     }
 }

@@ -23,9 +23,10 @@ struct Purchases: Sendable {
                 guard existing.memberId == member else { throw ProblemDetails.conflict("Order \(request.orderId) was recorded for another member.") }
                 return Recorded(purchase: existing, created: false)
             }
-            guard let row = try await MemberBook(dependencies: dependencies)
+            guard
+                let row = try await MemberBook(dependencies: dependencies)
                     .member(where: "m.id = $1::uuid", member.uuidString, lock: true, on: connection),
-                  Self.maySell(caller, to: row.placement)
+                Self.maySell(caller, to: row.placement)
             else { throw ProblemDetails.notFound("No such member.") }
             let storeId: String
             switch caller.role {
@@ -46,13 +47,25 @@ struct Purchases: Sendable {
             )
             let memberId = member.uuidString.lowercased()
             try await dependencies.outbox.record(
-                PurchaseRecorded(orderId: request.orderId, memberId: memberId, storeId: storeId, dealerId: row.placement.dealerId, guideId: guideId,
-                                 amountCents: request.amountCents, items: request.items, purchasedAt: purchasedAt, pointsEarned: points),
-                aggregateID: "member-\(memberId)", occurredAt: now, on: connection
+                PurchaseRecorded(
+                    orderId: request.orderId,
+                    memberId: memberId,
+                    storeId: storeId,
+                    dealerId: row.placement.dealerId,
+                    guideId: guideId,
+                    amountCents: request.amountCents,
+                    items: request.items,
+                    purchasedAt: purchasedAt,
+                    pointsEarned: points
+                ),
+                aggregateID: "member-\(memberId)",
+                occurredAt: now,
+                on: connection
             )
             if let lot = try await ledger.earn(member, points: points, source: Self.source(request.orderId), earnedAt: purchasedAt, on: connection) {
                 try await connection.query(
-                    "UPDATE purchases SET points_lot_id = \(lot) WHERE order_id = \(request.orderId)", logger: dependencies.logger
+                    "UPDATE purchases SET points_lot_id = \(lot) WHERE order_id = \(request.orderId)",
+                    logger: dependencies.logger
                 )
             }
             let spend = try await qualifyingSpend(member, on: connection)
@@ -71,13 +84,23 @@ struct Purchases: Sendable {
     func refund(_ orderId: String, by caller: Principal) async throws -> PurchaseView {
         try await dependencies.transaction { connection in
             guard let purchase = try await purchase(orderId, lock: true, on: connection),
-                  let row = try await MemberBook(dependencies: dependencies).member(where: "m.id = $1::uuid", purchase.memberId.uuidString, lock: true, on: connection),
-                  Self.maySell(caller, to: row.placement)
+                let row = try await MemberBook(dependencies: dependencies).member(
+                    where: "m.id = $1::uuid",
+                    purchase.memberId.uuidString,
+                    lock: true,
+                    on: connection
+                ),
+                Self.maySell(caller, to: row.placement)
             else { throw ProblemDetails.notFound("No such purchase.") }
             if purchase.refundedAt != nil { return purchase }
             let expired = try await Self.expiredPoints(ofOrder: orderId, on: connection, logger: dependencies.logger)
             let owed = max(0, purchase.pointsEarned - expired)
-            let taken = try await ledger.draw(purchase.memberId, points: min(owed, row.view.pointsBalance), preferring: Self.source(orderId), on: connection)
+            let taken = try await ledger.draw(
+                purchase.memberId,
+                points: min(owed, row.view.pointsBalance),
+                preferring: Self.source(orderId),
+                on: connection
+            )
             if taken > 0 {
                 try await ledger.apply(purchase.memberId, .reverse, delta: -taken, reference: Self.source(orderId), on: connection)
             }
@@ -85,8 +108,16 @@ struct Purchases: Sendable {
             try await connection.query("UPDATE purchases SET refunded_at = \(now) WHERE order_id = \(orderId)", logger: dependencies.logger)
             let memberId = purchase.memberId.uuidString.lowercased()
             try await dependencies.outbox.record(
-                PurchaseRefunded(orderId: orderId, memberId: memberId, amountCents: purchase.amountCents, pointsReversed: taken, pointsUnrecovered: owed - taken),
-                aggregateID: "member-\(memberId)", occurredAt: now, on: connection
+                PurchaseRefunded(
+                    orderId: orderId,
+                    memberId: memberId,
+                    amountCents: purchase.amountCents,
+                    pointsReversed: taken,
+                    pointsUnrecovered: owed - taken
+                ),
+                aggregateID: "member-\(memberId)",
+                occurredAt: now,
+                on: connection
             )
             return try await self.purchase(orderId, on: connection) ?? purchase
         }
@@ -97,7 +128,8 @@ struct Purchases: Sendable {
             _ = try await MemberBook(dependencies: dependencies).visible(member, to: caller, on: connection)
             var result: [PurchaseView] = []
             for try await row in try await connection.query(
-                "SELECT \(unescaped: Self.columns) FROM purchases WHERE member_id = \(member) ORDER BY purchased_at DESC LIMIT 200", logger: dependencies.logger
+                "SELECT \(unescaped: Self.columns) FROM purchases WHERE member_id = \(member) ORDER BY purchased_at DESC LIMIT 200",
+                logger: dependencies.logger
             ) { result.append(try Self.decode(row)) }
             return result
         }
@@ -114,11 +146,16 @@ struct Purchases: Sendable {
     }
 
     func changeTier(_ member: UUID, from: String, to: String, reason: String, spend: Int64, on connection: PostgresConnection) async throws {
-        try await connection.query("UPDATE members SET tier = \(to), updated_at = \(dependencies.clock.now()) WHERE id = \(member)", logger: dependencies.logger)
+        try await connection.query(
+            "UPDATE members SET tier = \(to), updated_at = \(dependencies.clock.now()) WHERE id = \(member)",
+            logger: dependencies.logger
+        )
         let memberId = member.uuidString.lowercased()
         try await dependencies.outbox.record(
             TierChanged(memberId: memberId, fromTier: from, toTier: to, reason: reason, qualifyingSpendCents: spend),
-            aggregateID: "member-\(memberId)", occurredAt: dependencies.clock.now(), on: connection
+            aggregateID: "member-\(memberId)",
+            occurredAt: dependencies.clock.now(),
+            on: connection
         )
     }
 
@@ -151,7 +188,8 @@ struct Purchases: Sendable {
     static let columns = "order_id, member_id, store_id, amount_cents, items::text AS items, purchased_at, points_earned, refunded_at"
 
     func purchase(_ orderId: String, lock: Bool = false, on connection: PostgresConnection) async throws -> PurchaseView? {
-        let query: PostgresQuery = lock
+        let query: PostgresQuery =
+            lock
             ? "SELECT \(unescaped: Self.columns) FROM purchases WHERE order_id = \(orderId) FOR UPDATE"
             : "SELECT \(unescaped: Self.columns) FROM purchases WHERE order_id = \(orderId)"
         for try await row in try await connection.query(query, logger: dependencies.logger) { return try Self.decode(row) }
@@ -159,9 +197,18 @@ struct Purchases: Sendable {
     }
 
     static func decode(_ row: PostgresRow) throws -> PurchaseView {
-        let (orderId, memberId, storeId, amount, items, purchasedAt, points, refundedAt) = try row.decode((String, UUID, String, Int64, String, Date, Int64, Date?).self)
-        return PurchaseView(orderId: orderId, memberId: memberId, storeId: storeId, amountCents: amount,
-                            items: try JSONDecoder().decode([PurchaseItem].self, from: Data(items.utf8)), purchasedAt: purchasedAt,
-                            pointsEarned: points, refundedAt: refundedAt)
+        let (orderId, memberId, storeId, amount, items, purchasedAt, points, refundedAt) = try row.decode(
+            (String, UUID, String, Int64, String, Date, Int64, Date?).self
+        )
+        return PurchaseView(
+            orderId: orderId,
+            memberId: memberId,
+            storeId: storeId,
+            amountCents: amount,
+            items: try JSONDecoder().decode([PurchaseItem].self, from: Data(items.utf8)),
+            purchasedAt: purchasedAt,
+            pointsEarned: points,
+            refundedAt: refundedAt
+        )
     }
 }

@@ -59,10 +59,18 @@ struct StoreStatistics: Sendable {
             let figures = rows.decode((Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64).self)
             for try await (registered, referred, purchases, sales, total, days, storeSales, memberSalesOnDays) in figures {
                 return Report(
-                    storeId: storeId, from: from, to: to, membersRegistered: registered, membersReferred: referred,
+                    storeId: storeId,
+                    from: from,
+                    to: to,
+                    membersRegistered: registered,
+                    membersReferred: referred,
                     referralRate: registered == 0 ? nil : Double(referred) / Double(registered),
-                    memberPurchases: purchases, memberSalesCents: sales, membersTotal: total, salesDaysReported: days,
-                    storeSalesCents: storeSales, memberShareOfSales: storeSales == 0 ? nil : Double(memberSalesOnDays) / Double(storeSales)
+                    memberPurchases: purchases,
+                    memberSalesCents: sales,
+                    membersTotal: total,
+                    salesDaysReported: days,
+                    storeSalesCents: storeSales,
+                    memberShareOfSales: storeSales == 0 ? nil : Double(memberSalesOnDays) / Double(storeSales)
                 )
             }
             throw ProblemDetails.notFound("No such store.")
@@ -92,11 +100,12 @@ struct StoreStatistics: Sendable {
         var dealer: String?
         let rows = try await connection.query("SELECT dealer_id FROM stores WHERE id = \(storeId)", logger: dependencies.logger)
         for try await value in rows.decode(String.self) { dealer = value }
-        let visible = switch caller.role {
-        case .hqAdmin, .service: dealer != nil
-        case .dealerAdmin: dealer != nil && caller.dealerID == dealer
-        default: dealer != nil && caller.storeID == storeId
-        }
+        let visible =
+            switch caller.role {
+            case .hqAdmin, .service: dealer != nil
+            case .dealerAdmin: dealer != nil && caller.dealerID == dealer
+            default: dealer != nil && caller.storeID == storeId
+            }
         guard visible else { throw ProblemDetails.notFound("No such store.") }
     }
 }

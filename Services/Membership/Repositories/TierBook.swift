@@ -21,7 +21,8 @@ struct TierBook: Sendable {
     func rules(on connection: PostgresConnection) async throws -> TierRules {
         var tiers: [Tier] = []
         let rows = try await connection.query(
-            "SELECT name, threshold_cents, multiplier::float8 FROM tiers ORDER BY threshold_cents", logger: dependencies.logger
+            "SELECT name, threshold_cents, multiplier::float8 FROM tiers ORDER BY threshold_cents",
+            logger: dependencies.logger
         )
         for try await (name, threshold, multiplier) in rows.decode((String, Int64, Double).self) {
             tiers.append(Tier(name: name, thresholdCents: threshold, multiplier: multiplier))
@@ -59,8 +60,14 @@ struct TierBook: Sendable {
             let rules = try await self.rules(on: connection)
             let spend = try await Purchases(dependencies: dependencies).qualifyingSpend(member, on: connection)
             let progress = rules.progress(current: view.tier, spendCents: spend)
-            return Progress(memberId: member, tier: view.tier, multiplier: rules.tier(named: view.tier)?.multiplier ?? 1,
-                            qualifyingSpendCents: spend, nextTier: progress?.next.name, remainingCents: progress?.remainingCents)
+            return Progress(
+                memberId: member,
+                tier: view.tier,
+                multiplier: rules.tier(named: view.tier)?.multiplier ?? 1,
+                qualifyingSpendCents: spend,
+                nextTier: progress?.next.name,
+                remainingCents: progress?.remainingCents
+            )
         }
     }
 }

@@ -6,9 +6,14 @@ import PostgresNIO
 extension DailyRituals {
     func birthdayMonth(year: Int, month: Int, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
         let ids = try await memberIDs(
-            "SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND id > \(range.after) AND id <= \(range.last) ORDER BY id LIMIT \(limit)", on: connection
+            "SELECT id FROM members WHERE birthday_month = \(Int16(month)) AND id > \(range.after) AND id <= \(range.last) ORDER BY id LIMIT \(limit)",
+            on: connection
         )
-        try await publish(ids.map { BirthdayMonthStarted(memberId: $0.uuidString.lowercased(), year: year, month: month, day: 1) }, for: ids, on: connection)
+        try await publish(
+            ids.map { BirthdayMonthStarted(memberId: $0.uuidString.lowercased(), year: year, month: month, day: 1) },
+            for: ids,
+            on: connection
+        )
         return ids.last.map { ($0, ids.count) }
     }
 
@@ -24,11 +29,21 @@ extension DailyRituals {
             """,
             on: connection
         )
-        try await publish(ids.map { BirthdayToday(memberId: $0.uuidString.lowercased(), year: year, month: month, day: today) }, for: ids, on: connection)
+        try await publish(
+            ids.map { BirthdayToday(memberId: $0.uuidString.lowercased(), year: year, month: month, day: today) },
+            for: ids,
+            on: connection
+        )
         return ids.last.map { ($0, ids.count) }
     }
 
-    func remindExpiring(clearing: Date, daysBefore: Int, range: MemberRange, limit: Int, on connection: PostgresConnection) async throws -> (UUID, Int)? {
+    func remindExpiring(
+        clearing: Date,
+        daysBefore: Int,
+        range: MemberRange,
+        limit: Int,
+        on connection: PostgresConnection
+    ) async throws -> (UUID, Int)? {
         var due: [(UUID, Int64)] = []
         for try await row in try await connection.query(
             """
@@ -39,7 +54,8 @@ extension DailyRituals {
         ).decode((UUID, Int64).self) { due.append(row) }
         try await publish(
             due.map { PointsExpiring(memberId: $0.0.uuidString.lowercased(), points: $0.1, expiresAt: clearing, daysBefore: daysBefore) },
-            for: due.map(\.0), on: connection
+            for: due.map(\.0),
+            on: connection
         )
         return due.last.map { ($0.0, due.count) }
     }
@@ -63,7 +79,8 @@ extension DailyRituals {
         // touches a member's lots without that member's lock, which this batch holds. A lot
         // with points left has expired none yet (a check constraint), so what it expired
         // afterwards is exactly what this clearing took.
-        var members: [UUID] = [], amounts: [Int64] = []
+        var members: [UUID] = []
+        var amounts: [Int64] = []
         for try await (member, amount) in try await connection.query(
             """
             WITH cleared AS (

@@ -43,11 +43,21 @@ struct DailyRituals: Sendable {
     func schedule(dayOf instant: Date, continuation: Int? = nil, partitions: Int? = nil, on connection: PostgresConnection) async throws {
         let calendar = dependencies.calendar
         let day = calendar.startOfDay(instant)
-        let payload = String(decoding: try JSONEncoder().encode(
-            Payload(day: day.timeIntervalSince1970, continuation: continuation, partitions: partitions ?? self.partitions)
-        ), as: UTF8.self)
+        let payload = String(
+            decoding: try JSONEncoder().encode(
+                Payload(day: day.timeIntervalSince1970, continuation: continuation, partitions: partitions ?? self.partitions)
+            ),
+            as: UTF8.self
+        )
         let key = "membership-daily-\(calendar.label(day))" + (continuation.map { "-\($0)" } ?? "")
-        try await JobScheduler.schedule(kind: Self.job, dueAt: continuation == nil ? day : dependencies.clock.now(), payload: payload, uniqueKey: key, on: connection, logger: dependencies.logger)
+        try await JobScheduler.schedule(
+            kind: Self.job,
+            dueAt: continuation == nil ? day : dependencies.clock.now(),
+            payload: payload,
+            uniqueKey: key,
+            on: connection,
+            logger: dependencies.logger
+        )
     }
 
     func run(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
@@ -87,25 +97,35 @@ struct DailyRituals: Sendable {
         let (year, month, dayOfMonth) = (parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
         var steps: [Step] = []
         if dayOfMonth == 1 {
-            steps.append(Step(name: "birthday-month-\(calendar.label(day).prefix(7))") { range, limit, connection in
-                try await birthdayMonth(year: year, month: month, range: range, limit: limit, on: connection)
-            })
+            steps.append(
+                Step(name: "birthday-month-\(calendar.label(day).prefix(7))") { range, limit, connection in
+                    try await birthdayMonth(year: year, month: month, range: range, limit: limit, on: connection)
+                }
+            )
         }
-        steps.append(Step(name: "birthday-today-\(calendar.label(day))") { range, limit, connection in
-            try await birthdayToday(day, year: year, range: range, limit: limit, on: connection)
-        })
+        steps.append(
+            Step(name: "birthday-today-\(calendar.label(day))") { range, limit, connection in
+                try await birthdayToday(day, year: year, range: range, limit: limit, on: connection)
+            }
+        )
         if let (clearing, days) = calendar.reminder(on: day) {
-            steps.append(Step(name: "expiring-\(calendar.label(clearing))-\(days)") { range, limit, connection in
-                try await remindExpiring(clearing: clearing, daysBefore: days, range: range, limit: limit, on: connection)
-            })
+            steps.append(
+                Step(name: "expiring-\(calendar.label(clearing))-\(days)") { range, limit, connection in
+                    try await remindExpiring(clearing: clearing, daysBefore: days, range: range, limit: limit, on: connection)
+                }
+            )
         }
         if calendar.isClearingDay(day) {
-            steps.append(Step(name: "clearing-\(calendar.label(day))") { range, limit, connection in
-                try await clear(at: day, range: range, limit: limit, on: connection)
-            })
-            steps.append(Step(name: "tier-review-\(calendar.label(day))") { range, limit, connection in
-                try await reviewTiers(range: range, limit: limit, on: connection)
-            })
+            steps.append(
+                Step(name: "clearing-\(calendar.label(day))") { range, limit, connection in
+                    try await clear(at: day, range: range, limit: limit, on: connection)
+                }
+            )
+            steps.append(
+                Step(name: "tier-review-\(calendar.label(day))") { range, limit, connection in
+                    try await reviewTiers(range: range, limit: limit, on: connection)
+                }
+            )
         }
         return steps
     }
@@ -140,7 +160,8 @@ struct DailyRituals: Sendable {
         try await connection.query("INSERT INTO sweeps (name) VALUES (\(step.name)) ON CONFLICT DO NOTHING", logger: dependencies.logger)
         var last: UUID?
         for try await (finishedAt, lastMember) in try await connection.query(
-            "SELECT finished_at, last_member_id FROM sweeps WHERE name = \(step.name) FOR UPDATE", logger: dependencies.logger
+            "SELECT finished_at, last_member_id FROM sweeps WHERE name = \(step.name) FOR UPDATE",
+            logger: dependencies.logger
         ).decode((Date?, UUID?).self) {
             if finishedAt != nil { return true }
             last = lastMember

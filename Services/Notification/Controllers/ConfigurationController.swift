@@ -62,7 +62,8 @@ struct ConfigurationController: Sendable {
     /// Keys and ids are short slugs: `birthday_month`, `callback-created`.
     static func key(_ context: AftercareRequestContext, _ name: String) throws -> String {
         guard let key = context.parameters.get(name), (1...64).contains(key.count),
-              key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
+            key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
+        else {
             throw ProblemDetails.validation(field: name, "must be 1 to 64 letters, digits, - or _")
         }
         return key

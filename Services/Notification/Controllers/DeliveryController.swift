@@ -32,7 +32,8 @@ struct DeliveryController: Sendable {
         let caller = try context.requirePrincipal()
         return try await dependencies.transaction { connection in
             guard let (view, dealer) = try await dependencies.log.delivery(id, on: connection),
-                  Self.covers(caller, storeId: view.storeId, dealerId: dealer) else {
+                Self.covers(caller, storeId: view.storeId, dealerId: dealer)
+            else {
                 throw ProblemDetails.notFound("No such delivery.")
             }
             return Detail(delivery: view, attempts: try await dependencies.log.attempts(of: id, on: connection))
@@ -49,13 +50,19 @@ struct DeliveryController: Sendable {
             if filter.eventId == nil { problems.append(FieldProblem(field: "eventId", message: "must be a UUID")) }
         }
         if let status = query.get("status") {
-            if DeliveryLog.statuses.contains(status) { filter.status = status } else {
+            if DeliveryLog.statuses.contains(status) {
+                filter.status = status
+            } else {
                 problems.append(FieldProblem(field: "status", message: "must be one of \(DeliveryLog.statuses.joined(separator: ", "))"))
             }
         }
         if let channel = query.get("channel") {
-            if MessageChannel(rawValue: channel) != nil { filter.channel = channel } else {
-                problems.append(FieldProblem(field: "channel", message: "must be one of \(MessageChannel.allCases.map(\.rawValue).joined(separator: ", "))"))
+            if MessageChannel(rawValue: channel) != nil {
+                filter.channel = channel
+            } else {
+                problems.append(
+                    FieldProblem(field: "channel", message: "must be one of \(MessageChannel.allCases.map(\.rawValue).joined(separator: ", "))")
+                )
             }
         }
         if let raw = query.get("cursor") {

@@ -35,9 +35,10 @@ struct InboxController: Sendable {
     @Sendable func markRead(_ request: Request, context: AftercareRequestContext) async throws -> Response {
         let caller = try context.requirePrincipal()
         guard let id = context.parameters.id("id"),
-              try await dependencies.transaction({
-                  try await dependencies.log.markRead(id, by: caller.subject, at: dependencies.clock.now(), on: $0)
-              }) else {
+            try await dependencies.transaction({
+                try await dependencies.log.markRead(id, by: caller.subject, at: dependencies.clock.now(), on: $0)
+            })
+        else {
             throw ProblemDetails.notFound("No such message in your inbox.")
         }
         return Response(status: .noContent)

@@ -15,7 +15,9 @@ struct WebhookController: Sendable {
 
         func validate() -> [FieldProblem] {
             var problems: [FieldProblem] = []
-            if UUID(uuidString: reference) == nil { problems.append(FieldProblem(field: "reference", message: "must be the delivery id sent as reference")) }
+            if UUID(uuidString: reference) == nil {
+                problems.append(FieldProblem(field: "reference", message: "must be the delivery id sent as reference"))
+            }
             if !["delivered", "failed"].contains(status) { problems.append(FieldProblem(field: "status", message: "must be delivered or failed")) }
             return problems
         }

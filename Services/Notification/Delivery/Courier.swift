@@ -54,7 +54,13 @@ struct Courier: Sendable {
             try await finish(delivery, status: "skipped", reason: "no_phone", on: connection)
             return
         }
-        let message = OutgoingMessage(deliveryId: delivery.id, channel: delivery.channel, address: address, text: delivery.body, templateKey: delivery.templateKey)
+        let message = OutgoingMessage(
+            deliveryId: delivery.id,
+            channel: delivery.channel,
+            address: address,
+            text: delivery.body,
+            templateKey: delivery.templateKey
+        )
         let attempt = delivery.attempts + 1
         var lastProblem = "no provider for \(delivery.channel.rawValue)"
         for provider in providers.chain(for: delivery.channel) {
@@ -62,23 +68,42 @@ struct Courier: Sendable {
             // after, committed apart from the job: should the job's transaction be lost (its
             // connection ended), the call is still there, and the retry sends the same key.
             let record = try await recordCalling(attempt: attempt, of: delivery, provider: provider.name)
-            let started = ContinuousClock.now
-            let outcome = await provider.send(message)
-            try await recordOutcome(record, provider: provider.name, outcome: outcome, took: ContinuousClock.now - started)
+            // The call and its outcome are seen through in a task of their own, which the job
+            // being abandoned (its connection ended) does not cancel: the provider may have
+            // sent the message, and the record must say what it answered.
+            let outcome = try await Task { [self] in
+                let started = ContinuousClock.now
+                let outcome = await provider.send(message)
+                try await recordOutcome(record, provider: provider.name, outcome: outcome, took: ContinuousClock.now - started)
+                return outcome
+            }.value
             switch outcome {
             case .accepted(let messageId):
                 try await markSent(delivery, attempt: attempt, provider: provider.name, messageId: messageId, on: connection)
                 return
             case .rejected(let code, let detail):
-                try await fail(deliveryId: delivery.id, reason: "rejected by \(provider.name) (\(code)): \(detail)", attempts: attempt, on: connection)
+                try await fail(
+                    deliveryId: delivery.id,
+                    reason: "rejected by \(provider.name) (\(code)): \(detail)",
+                    attempts: attempt,
+                    on: connection
+                )
                 return
             case .retryable(_, let detail):
                 lastProblem = "\(provider.name): \(detail)"
-                logger.warning("provider failed, trying the next", metadata: ["delivery_id": "\(delivery.id.lowercasedString)", "provider": "\(provider.name)", "problem": "\(detail)"])
+                logger.warning(
+                    "provider failed, trying the next",
+                    metadata: ["delivery_id": "\(delivery.id.lowercasedString)", "provider": "\(provider.name)", "problem": "\(detail)"]
+                )
             }
         }
         guard attempt < settings.maxAttempts else {
-            try await fail(deliveryId: delivery.id, reason: "gave up after \(attempt) attempts; last: \(lastProblem)", attempts: attempt, on: connection)
+            try await fail(
+                deliveryId: delivery.id,
+                reason: "gave up after \(attempt) attempts; last: \(lastProblem)",
+                attempts: attempt,
+                on: connection
+            )
             return
         }
         var retryAt = clock.now().addingTimeInterval(settings.retryDelay(after: attempt))
@@ -92,7 +117,12 @@ struct Courier: Sendable {
             logger: logger
         )
         try await JobScheduler.schedule(
-            kind: DeliveryPlanner.sendJob, dueAt: retryAt, payload: delivery.id.uuidString, uniqueKey: "send:\(delivery.id):\(attempt)", on: connection, logger: logger
+            kind: DeliveryPlanner.sendJob,
+            dueAt: retryAt,
+            payload: delivery.id.uuidString,
+            uniqueKey: "send:\(delivery.id):\(attempt)",
+            on: connection,
+            logger: logger
         )
     }
 
@@ -118,12 +148,27 @@ struct Courier: Sendable {
         for try await row in rows {
             let (id, eventId, eventType, recipientId, kind, channel, category, template, body, attempts, phone, allowed, zone, quietStart, quietEnd) =
                 try row.decode((UUID, UUID, String, String, String, String, String, String, String, Int, String?, Bool, String?, Int?, Int?).self)
-            guard let kind = RecipientKind(rawValue: kind), let channel = MessageChannel(rawValue: channel), let category = MessageCategory(rawValue: category) else {
+            guard let kind = RecipientKind(rawValue: kind), let channel = MessageChannel(rawValue: channel),
+                let category = MessageCategory(rawValue: category)
+            else {
                 return nil
             }
-            return Pending(id: id, eventId: eventId, eventType: eventType, recipientId: recipientId, recipientKind: kind, channel: channel,
-                           category: category, templateKey: template, body: body, attempts: attempts, phone: phone, allowed: allowed, timeZone: zone,
-                           quietHours: quietStart.flatMap { start in quietEnd.map { QuietHours(start: start, end: $0) } })
+            return Pending(
+                id: id,
+                eventId: eventId,
+                eventType: eventType,
+                recipientId: recipientId,
+                recipientKind: kind,
+                channel: channel,
+                category: category,
+                templateKey: template,
+                body: body,
+                attempts: attempts,
+                phone: phone,
+                allowed: allowed,
+                timeZone: zone,
+                quietHours: quietStart.flatMap { start in quietEnd.map { QuietHours(start: start, end: $0) } }
+            )
         }
         return nil
     }
@@ -141,11 +186,12 @@ struct Courier: Sendable {
     }
 
     private func recordOutcome(_ record: Int64, provider: String, outcome: ProviderOutcome, took: Duration) async throws {
-        let (result, code, detail): (String, Int?, String?) = switch outcome {
-        case .accepted(let id): ("accepted", nil, id)
-        case .retryable(let code, let detail): ("retryable", code, detail)
-        case .rejected(let code, let detail): ("rejected", code, detail)
-        }
+        let (result, code, detail): (String, Int?, String?) =
+            switch outcome {
+            case .accepted(let id): ("accepted", nil, id)
+            case .retryable(let code, let detail): ("retryable", code, detail)
+            case .rejected(let code, let detail): ("rejected", code, detail)
+            }
         let milliseconds = Int(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000)
         try await journal.rows(
             "UPDATE delivery_attempts SET outcome = \(result), status_code = \(code), detail = \(detail), duration_ms = \(milliseconds) WHERE id = \(record)",
@@ -166,9 +212,19 @@ struct Courier: Sendable {
             logger: logger
         )
         try await outbox.record(
-            DeliverySent(deliveryId: delivery.id, eventId: delivery.eventId, eventType: delivery.eventType, recipientId: delivery.recipientId,
-                         channel: delivery.channel, provider: provider, attempts: attempt, sentAt: now),
-            aggregateID: delivery.id.uuidString.lowercased(), occurredAt: now, on: connection
+            DeliverySent(
+                deliveryId: delivery.id,
+                eventId: delivery.eventId,
+                eventType: delivery.eventType,
+                recipientId: delivery.recipientId,
+                channel: delivery.channel,
+                provider: provider,
+                attempts: attempt,
+                sentAt: now
+            ),
+            aggregateID: delivery.id.uuidString.lowercased(),
+            occurredAt: now,
+            on: connection
         )
     }
 
@@ -184,20 +240,48 @@ struct Courier: Sendable {
             logger: logger
         )
         for try await (eventId, eventType, recipientId, channel, attempts) in rows.decode((UUID, String, String, String, Int).self) {
-            try await publishFailure(deliveryId, eventId: eventId, eventType: eventType, recipientId: recipientId,
-                                     channel: MessageChannel(rawValue: channel) ?? .sms, reason: reason, attempts: attempts, on: connection)
+            try await publishFailure(
+                deliveryId,
+                eventId: eventId,
+                eventType: eventType,
+                recipientId: recipientId,
+                channel: MessageChannel(rawValue: channel) ?? .sms,
+                reason: reason,
+                attempts: attempts,
+                on: connection
+            )
         }
     }
 
     private func publishFailure(
-        _ id: UUID, eventId: UUID, eventType: String, recipientId: String, channel: MessageChannel, reason: String, attempts: Int, on connection: PostgresConnection
+        _ id: UUID,
+        eventId: UUID,
+        eventType: String,
+        recipientId: String,
+        channel: MessageChannel,
+        reason: String,
+        attempts: Int,
+        on connection: PostgresConnection
     ) async throws {
         let now = clock.now()
-        logger.warning("delivery failed", metadata: ["delivery_id": "\(id.lowercasedString)", "channel": "\(channel.rawValue)", "reason": "\(reason)"])
+        logger.warning(
+            "delivery failed",
+            metadata: ["delivery_id": "\(id.lowercasedString)", "channel": "\(channel.rawValue)", "reason": "\(reason)"]
+        )
         try await outbox.record(
-            DeliveryFailed(deliveryId: id, eventId: eventId, eventType: eventType, recipientId: recipientId, channel: channel,
-                           reason: String(reason.prefix(500)), attempts: attempts, failedAt: now),
-            aggregateID: id.uuidString.lowercased(), occurredAt: now, on: connection
+            DeliveryFailed(
+                deliveryId: id,
+                eventId: eventId,
+                eventType: eventType,
+                recipientId: recipientId,
+                channel: channel,
+                reason: String(reason.prefix(500)),
+                attempts: attempts,
+                failedAt: now
+            ),
+            aggregateID: id.uuidString.lowercased(),
+            occurredAt: now,
+            on: connection
         )
     }
 

@@ -28,7 +28,9 @@ struct DeliveryPlanner: Sendable {
     func plan(_ facts: EventCatalog.Facts, on connection: PostgresConnection) async throws {
         for (rule, template) in try await rules.enabled(for: facts.metadata.type, on: connection) {
             guard let recipient = try await recipients.resolve(rule.recipient, for: facts, on: connection) else {
-                if let id = try await namedRecipient(rule.recipient, in: facts, on: connection) { throw RecipientUnknown(kind: rule.recipient, id: id) }
+                if let id = try await namedRecipient(rule.recipient, in: facts, on: connection) {
+                    throw RecipientUnknown(kind: rule.recipient, id: id)
+                }
                 logger.info("rule has no recipient for this event", metadata: ["rule": "\(rule.id)", "event_id": "\(facts.metadata.eventID)"])
                 continue
             }
@@ -52,18 +54,28 @@ struct DeliveryPlanner: Sendable {
         }
     }
 
-    private func plan(rule: Rule, template: MessageTemplate, for recipient: Recipient, facts: EventCatalog.Facts, on connection: PostgresConnection) async throws {
+    private func plan(
+        rule: Rule,
+        template: MessageTemplate,
+        for recipient: Recipient,
+        facts: EventCatalog.Facts,
+        on connection: PostgresConnection
+    ) async throws {
         let now = clock.now()
         let timeZone = recipient.timeZone.flatMap(TimeZone.init(identifier:)) ?? settings.defaultTimeZone
         let locale = recipient.locale ?? settings.defaultLocale
         let text = TemplateText.render(template.body(for: locale), with: MessageText.values(facts, recipient: recipient, timeZone: timeZone))
         var refusal = Self.refusal(rule.category, recipient)
-        if refusal == nil, rule.category == .marketing, try await overDailyCap(recipient, besides: facts.metadata.eventID, timeZone: timeZone, now: now, on: connection) {
+        if refusal == nil, rule.category == .marketing,
+            try await overDailyCap(recipient, besides: facts.metadata.eventID, timeZone: timeZone, now: now, on: connection)
+        {
             refusal = "daily_cap"
         }
         let planned = rule.timing == .monthEnd ? MessageText.monthEnd(of: facts, in: timeZone, fallback: now) : now
         for channel in rule.channels {
-            var status = "pending", reason: String? = refusal, due = max(planned, now)
+            var status = "pending"
+            var reason: String? = refusal
+            var due = max(planned, now)
             if refusal != nil {
                 status = "skipped"
             } else if channel == .sms, recipient.phone == nil {
@@ -94,7 +106,14 @@ struct DeliveryPlanner: Sendable {
             var inserted = false
             for try await _ in rows { inserted = true }
             guard inserted, status != "skipped" else { continue }
-            try await JobScheduler.schedule(kind: Self.sendJob, dueAt: due, payload: id.uuidString, uniqueKey: "send:\(id)", on: connection, logger: logger)
+            try await JobScheduler.schedule(
+                kind: Self.sendJob,
+                dueAt: due,
+                payload: id.uuidString,
+                uniqueKey: "send:\(id)",
+                on: connection,
+                logger: logger
+            )
         }
     }
 
@@ -110,7 +129,13 @@ struct DeliveryPlanner: Sendable {
 
     /// Whether the member already has their day's share of marketing messages (counted per
     /// event, on their own calendar day), not counting this event's own other messages.
-    private func overDailyCap(_ recipient: Recipient, besides event: UUID, timeZone: TimeZone, now: Date, on connection: PostgresConnection) async throws -> Bool {
+    private func overDailyCap(
+        _ recipient: Recipient,
+        besides event: UUID,
+        timeZone: TimeZone,
+        now: Date,
+        on connection: PostgresConnection
+    ) async throws -> Bool {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let dayStart = calendar.startOfDay(for: now)

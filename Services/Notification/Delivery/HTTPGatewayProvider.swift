@@ -31,10 +31,14 @@ struct HTTPGatewayProvider: MessageProvider {
         request.headers.add(name: "Idempotency-Key", value: reference)
         if let key = endpoint.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         do {
-            let body = switch message.channel {
-            case .sms: try JSONEncoder().encode(SMSBody(to: message.address, text: message.text, reference: reference))
-            default: try JSONEncoder().encode(TemplateBody(recipientId: message.address, templateKey: message.templateKey, text: message.text, reference: reference))
-            }
+            let body =
+                switch message.channel {
+                case .sms: try JSONEncoder().encode(SMSBody(to: message.address, text: message.text, reference: reference))
+                default:
+                    try JSONEncoder().encode(
+                        TemplateBody(recipientId: message.address, templateKey: message.templateKey, text: message.text, reference: reference)
+                    )
+                }
             request.body = .bytes(ByteBuffer(bytes: body))
             let response = try await client.execute(request, timeout: TimeAmount(timeout))
             let answer = try await response.body.collect(upTo: 64 * 1024)

@@ -47,9 +47,13 @@ struct RecordingProvider: MessageProvider {
     let logger: Logger
 
     func send(_ message: OutgoingMessage) async -> ProviderOutcome {
-        logger.info("message recorded, not sent", metadata: [
-            "delivery_id": "\(message.deliveryId.lowercasedString)", "channel": "\(message.channel.rawValue)", "template": "\(message.templateKey)",
-        ])
+        logger.info(
+            "message recorded, not sent",
+            metadata: [
+                "delivery_id": "\(message.deliveryId.lowercasedString)", "channel": "\(message.channel.rawValue)",
+                "template": "\(message.templateKey)",
+            ]
+        )
         return .accepted(messageId: "recorded-\(message.deliveryId.uuidString.lowercased())")
     }
 }

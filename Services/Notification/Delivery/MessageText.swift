@@ -37,7 +37,8 @@ enum MessageText {
         parts.day = 1
         parts.hour = 10
         guard let first = calendar.date(from: parts), let next = calendar.date(byAdding: .month, value: 1, to: first),
-              let last = calendar.date(byAdding: .day, value: -1, to: next) else { return fallback }
+            let last = calendar.date(byAdding: .day, value: -1, to: next)
+        else { return fallback }
         return last
     }
 }

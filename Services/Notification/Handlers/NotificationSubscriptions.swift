@@ -12,7 +12,9 @@ enum NotificationSubscriptions {
             try await recipients.upsertMember(event.payload, seq: event.metadata.aggregateSequence, on: connection)
             try await planner.plan(try EventCatalog.facts(event), on: connection)
         }
-        subscriptions.on(MemberUpdated.self) { event, connection in try await recipients.updateMember(event.payload, seq: event.metadata.aggregateSequence, on: connection) }
+        subscriptions.on(MemberUpdated.self) { event, connection in
+            try await recipients.updateMember(event.payload, seq: event.metadata.aggregateSequence, on: connection)
+        }
         subscriptions.on(MemberGuideReassigned.self) { event, connection in
             try await recipients.reassignGuide(event.payload, seq: event.metadata.aggregateSequence, on: connection)
             try await planner.plan(try EventCatalog.facts(event), on: connection)

@@ -11,7 +11,9 @@ enum EventCatalog {
     static let recipientVariables: Set<String> = ["recipientName"]
 
     static let payloadFields: [String: [String]] = [
-        MemberRegistered.eventType: ["memberId", "guideId", "storeId", "dealerId", "serviceMessagesConsent", "marketingConsent", "phone", "name", "referredBy", "timeZone"],
+        MemberRegistered.eventType: [
+            "memberId", "guideId", "storeId", "dealerId", "serviceMessagesConsent", "marketingConsent", "phone", "name", "referredBy", "timeZone",
+        ],
         MemberGuideReassigned.eventType: ["memberId", "fromGuideId", "toGuideId", "storeId"],
         PurchaseRecorded.eventType: ["orderId", "memberId", "storeId", "dealerId", "guideId", "amountCents", "items", "purchasedAt", "pointsEarned"],
         PointsChanged.eventType: ["memberId", "kind", "delta", "balance", "reference"],
@@ -22,7 +24,9 @@ enum EventCatalog {
         BirthdayToday.eventType: ["memberId", "year", "month", "day"],
         ComplaintOpened.eventType: ["complaintId", "memberId", "storeId", "dealerId", "channel", "category", "severity", "openedAt"],
         ComplaintResolved.eventType: ["complaintId", "memberId", "storeId", "dealerId", "resolution", "resolvedBy", "resolvedAt", "closesAt"],
-        CallbackCreated.eventType: ["taskId", "complaintId", "memberId", "storeId", "dealerId", "level", "assigneeId", "dueAt", "category", "severity"],
+        CallbackCreated.eventType: [
+            "taskId", "complaintId", "memberId", "storeId", "dealerId", "level", "assigneeId", "dueAt", "category", "severity",
+        ],
         CallbackEscalated.eventType: ["taskId", "complaintId", "memberId", "storeId", "dealerId", "fromLevel", "toLevel", "assigneeId", "dueAt"],
         CallbackRetryDue.eventType: ["taskId", "complaintId", "memberId", "storeId", "dealerId", "level", "assigneeId", "attempts"],
         ReviewRequested.eventType: ["requestId", "orderId", "memberId", "storeId", "dealerId", "technicianIds", "expiresAt"],
@@ -53,10 +57,20 @@ enum EventCatalog {
                 try await handle(try facts(event), connection)
             }
         }
-        on(PurchaseRecorded.self); on(PointsChanged.self); on(PointsExpiring.self)
-        on(PointsExpired.self); on(TierChanged.self); on(BirthdayMonthStarted.self); on(BirthdayToday.self)
-        on(ComplaintOpened.self); on(ComplaintResolved.self); on(CallbackCreated.self); on(CallbackEscalated.self)
-        on(CallbackRetryDue.self); on(ReviewRequested.self); on(ServiceOrderCompleted.self)
+        on(PurchaseRecorded.self)
+        on(PointsChanged.self)
+        on(PointsExpiring.self)
+        on(PointsExpired.self)
+        on(TierChanged.self)
+        on(BirthdayMonthStarted.self)
+        on(BirthdayToday.self)
+        on(ComplaintOpened.self)
+        on(ComplaintResolved.self)
+        on(CallbackCreated.self)
+        on(CallbackEscalated.self)
+        on(CallbackRetryDue.self)
+        on(ReviewRequested.self)
+        on(ServiceOrderCompleted.self)
     }
 
     /// The payload's top-level fields as text: strings as they are, numbers and flags

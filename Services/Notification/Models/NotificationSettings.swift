@@ -40,17 +40,31 @@ struct NotificationSettings: Sendable, Equatable {
         }
         settings.sms = try endpoint("NOTIFICATION_SMS_URL", reader.optional("NOTIFICATION_SMS_URL"), key: reader.optional("NOTIFICATION_SMS_API_KEY"))
         settings.smsFailover = try endpoint(
-            "NOTIFICATION_SMS_FAILOVER_URL", reader.optional("NOTIFICATION_SMS_FAILOVER_URL"), key: reader.optional("NOTIFICATION_SMS_FAILOVER_API_KEY")
+            "NOTIFICATION_SMS_FAILOVER_URL",
+            reader.optional("NOTIFICATION_SMS_FAILOVER_URL"),
+            key: reader.optional("NOTIFICATION_SMS_FAILOVER_API_KEY")
         )
-        settings.officialAccount = try endpoint("NOTIFICATION_OA_URL", reader.optional("NOTIFICATION_OA_URL"), key: reader.optional("NOTIFICATION_OA_API_KEY"))
+        settings.officialAccount = try endpoint(
+            "NOTIFICATION_OA_URL",
+            reader.optional("NOTIFICATION_OA_URL"),
+            key: reader.optional("NOTIFICATION_OA_API_KEY")
+        )
         settings.officialAccountFailover = try endpoint(
-            "NOTIFICATION_OA_FAILOVER_URL", reader.optional("NOTIFICATION_OA_FAILOVER_URL"), key: reader.optional("NOTIFICATION_OA_FAILOVER_API_KEY")
+            "NOTIFICATION_OA_FAILOVER_URL",
+            reader.optional("NOTIFICATION_OA_FAILOVER_URL"),
+            key: reader.optional("NOTIFICATION_OA_FAILOVER_API_KEY")
         )
         if settings.sms == nil, settings.smsFailover != nil {
-            throw ConfigurationError(variable: "NOTIFICATION_SMS_FAILOVER_URL", problem: "needs NOTIFICATION_SMS_URL: a failover stands behind a primary")
+            throw ConfigurationError(
+                variable: "NOTIFICATION_SMS_FAILOVER_URL",
+                problem: "needs NOTIFICATION_SMS_URL: a failover stands behind a primary"
+            )
         }
         if settings.officialAccount == nil, settings.officialAccountFailover != nil {
-            throw ConfigurationError(variable: "NOTIFICATION_OA_FAILOVER_URL", problem: "needs NOTIFICATION_OA_URL: a failover stands behind a primary")
+            throw ConfigurationError(
+                variable: "NOTIFICATION_OA_FAILOVER_URL",
+                problem: "needs NOTIFICATION_OA_URL: a failover stands behind a primary"
+            )
         }
         settings.providerTimeout = .milliseconds(try reader.int("NOTIFICATION_PROVIDER_TIMEOUT_MS", default: 5000, range: 100...6000))
         settings.maxAttempts = try reader.int("NOTIFICATION_MAX_ATTEMPTS", default: 5, range: 1...20)
@@ -68,7 +82,10 @@ struct NotificationSettings: Sendable, Equatable {
         settings.defaultTimeZone = timeZone
         settings.defaultLocale = reader.string("NOTIFICATION_DEFAULT_LOCALE", default: "zh-CN")
         guard MessageTemplate.locales.contains(settings.defaultLocale) else {
-            throw ConfigurationError(variable: "NOTIFICATION_DEFAULT_LOCALE", problem: "must be one of \(MessageTemplate.locales.joined(separator: ", "))")
+            throw ConfigurationError(
+                variable: "NOTIFICATION_DEFAULT_LOCALE",
+                problem: "must be one of \(MessageTemplate.locales.joined(separator: ", "))"
+            )
         }
         return settings
     }

@@ -13,7 +13,9 @@ struct QuietHours: Codable, Sendable, Equatable {
     /// `HH:mm-HH:mm`, as configured; nil when it is not one.
     init?(_ text: String) {
         let parts = text.split(separator: "-")
-        guard parts.count == 2, let start = BusinessHours.minutes(String(parts[0])), let end = BusinessHours.minutes(String(parts[1])) else { return nil }
+        guard parts.count == 2, let start = BusinessHours.minutes(String(parts[0])), let end = BusinessHours.minutes(String(parts[1])) else {
+            return nil
+        }
         self.init(start: start, end: end)
     }
 

@@ -65,7 +65,15 @@ struct RuleRequest: ValidatedRequest, Sendable {
     }
 
     func rule(id: String) -> Rule {
-        Rule(id: id, eventType: eventType, templateKey: templateKey, recipient: recipient, channels: channels, category: category,
-             timing: timing ?? .immediately, enabled: enabled ?? true)
+        Rule(
+            id: id,
+            eventType: eventType,
+            templateKey: templateKey,
+            recipient: recipient,
+            channels: channels,
+            category: category,
+            timing: timing ?? .immediately,
+            enabled: enabled ?? true
+        )
     }
 }

@@ -105,7 +105,8 @@ struct DeliveryLog: Sendable {
     /// A provider confirmed the handset received the message.
     func delivered(_ id: UUID, at now: Date, on connection: PostgresConnection) async throws -> Bool {
         let rows = try await connection.query(
-            "UPDATE deliveries SET delivered_at = coalesce(delivered_at, \(now)) WHERE id = \(id) AND status = 'sent' RETURNING 1", logger: logger
+            "UPDATE deliveries SET delivered_at = coalesce(delivered_at, \(now)) WHERE id = \(id) AND status = 'sent' RETURNING 1",
+            logger: logger
         )
         for try await _ in rows { return true }
         return false
@@ -118,7 +119,9 @@ struct DeliveryLog: Sendable {
         )
         var result: [Attempt] = []
         for try await (attempt, provider, at, outcome, code, detail, duration) in rows.decode((Int, String, Date, String, Int?, String?, Int).self) {
-            result.append(Attempt(attempt: attempt, provider: provider, at: at, outcome: outcome, statusCode: code, detail: detail, durationMs: duration))
+            result.append(
+                Attempt(attempt: attempt, provider: provider, at: at, outcome: outcome, statusCode: code, detail: detail, durationMs: duration)
+            )
         }
         return result
     }
@@ -154,11 +157,30 @@ struct DeliveryLog: Sendable {
     private static func decode(_ row: PostgresRow) throws -> (Int64, DeliveryView) {
         let cells = row.makeRandomAccess()
         func cell<T: PostgresDecodable>(_ index: Int, _ type: T.Type = T.self) throws -> T { try cells[index].decode(T.self) }
-        return (try cell(0), DeliveryView(
-            id: try cell(1), eventId: try cell(2), eventType: try cell(3), ruleId: try cell(4), recipientId: try cell(5), recipientKind: try cell(6),
-            storeId: try cell(7), channel: try cell(8), category: try cell(9), locale: try cell(10), body: try cell(11), status: try cell(12),
-            reason: try cell(13), attempts: try cell(14), provider: try cell(15), dueAt: try cell(16), createdAt: try cell(17), sentAt: try cell(18),
-            deliveredAt: try cell(19), readAt: try cell(20)
-        ))
+        return (
+            try cell(0),
+            DeliveryView(
+                id: try cell(1),
+                eventId: try cell(2),
+                eventType: try cell(3),
+                ruleId: try cell(4),
+                recipientId: try cell(5),
+                recipientKind: try cell(6),
+                storeId: try cell(7),
+                channel: try cell(8),
+                category: try cell(9),
+                locale: try cell(10),
+                body: try cell(11),
+                status: try cell(12),
+                reason: try cell(13),
+                attempts: try cell(14),
+                provider: try cell(15),
+                dueAt: try cell(16),
+                createdAt: try cell(17),
+                sentAt: try cell(18),
+                deliveredAt: try cell(19),
+                readAt: try cell(20)
+            )
+        )
     }
 }

@@ -31,7 +31,8 @@ struct Preferences: Sendable {
 
     func read(_ memberId: String, on connection: PostgresConnection) async throws -> MemberPreferences {
         let rows = try await connection.query(
-            "SELECT marketing_opt_out, service_opt_out, quiet_start, quiet_end, locale FROM preferences WHERE member_id = \(memberId)", logger: logger
+            "SELECT marketing_opt_out, service_opt_out, quiet_start, quiet_end, locale FROM preferences WHERE member_id = \(memberId)",
+            logger: logger
         )
         for try await (marketing, service, start, end, locale) in rows.decode((Bool, Bool, Int?, Int?, String?).self) {
             let quiet = start.flatMap { start in end.map { QuietHours(start: start, end: $0).description } }

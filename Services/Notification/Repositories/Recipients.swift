@@ -154,11 +154,14 @@ struct Recipients: Sendable {
         var bindings = PostgresBindings()
         bindings.append(value)
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: """
-                SELECT s.staff_id, s.phone, s.name, s.store_id, s.dealer_id, st.time_zone
-                FROM staff s LEFT JOIN stores st ON st.store_id = s.store_id
-                WHERE \(whereSQL) ORDER BY s.staff_id LIMIT 1
-                """, binds: bindings),
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT s.staff_id, s.phone, s.name, s.store_id, s.dealer_id, st.time_zone
+                    FROM staff s LEFT JOIN stores st ON st.store_id = s.store_id
+                    WHERE \(whereSQL) ORDER BY s.staff_id LIMIT 1
+                    """,
+                binds: bindings
+            ),
             logger: logger
         )
         for try await (id, phone, name, store, dealer, zone) in rows.decode((String, String?, String?, String?, String, String?).self) {

@@ -71,7 +71,8 @@ struct RuleBook: Sendable {
 
     private func templates(where key: String?, on connection: PostgresConnection) async throws -> [MessageTemplate] {
         let rows = try await connection.query(
-            "SELECT key, event_type, bodies::text, updated_at FROM templates WHERE \(key)::text IS NULL OR key = \(key) ORDER BY key", logger: logger
+            "SELECT key, event_type, bodies::text, updated_at FROM templates WHERE \(key)::text IS NULL OR key = \(key) ORDER BY key",
+            logger: logger
         )
         var result: [MessageTemplate] = []
         for try await (key, eventType, bodies, updatedAt) in rows.decode((String, String, String, Date).self) {
@@ -84,7 +85,8 @@ struct RuleBook: Sendable {
     /// template rules rely on cannot move to another event under them.
     func put(_ key: String, _ request: TemplateRequest, at now: Date, on connection: PostgresConnection) async throws -> MessageTemplate {
         let users = try await connection.query(
-            "SELECT id FROM rules WHERE template_key = \(key) AND event_type <> \(request.eventType) ORDER BY id", logger: logger
+            "SELECT id FROM rules WHERE template_key = \(key) AND event_type <> \(request.eventType) ORDER BY id",
+            logger: logger
         )
         var conflicting: [String] = []
         for try await id in users.decode(String.self) { conflicting.append(id) }
@@ -110,9 +112,14 @@ struct RuleBook: Sendable {
         let (id, eventType, template, recipient, channels, category, timing, enabled, more) =
             try row.decode((String, String, String, String, [String], String, String, Bool, Extra).self)
         let rule = Rule(
-            id: id, eventType: eventType, templateKey: template, recipient: RecipientKind(rawValue: recipient) ?? .member,
-            channels: channels.compactMap(MessageChannel.init(rawValue:)), category: MessageCategory(rawValue: category) ?? .service,
-            timing: RuleTiming(rawValue: timing) ?? .immediately, enabled: enabled
+            id: id,
+            eventType: eventType,
+            templateKey: template,
+            recipient: RecipientKind(rawValue: recipient) ?? .member,
+            channels: channels.compactMap(MessageChannel.init(rawValue:)),
+            category: MessageCategory(rawValue: category) ?? .service,
+            timing: RuleTiming(rawValue: timing) ?? .immediately,
+            enabled: enabled
         )
         return (rule, more)
     }

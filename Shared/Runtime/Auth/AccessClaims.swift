@@ -19,7 +19,16 @@ public struct AccessClaims: JWTPayload, Equatable {
         case storeID = "store_id"
     }
 
-    public init(subject: String, role: Role, dealerID: String?, storeID: String?, issuer: String, audience: String, expires: Date, issuedAt: Date = Date()) {
+    public init(
+        subject: String,
+        role: Role,
+        dealerID: String?,
+        storeID: String?,
+        issuer: String,
+        audience: String,
+        expires: Date,
+        issuedAt: Date = Date()
+    ) {
         self.sub = SubjectClaim(value: subject)
         self.role = role
         self.dealerID = dealerID

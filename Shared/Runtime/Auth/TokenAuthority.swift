@@ -49,13 +49,22 @@ public struct TokenAuthority: Sendable {
     }
 
     public func sign(
-        subject: String, role: Role, dealerID: String? = nil, storeID: String? = nil,
-        validFor: Duration = .seconds(3600), now: Date = Date()
+        subject: String,
+        role: Role,
+        dealerID: String? = nil,
+        storeID: String? = nil,
+        validFor: Duration = .seconds(3600),
+        now: Date = Date()
     ) async throws -> String {
         let claims = AccessClaims(
-            subject: subject, role: role, dealerID: dealerID, storeID: storeID,
-            issuer: settings.issuer, audience: settings.audience,
-            expires: now.addingTimeInterval(Double(validFor.components.seconds)), issuedAt: now
+            subject: subject,
+            role: role,
+            dealerID: dealerID,
+            storeID: storeID,
+            issuer: settings.issuer,
+            audience: settings.audience,
+            expires: now.addingTimeInterval(Double(validFor.components.seconds)),
+            issuedAt: now
         )
         return try await keys.sign(claims)
     }

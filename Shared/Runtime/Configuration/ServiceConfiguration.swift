@@ -66,13 +66,21 @@ public struct ServiceConfiguration: Sendable {
         let poolSize = try env.int("DATABASE_POOL_SIZE", default: 10, range: 2...500)
         self.databaseTimeout = .seconds(try env.int("DATABASE_TIMEOUT_SECONDS", default: 8, range: 1...300))
         do {
-            self.database = try DatabaseURL.configuration(from: try env.required("DATABASE_URL"), maximumConnections: poolSize, timeout: databaseTimeout)
+            self.database = try DatabaseURL.configuration(
+                from: try env.required("DATABASE_URL"),
+                maximumConnections: poolSize,
+                timeout: databaseTimeout
+            )
         } catch let error as DatabaseURL.Invalid {
             throw ConfigurationError(variable: "DATABASE_URL", problem: error.reason)
         }
         let heartbeat = try env.int("AMQP_HEARTBEAT_SECONDS", default: 10, range: 1...600)
         do {
-            self.broker = try AMQPSettings(url: try env.required("AMQP_URL"), heartbeatSeconds: heartbeat, caCertificatePath: env.optional("AMQP_CA_FILE"))
+            self.broker = try AMQPSettings(
+                url: try env.required("AMQP_URL"),
+                heartbeatSeconds: heartbeat,
+                caCertificatePath: env.optional("AMQP_CA_FILE")
+            )
         } catch let error as AMQPSettings.Invalid {
             throw ConfigurationError(variable: "AMQP_URL", problem: error.reason)
         }

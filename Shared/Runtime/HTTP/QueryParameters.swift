@@ -70,7 +70,8 @@ public enum ISO8601 {
             return value
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              (1900...2100).contains(year), (1...12).contains(month), day >= 1 else { return nil }
+            (1900...2100).contains(year), (1...12).contains(month), day >= 1
+        else { return nil }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
         let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         return day <= lengths[month - 1] ? (year, month, day) : nil

@@ -11,7 +11,12 @@ public struct AftercareLogHandler: LogHandler {
     private let format: LogFormat
     private let write: @Sendable (String) -> Void
 
-    public init(label: String, level: Logger.Level, format: LogFormat, write: @escaping @Sendable (String) -> Void = AftercareLogHandler.writeToStandardOutput) {
+    public init(
+        label: String,
+        level: Logger.Level,
+        format: LogFormat,
+        write: @escaping @Sendable (String) -> Void = AftercareLogHandler.writeToStandardOutput
+    ) {
         self.label = label
         self.logLevel = level
         self.format = format
@@ -36,7 +41,9 @@ public struct AftercareLogHandler: LogHandler {
             write(Self.jsonLine(object))
         case .text:
             let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\(LogRedaction.redact($0.value.description))" }
-            write("\(timestamp) \(event.level.rawValue.uppercased()) \(label): \(message)\(fields.isEmpty ? "" : " " + fields.joined(separator: " "))")
+            write(
+                "\(timestamp) \(event.level.rawValue.uppercased()) \(label): \(message)\(fields.isEmpty ? "" : " " + fields.joined(separator: " "))"
+            )
         }
     }
 

@@ -41,7 +41,9 @@ public enum LogRedaction {
             run = ""
         }
         for character in text {
-            if character.isASCII && character.isNumber || (character == "+" && run.isEmpty) || (!run.isEmpty && (character == "-" || character == " ") && run.last?.isNumber == true) {
+            if character.isASCII && character.isNumber || (character == "+" && run.isEmpty)
+                || (!run.isEmpty && (character == "-" || character == " ") && run.last?.isNumber == true)
+            {
                 run.append(character)
             } else {
                 flush()

@@ -53,12 +53,16 @@ struct MessagingStatusController: Sendable {
             SELECT coalesce(sum(coalesce(cardinality(p.positions), 1)), 0)::bigint, EXTRACT(EPOCH FROM now() - min(o.created_at))::float8
             FROM outbox_pending p JOIN outbox o USING (position)
             """,
-            logger: logger, within: ask
+            logger: logger,
+            within: ask
         ).first?.decode((Int, Double?).self)
         let jobs = try? await database.rows(
-            "SELECT count(*)::bigint, (count(*) FILTER (WHERE due_at <= \(clock.now())))::bigint FROM scheduled_jobs", logger: logger, within: ask
+            "SELECT count(*)::bigint, (count(*) FILTER (WHERE due_at <= \(clock.now())))::bigint FROM scheduled_jobs",
+            logger: logger,
+            within: ask
         ).first?.decode((Int, Int).self)
-        let deadLetterCount: Int? = if let deadLetters { try? await withDeadline(ask, "counting dead letters") { try await deadLetters.count() } } else { nil }
+        let deadLetterCount: Int? =
+            if let deadLetters { try? await withDeadline(ask, "counting dead letters") { try await deadLetters.count() } } else { nil }
         let relayed = relay.sinceLastSuccess.components
         return Status(
             brokerConnected: publisher.isConnected,
