@@ -5,6 +5,12 @@ public enum StaffRole: String, Codable, Sendable, CaseIterable {
     case guide
     case storeManager = "store_manager"
     case dealerAdmin = "dealer_admin"
+    /// Does the home visits dispatch offers; belongs to a dealer, with a home store or none.
+    case technician
+
+    /// Guides and store managers work in one store; a dealer admin works for the whole dealer,
+    /// and a technician may have a home store or serve the dealer's stores from none.
+    public var needsStore: Bool { self == .guide || self == .storeManager }
 }
 
 func requireID(_ value: String, _ name: String) throws(EventValidationError) {
@@ -104,7 +110,9 @@ public struct StaffJoined: EventPayload, Equatable {
     public func validate() throws(EventValidationError) {
         try requireID(staffId, "staffId")
         try requireID(dealerId, "dealerId")
-        if role != .dealerAdmin, storeId?.isEmpty ?? true { throw EventValidationError("storeId is required for \(role.rawValue)") }
+        if role.needsStore, storeId?.isEmpty ?? true {
+            throw EventValidationError("storeId is required for \(role.rawValue)")
+        }
     }
 }
 

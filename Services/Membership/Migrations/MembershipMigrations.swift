@@ -4,7 +4,9 @@ import AftercarePersistence
 /// The membership database: the platform's messaging and timer tables, then the service's own.
 enum MembershipMigrations {
     static let all: [Migration] =
-        PlatformSchema.migrations + [organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce, purchaseLots, lotsUpdatedInPlace]
+        PlatformSchema.migrations + [
+            organisation, members, loyalty, storeSales, clearingAtScale, lotsExpireOnce, purchaseLots, lotsUpdatedInPlace, technicians,
+        ]
 
     static let organisation = Migration(
         "membership-001-organisation",
@@ -200,5 +202,15 @@ enum MembershipMigrations {
         "DROP INDEX points_lots_open",
         "DROP INDEX points_lots_expiry",
         "CREATE INDEX points_lots_member ON points_lots (member_id, expires_at, id)"
+    )
+
+    /// Technicians are staff: they belong to a dealer, with a home store or none (they may serve
+    /// every store of their dealer).
+    static let technicians = Migration(
+        "membership-009-technicians",
+        "ALTER TABLE staff DROP CONSTRAINT staff_role_check",
+        "ALTER TABLE staff ADD CONSTRAINT staff_role_check CHECK (role IN ('guide', 'store_manager', 'dealer_admin', 'technician'))",
+        "ALTER TABLE staff DROP CONSTRAINT staff_check",
+        "ALTER TABLE staff ADD CONSTRAINT staff_store_needed CHECK (role IN ('dealer_admin', 'technician') OR store_id IS NOT NULL)"
     )
 }

@@ -69,7 +69,7 @@ struct NewStaff: ValidatedRequest, Sendable {
     func validate() -> [FieldProblem] {
         var problems = validateCode(id, field: "id") + validateCode(dealerId, field: "dealerId") + validateName(name, field: "name")
         if Phone(phone) == nil { problems.append(.init(field: "phone", message: "is not a valid phone number")) }
-        if role != .dealerAdmin, storeId == nil { problems.append(.init(field: "storeId", message: "is required for \(role.rawValue)")) }
+        if role.needsStore, storeId == nil { problems.append(.init(field: "storeId", message: "is required for \(role.rawValue)")) }
         if let storeId { problems += validateCode(storeId, field: "storeId") }
         return problems
     }
@@ -82,3 +82,4 @@ struct StaffDeparture: ValidatedRequest, Sendable {
 
     func validate() -> [FieldProblem] { handoverTo.map { validateCode($0, field: "handoverTo") } ?? [] }
 }
+

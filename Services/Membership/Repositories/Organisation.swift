@@ -131,17 +131,19 @@ struct Organisation: Sendable {
                 guard try await exists("SELECT 1 FROM stores WHERE id = \(storeId) AND dealer_id = \(request.dealerId)", on: connection) else {
                     throw ProblemDetails.validation(field: "storeId", "is not a store of this dealer")
                 }
-            } else if request.role != .dealerAdmin {
+            } else if request.role.needsStore {
                 throw ProblemDetails.validation(field: "storeId", "is required for \(request.role.rawValue)")
             }
             guard try await exists("SELECT 1 FROM dealers WHERE id = \(request.dealerId)", on: connection) else {
                 throw ProblemDetails.validation(field: "dealerId", "is not a known dealer")
             }
             let inviteCode = request.role == .guide ? InviteCode.generate() : nil
+            // A dealer admin works for the whole dealer: no store, even if one was named.
+            let storeId = request.role == .dealerAdmin ? nil : request.storeId
             let rows = try await connection.query(
                 """
                 INSERT INTO staff (id, dealer_id, store_id, role, name, phone, invite_code, joined_at)
-                VALUES (\(request.id), \(request.dealerId), \(request.role == .dealerAdmin ? nil : request.storeId), \(request.role.rawValue),
+                VALUES (\(request.id), \(request.dealerId), \(storeId), \(request.role.rawValue),
                         \(request.name), \(phone.e164), \(inviteCode), \(dependencies.clock.now()))
                 ON CONFLICT (id) DO NOTHING RETURNING 1
                 """,
@@ -150,7 +152,6 @@ struct Organisation: Sendable {
             var created = false
             for try await _ in rows { created = true }
             if !created { throw ProblemDetails.conflict("A staff member with id \(request.id) exists.") }
-            let storeId = request.role == .dealerAdmin ? nil : request.storeId
             try await dependencies.outbox.record(
                 StaffJoined(
                     staffId: request.id,
