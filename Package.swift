@@ -223,6 +223,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DispatchTests",
+            dependencies: ["DispatchService"],
+            path: "Tests/DispatchTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SuiteTests",
             dependencies: [
                 "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercareRuntime",
