@@ -224,7 +224,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DispatchTests",
-            dependencies: ["DispatchService"],
+            dependencies: [
+                "DispatchService", "AftercareTestSupport", "AftercareRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/DispatchTests",
             swiftSettings: swiftSettings
         ),

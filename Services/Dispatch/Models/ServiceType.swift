@@ -1,9 +1,10 @@
 import Foundation
+import Hummingbird
 
 /// A kind of home visit the brand offers: how long it takes, how many technicians it needs
 /// together, the checklist they work through, which products it serves, and for a recurring
 /// service how often it is due.
-struct ServiceType: Codable, Sendable, Equatable {
+struct ServiceType: ResponseCodable, Sendable, Equatable {
     struct Step: Codable, Sendable, Equatable {
         let title: String
         let required: Bool

@@ -3,18 +3,6 @@ import AftercareRuntime
 import Foundation
 import Hummingbird
 
-/// Ids of dealers, stores and staff are chosen by the brand (its ERP codes): 1–64 letters,
-/// digits, `-` or `_`.
-func validateCode(_ value: String, field: String) -> [FieldProblem] {
-    let allowed = value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-    return (1...64).contains(value.count) && allowed ? [] : [FieldProblem(field: field, message: "must be 1 to 64 letters, digits, - or _")]
-}
-
-func validateName(_ value: String, field: String) -> [FieldProblem] {
-    let trimmed = value.trimmingCharacters(in: .whitespaces)
-    return (1...100).contains(trimmed.count) ? [] : [FieldProblem(field: field, message: "must be 1 to 100 characters")]
-}
-
 struct NewDealer: ResponseCodable, ValidatedRequest, Sendable {
     let id: String
     let name: String
@@ -82,4 +70,3 @@ struct StaffDeparture: ValidatedRequest, Sendable {
 
     func validate() -> [FieldProblem] { handoverTo.map { validateCode($0, field: "handoverTo") } ?? [] }
 }
-
