@@ -228,13 +228,17 @@ public struct EventDeliveryProcessor: Sendable {
         // The header is ours, but it arrives from the broker: anything outside the attempts
         // this consumer makes is treated as the last.
         let attempt = delivery.headers[EventHeader.attempt]?.intValue.flatMap { Int(exactly: $0) } ?? 1
-        guard attempt >= 1, attempt <= settings.retryDelays.count else {
+        // An unreachable database is not the event's fault: that attempt does not count, so an
+        // outage of any length dead-letters nothing; the event waits in a retry queue instead.
+        let unavailable = DatabaseFault.isUnavailable(error)
+        if unavailable, settings.retryDelays.isEmpty { return .requeue }
+        guard unavailable || (attempt >= 1 && attempt <= settings.retryDelays.count) else {
             return await deadLetter(delivery, reason: "handler failed \(attempt) times: \(Self.describe(error))", logger: logger)
         }
-        let delay = settings.retryDelays[attempt - 1]
+        let delay = unavailable ? settings.retryDelays[min(1, settings.retryDelays.count - 1)] : settings.retryDelays[attempt - 1]
         var copy = outgoing(delivery)
         copy.routingKey = EventBus.retryQueue(for: service, delay: delay)
-        copy.headers[EventHeader.attempt] = .int(Int64(attempt + 1))
+        copy.headers[EventHeader.attempt] = .int(Int64(unavailable ? max(1, attempt) : attempt + 1))
         copy.headers[EventHeader.originalRoutingKey] = .string(routedKey(of: delivery))
         logger.warning(
             "event handler failed, will retry",

@@ -64,6 +64,7 @@ extension PostgresClient {
 
 /// The connection a transaction ran on was closed (PostgreSQL ended it) before it finished.
 public struct DatabaseConnectionEnded: Error, CustomStringConvertible {
+    public init() {}
     public var description: String { "the database connection was closed during the transaction" }
 }
 

@@ -297,6 +297,19 @@ struct ExactlyOnceTests {
         }
     }
 
+    @Test("an unreachable database uses up no attempts: an event that meets it more often than it may fail is still applied, never dead-lettered")
+    func outageIsNotAFailure() async throws {
+        try await MessagingHarness.with { harness in
+            // Three attempts are allowed; the database is away for the first five.
+            let ids = try await harness.emit(1, unavailableTimes: 5)
+            try await harness.relay().relayBatch()
+            let deadLetters = DeadLetters(service: harness.service, publisher: harness.publisher)
+            #expect(try await running([harness.consumer()], until: { try await harness.effects()[ids[0]] == 1 }, timeout: .seconds(40)))
+            #expect(try await deadLetters.count() == 0)
+            #expect(harness.attempts.withLock { $0[ids[0]] } == 6)
+        }
+    }
+
     @Test("two relays on one outbox publish every event once between them")
     func twoRelays() async throws {
         try await MessagingHarness.with { harness in

@@ -13,7 +13,7 @@ extension Outages {
     /// `pg_terminate_backend` does) and restarts, under a steady stream of events and
     /// requests: nothing is lost or applied twice, the consumer keeps going by itself, and
     /// every request is answered within its deadline.
-    @Suite("Database faults", .timeLimit(.minutes(8)))
+    @Suite("Database faults", .timeLimit(.minutes(3)))
     struct DatabaseFaultTests {
         /// Ends every backend of `database` but those in `spared`; returns how many.
         static func terminateBackends(of database: String, sparing spared: [Int32], admin: PostgresClient) async throws -> Int {

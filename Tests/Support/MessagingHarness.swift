@@ -13,10 +13,13 @@ public struct Probe: EventPayload, Equatable {
     public static let eventType = "test.probe.recorded"
     public let n: Int
     public let failTimes: Int
+    /// The handler's first attempts find the database unavailable this many times.
+    public let unavailableTimes: Int
 
-    public init(n: Int, failTimes: Int = 0) {
+    public init(n: Int, failTimes: Int = 0, unavailableTimes: Int = 0) {
         self.n = n
         self.failTimes = failTimes
+        self.unavailableTimes = unavailableTimes
     }
 
     public func validate() throws(EventValidationError) {
@@ -132,6 +135,14 @@ public final class MessagingHarness: Sendable {
     public var subscriptions: EventSubscriptions {
         var subscriptions = EventSubscriptions()
         subscriptions.on(Probe.self) { [self] envelope, connection in
+            // Every harness's queue is bound to the probe's routing key: probes of another
+            // harness (a test beside this one, or a relay an earlier test left behind) are
+            // consumed and ignored, so counts here are this harness's alone.
+            let own = try await connection.query(
+                "SELECT 1 FROM outbox WHERE event_id = \(envelope.metadata.eventID)",
+                logger: self.logger
+            ).collect()
+            guard !own.isEmpty || envelope.metadata.aggregateID == "raw" else { return }
             let attempt = self.attempts.withLock {
                 $0[envelope.metadata.eventID, default: 0] += 1
                 return $0[envelope.metadata.eventID]!
@@ -143,6 +154,7 @@ public final class MessagingHarness: Sendable {
             if attempt == 1, self.hangOnFirstAttempt.withLock({ $0.contains(envelope.payload.n) }) {
                 await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
             }
+            if attempt <= envelope.payload.unavailableTimes { throw DatabaseConnectionEnded() }
             if attempt <= envelope.payload.failTimes { throw ProbeFailure(attempt: attempt) }
         }
         return subscriptions
@@ -198,7 +210,7 @@ public final class MessagingHarness: Sendable {
 
     /// Records `count` events, `perTransaction` to a transaction, on aggregates a-0…a-9.
     @discardableResult
-    public func emit(_ count: Int, perTransaction: Int = 10, failTimes: Int = 0) async throws -> [UUID] {
+    public func emit(_ count: Int, perTransaction: Int = 10, failTimes: Int = 0, unavailableTimes: Int = 0) async throws -> [UUID] {
         var ids: [UUID] = []
         var index = 0
         while index < count {
@@ -208,7 +220,13 @@ public final class MessagingHarness: Sendable {
             let recorded = try await client.transaction(logger: logger) { connection in
                 var recorded: [UUID] = []
                 for n in first..<(first + batch) {
-                    recorded.append(try await outbox.record(Probe(n: n, failTimes: failTimes), aggregateID: "a-\(n % 10)", on: connection).eventID)
+                    recorded.append(
+                        try await outbox.record(
+                            Probe(n: n, failTimes: failTimes, unavailableTimes: unavailableTimes),
+                            aggregateID: "a-\(n % 10)",
+                            on: connection
+                        ).eventID
+                    )
                 }
                 return recorded
             }
