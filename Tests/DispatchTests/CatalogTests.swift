@@ -14,12 +14,8 @@ import Testing
 struct CatalogTests {
     @Test("the defaults are served; HQ adds and replaces types; others are refused; bad definitions name the field")
     func catalog() async throws {
-        try await TestDatabase.with { database in
-            let configuration = try TestEnvironment.configuration(
-                service: ServiceIdentity(name: "dispatch-\(UUID().uuidString.lowercased().prefix(6))", defaultHTTPPort: 0),
-                databaseURL: database.url
-            )
-            let tokens = await TokenAuthority(settings: configuration.jwt)
+        try await ServiceTestBed.with(service: "dispatch", startingAt: Date(), consumesEvents: false) { bed in
+            let (configuration, tokens) = (bed.configuration, bed.tokens)
             let hq = try await tokens.sign(subject: "hq-1", role: .hqAdmin)
             let technician = try await tokens.sign(subject: "t-1", role: .technician, dealerID: "d-1")
             let app = await buildApplication(configuration: configuration)

@@ -16,11 +16,12 @@ import PostgresNIO
 /// delivered through the bus as membership would publish it. Ids carry a per-test prefix,
 /// since every test's queue sees every test's membership events.
 struct FeedbackFixture: Sendable {
-    let configuration: ServiceConfiguration
-    let clock: ManualBusinessClock
-    let database: PostgresClient
-    let tokens: TokenAuthority
-    let prefix: String
+    let bed: ServiceTestBed
+    var configuration: ServiceConfiguration { bed.configuration }
+    var clock: ManualBusinessClock { bed.clock }
+    var database: PostgresClient { bed.database }
+    var tokens: TokenAuthority { bed.tokens }
+    var prefix: String { bed.prefix }
 
     var member: String { "\(prefix)m-1" }
     var guide: String { "\(prefix)g-1" }
@@ -30,29 +31,8 @@ struct FeedbackFixture: Sendable {
     var dealer: String { "\(prefix)d-1" }
 
     static func with(_ body: @escaping @Sendable (FeedbackFixture) async throws -> Void) async throws {
-        try await TestDatabase.with { database in
-            let prefix = String(UUID().uuidString.lowercased().prefix(6)) + "-"
-            let configuration = try TestEnvironment.configuration(
-                service: ServiceIdentity(name: "feedback-\(prefix.dropLast())", defaultHTTPPort: 0),
-                databaseURL: database.url
-            )
-            try await withRunningClient(try makeClient(url: database.url)) { client in
-                let fixture = FeedbackFixture(
-                    configuration: configuration,
-                    clock: ManualBusinessClock(Date(timeIntervalSince1970: 1_900_000_000)),
-                    database: client,
-                    tokens: await TokenAuthority(settings: configuration.jwt),
-                    prefix: prefix
-                )
-                do {
-                    try await body(fixture)
-                } catch {
-                    // A failed test leaves no queue behind to collect every later event.
-                    try? await fixture.deleteQueues()
-                    throw error
-                }
-                try await fixture.deleteQueues()
-            }
+        try await ServiceTestBed.with(service: "feedback", startingAt: Date(timeIntervalSince1970: 1_900_000_000), consumesEvents: true) { bed in
+            try await body(FeedbackFixture(bed: bed))
         }
     }
 
@@ -183,9 +163,6 @@ struct FeedbackFixture: Sendable {
         ) ?? "none"
     }
 
-    func deleteQueues() async throws {
-        await BusStandIn(broker: configuration.broker).deleteQueues(of: configuration.service.name)
-    }
 }
 
 extension FeedbackFixture {

@@ -15,11 +15,12 @@ import Testing
 /// an organisation created through the API: dealer D with stores S1 (guides G1, G2, manager
 /// SM1) and S2 (guide G3), and D's admin DA. Ids carry a per-test prefix.
 struct MembershipFixture: Sendable {
-    let configuration: ServiceConfiguration
-    let clock: ManualBusinessClock
-    let database: PostgresClient
-    let tokens: TokenAuthority
-    let prefix: String
+    let bed: ServiceTestBed
+    var configuration: ServiceConfiguration { bed.configuration }
+    var clock: ManualBusinessClock { bed.clock }
+    var database: PostgresClient { bed.database }
+    var tokens: TokenAuthority { bed.tokens }
+    var prefix: String { bed.prefix }
 
     func id(_ name: String) -> String { "\(prefix)\(name)" }
     var dealer: String { id("d") }
@@ -30,22 +31,8 @@ struct MembershipFixture: Sendable {
     static let start = Date(timeIntervalSince1970: 1_781_488_800)
 
     static func with(_ body: @escaping @Sendable (MembershipFixture) async throws -> Void) async throws {
-        try await TestDatabase.with { database in
-            let prefix = String(UUID().uuidString.lowercased().prefix(6)) + "-"
-            let configuration = try TestEnvironment.configuration(
-                service: ServiceIdentity(name: "membership-\(prefix.dropLast())", defaultHTTPPort: 0),
-                databaseURL: database.url
-            )
-            try await withRunningClient(try makeClient(url: database.url)) { client in
-                let fixture = MembershipFixture(
-                    configuration: configuration,
-                    clock: ManualBusinessClock(start),
-                    database: client,
-                    tokens: await TokenAuthority(settings: configuration.jwt),
-                    prefix: prefix
-                )
-                try await body(fixture)
-            }
+        try await ServiceTestBed.with(service: "membership", startingAt: start, consumesEvents: false) { bed in
+            try await body(MembershipFixture(bed: bed))
         }
     }
 

@@ -16,13 +16,14 @@ import Testing
 /// organisation delivered through the bus as membership would publish it. Ids carry a
 /// per-test prefix, since every test's queue sees every test's events.
 struct NotificationFixture: Sendable {
-    let configuration: ServiceConfiguration
-    let clock: ManualBusinessClock
-    let database: PostgresClient
-    let tokens: TokenAuthority
-    let prefix: String
+    let bed: ServiceTestBed
+    var configuration: ServiceConfiguration { bed.configuration }
+    var clock: ManualBusinessClock { bed.clock }
+    var database: PostgresClient { bed.database }
+    var tokens: TokenAuthority { bed.tokens }
+    var prefix: String { bed.prefix }
     /// The test database's name, for a test that ends its connections.
-    let databaseName: String
+    var databaseName: String { bed.databaseName }
 
     /// 2030-03-05 10:00 in Asia/Shanghai.
     static let morning = Date(timeIntervalSince1970: 1_898_906_400)
@@ -36,30 +37,8 @@ struct NotificationFixture: Sendable {
     var bus: BusStandIn { BusStandIn(broker: configuration.broker) }
 
     static func with(_ body: @escaping @Sendable (NotificationFixture) async throws -> Void) async throws {
-        try await TestDatabase.with { database in
-            let prefix = String(UUID().uuidString.lowercased().prefix(6)) + "-"
-            let configuration = try TestEnvironment.configuration(
-                service: ServiceIdentity(name: "notification-\(prefix.dropLast())", defaultHTTPPort: 0),
-                databaseURL: database.url
-            )
-            try await withRunningClient(try makeClient(url: database.url)) { client in
-                let fixture = NotificationFixture(
-                    configuration: configuration,
-                    clock: ManualBusinessClock(morning),
-                    database: client,
-                    tokens: await TokenAuthority(settings: configuration.jwt),
-                    prefix: prefix,
-                    databaseName: database.name
-                )
-                do {
-                    try await body(fixture)
-                } catch {
-                    // A failed test leaves no queue behind to collect every later event.
-                    await fixture.bus.deleteQueues(of: configuration.service.name)
-                    throw error
-                }
-                await fixture.bus.deleteQueues(of: configuration.service.name)
-            }
+        try await ServiceTestBed.with(service: "notification", startingAt: morning, consumesEvents: true) { bed in
+            try await body(NotificationFixture(bed: bed))
         }
     }
 

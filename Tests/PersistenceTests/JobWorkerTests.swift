@@ -190,7 +190,9 @@ struct JobWorkerTests {
             let release = Mutex<CheckedContinuation<Void, Never>?>(nil)
             let entered = Mutex(false)
             var short = JobWorker.Settings()
-            short.lease = .seconds(2)
+            // Short, but not so short that a loaded machine lets half of it pass between the
+            // claim and the start (a worker starts a job only while half its lease is left).
+            short.lease = .seconds(6)
             let hung = JobWorker(
                 database: client,
                 handlers: [
@@ -213,8 +215,8 @@ struct JobWorkerTests {
                 logger: logger
             )
             let started = ContinuousClock.now
-            #expect(try await running([rescuer], until: { try await firings(client)["stuck-0"] == 1 }, timeout: .seconds(10)))
-            #expect(ContinuousClock.now - started >= .seconds(1), "fired before the lease could have lapsed")
+            #expect(try await running([rescuer], until: { try await firings(client)["stuck-0"] == 1 }, timeout: .seconds(20)))
+            #expect(ContinuousClock.now - started >= .seconds(2), "fired before the lease could have lapsed")
 
             // The hung worker wakes up: its deletion finds the job gone, so its effects roll back.
             release.withLock { $0?.resume() }
