@@ -22,7 +22,8 @@ apicheck_roles() {
 # A virtual environment under .local/tools with the two tools, from PyPI.
 apicheck_install() {
   APICHECK_VENV="$AFTERCARE_ROOT/.local/tools/venv"
-  if [[ -x $APICHECK_VENV/bin/st ]] && "$APICHECK_VENV/bin/pip" freeze 2>/dev/null | grep -qx 'schemathesis==4.32.5'; then return 0; fi
+  # grep reads the whole list (no -q): under pipefail, pip cut off by an early exit would fail it.
+  if [[ -x $APICHECK_VENV/bin/st ]] && "$APICHECK_VENV/bin/pip" freeze 2>/dev/null | grep -x 'schemathesis==4.32.5' >/dev/null; then return 0; fi
   log "installing schemathesis and openapi-spec-validator into $APICHECK_VENV (from PyPI)"
   python3 -m venv "$APICHECK_VENV"
   # shellcheck disable=SC2086 # the list is word-split on purpose
