@@ -33,7 +33,9 @@ extension PostgresClient {
             do {
                 return try await self.withTransaction(logger: logger) { connection in
                     // A statement written to a connection that has just closed may never
-                    // answer (its write is dropped): notice the close and stop waiting.
+                    // answer (its write is dropped): notice the close and stop waiting. Polled,
+                    // not a `closeFuture` callback: NIO cannot remove one, so a pooled
+                    // connection would collect a callback per transaction until it closes.
                     let watch = Task {
                         while !Task.isCancelled, !connection.isClosed { try? await Task.sleep(for: .milliseconds(250)) }
                         if connection.isClosed { abandon(DatabaseConnectionEnded()) }

@@ -15,7 +15,7 @@ import PostgresNIO
 /// moved by hand, and a small organisation (member, guide, store manager, dealer admin)
 /// delivered through the bus as membership would publish it. Ids carry a per-test prefix,
 /// since every test's queue sees every test's membership events.
-struct FeedbackFixture: Sendable {
+struct FeedbackFixture: SendsRequests, Sendable {
     let bed: ServiceTestBed
     var configuration: ServiceConfiguration { bed.configuration }
     var clock: ManualBusinessClock { bed.clock }
@@ -142,19 +142,6 @@ struct FeedbackFixture: Sendable {
     func publishRetrying(_ events: [(type: String, id: UUID, aggregate: String, body: Data)], producer: String) async throws {
         let events = events.map { BusStandIn.Event(type: $0.type, id: $0.id, aggregate: $0.aggregate, body: $0.body) }
         try await BusStandIn(broker: configuration.broker).publish(events, producer: producer)
-    }
-
-    /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
-    func send(
-        _ client: some TestClientProtocol,
-        _ method: HTTPRequest.Method,
-        _ uri: String,
-        token: String,
-        body: String? = nil
-    ) async throws -> (HTTPResponse.Status, Data) {
-        try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in
-            (response.status, Data(buffer: response.body))
-        }
     }
 
     func complaintStatus(_ id: UUID) async throws -> String {

@@ -15,7 +15,7 @@ import Testing
 /// moved by hand (starting at 10:00 in Shanghai, outside quiet hours), and a small
 /// organisation delivered through the bus as membership would publish it. Ids carry a
 /// per-test prefix, since every test's queue sees every test's events.
-struct NotificationFixture: Sendable {
+struct NotificationFixture: SendsRequests, Sendable {
     let bed: ServiceTestBed
     var configuration: ServiceConfiguration { bed.configuration }
     var clock: ManualBusinessClock { bed.clock }
@@ -183,18 +183,6 @@ struct NotificationFixture: Sendable {
     func advance(by seconds: TimeInterval) async throws {
         clock.advance(by: seconds)
         try await Task.sleep(for: .milliseconds(1500))
-    }
-
-    func send(
-        _ client: some TestClientProtocol,
-        _ method: HTTPRequest.Method,
-        _ uri: String,
-        token: String,
-        body: String? = nil
-    ) async throws -> (HTTPResponse.Status, Data) {
-        try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in
-            (response.status, Data(buffer: response.body))
-        }
     }
 
     func callbackCreated(assignee: String? = nil) -> CallbackCreated {

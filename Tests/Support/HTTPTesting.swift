@@ -71,3 +71,21 @@ extension JSONDecoder {
         return decoder
     }
 }
+
+/// A fixture whose tests call its service's routes with a bearer token and read the raw answer.
+public protocol SendsRequests {}
+
+extension SendsRequests {
+    /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
+    public func send(
+        _ client: some TestClientProtocol,
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        token: String,
+        body: String? = nil
+    ) async throws -> (HTTPResponse.Status, Data) {
+        try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in
+            (response.status, Data(buffer: response.body))
+        }
+    }
+}
