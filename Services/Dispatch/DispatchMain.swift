@@ -5,7 +5,8 @@ import AftercareRuntime
 struct DispatchMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.fromProcessEnvironment(service: .dispatch)
-        let app = await buildApplication(configuration: configuration)
+        let settings = ServiceConfiguration.serviceSettings(service: .dispatch, DispatchSettings.read)
+        let app = await buildApplication(configuration: configuration, settings: settings)
         try await app.runService(configuration: configuration)
     }
 }

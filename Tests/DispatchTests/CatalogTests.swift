@@ -79,16 +79,4 @@ struct CatalogTests {
             }
         }
     }
-
-    @Test("every registered route is documented, every documented route exists, and each says what it returns")
-    func documentMatchesRouter() async throws {
-        let configuration = try TestEnvironment.configuration(service: .dispatch, databaseURL: "postgres://nobody@127.0.0.1:1/none")
-        let platform = await ServicePlatform(configuration: configuration, migrations: [])
-        let document = try OpenAPIDocument.load(from: DispatchOpenAPI.bundle, consumesEvents: false)
-        let comparison = try OpenAPIComparison(document: document.json, router: buildRouter(platform: platform))
-        #expect(comparison.silent == [], "operations that say nothing")
-        #expect(comparison.missing == [], "routes missing from the document")
-        #expect(comparison.extra == [], "documented routes the service does not have")
-        #expect(comparison.registeredCount >= 3)
-    }
 }

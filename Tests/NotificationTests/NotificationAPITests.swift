@@ -38,10 +38,14 @@ struct NotificationAPITests {
                 #expect(all == .ok)
                 #expect(
                     try JSONDecoder.iso.decode(ConfigurationController.Templates.self, from: allData).templates.count == OutOfTheBox.templates.count
+                        + OutOfTheBox.dispatchTemplates.count
                 )
                 let (rules, rulesData) = try await fixture.send(client, .get, "/api/v1/rules", token: hq)
                 #expect(rules == .ok)
-                #expect(try JSONDecoder.iso.decode(ConfigurationController.Rules.self, from: rulesData).rules.count == OutOfTheBox.rules.count)
+                #expect(
+                    try JSONDecoder.iso.decode(ConfigurationController.Rules.self, from: rulesData).rules.count == OutOfTheBox.rules.count
+                        + OutOfTheBox.dispatchRules.count
+                )
                 let (listed, data) = try await fixture.send(client, .get, "/api/v1/templates/callback_task", token: hq)
                 #expect(listed == .ok)
                 #expect(try JSONDecoder.iso.decode(MessageTemplate.self, from: data).bodies["zh-CN"] == "请回电 {{taskId}}")

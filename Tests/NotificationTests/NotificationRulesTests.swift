@@ -30,12 +30,15 @@ struct NotificationRulesTests {
 
     @Test("every out-of-the-box template uses only its event's variables, and every rule names one of them")
     func outOfTheBox() {
-        for template in OutOfTheBox.templates {
+        for template in OutOfTheBox.templates + OutOfTheBox.dispatchTemplates {
             let request = TemplateRequest(eventType: template.event, bodies: ["zh-CN": template.zh, "en": template.en])
             #expect(request.validate() == [], "\(template.key)")
         }
-        for rule in OutOfTheBox.rules {
-            #expect(OutOfTheBox.templates.contains { $0.key == rule.template && $0.event == rule.event }, "\(rule.id)")
+        for rule in OutOfTheBox.rules + OutOfTheBox.dispatchRules {
+            #expect(
+                (OutOfTheBox.templates + OutOfTheBox.dispatchTemplates).contains { $0.key == rule.template && $0.event == rule.event },
+                "\(rule.id)"
+            )
         }
     }
 
@@ -128,6 +131,34 @@ struct NotificationRulesTests {
             ),
             ReviewRequested(requestId: UUID(), orderId: "o", memberId: "m", storeId: "s", dealerId: "d", technicianIds: ["t"], expiresAt: now),
             ServiceOrderCompleted(orderId: "o", memberId: "m", storeId: "s", dealerId: "d", serviceType: "x", technicianIds: ["t"], completedAt: now),
+            OfferMade(
+                orderId: UUID(),
+                seat: 1,
+                technicianId: "t",
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                serviceType: "x",
+                startsAt: now,
+                expiresAt: now,
+                actorId: "a",
+                reason: "r"
+            ),
+            orderChange(ServiceOrderDispatched.self, now),
+            orderChange(ServiceOrderEnRoute.self, now),
+            orderChange(CrewIncomplete.self, now),
+            BookingRefused(
+                bookingId: UUID(),
+                orderId: UUID(),
+                memberId: "m",
+                storeId: "s",
+                dealerId: "d",
+                serviceType: "x",
+                startsAt: now,
+                couponCode: "c",
+                actorId: "coupon",
+                reason: "r"
+            ),
         ]
         #expect(Set(samples.map { type(of: $0).eventType }) == Set(EventCatalog.payloadFields.keys))
         for sample in samples {
@@ -237,4 +268,22 @@ struct NotificationRulesTests {
         )
         #expect(rule.validate().map(\.field) == ["channels", "category"])
     }
+}
+
+/// A service order event with every field set.
+private func orderChange<Kind>(_ type: OrderChange<Kind>.Type, _ now: Date) -> OrderChange<Kind> {
+    OrderChange<Kind>(
+        orderId: UUID(),
+        bookingId: UUID(),
+        memberId: "m",
+        storeId: "s",
+        dealerId: "d",
+        serviceType: "x",
+        startsAt: now,
+        endsAt: now,
+        technicianIds: ["t"],
+        couponCode: "c",
+        actorId: "a",
+        reason: "r"
+    )
 }

@@ -40,6 +40,73 @@ struct OutOfTheBoxRulesTests {
         }
     }
 
+    @Test("a visit: the offer reaches the technician, the member hears who comes and when, an incomplete crew alerts the manager")
+    func dispatchRules() async throws {
+        try await NotificationFixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                try await fixture.seedOrganisation(client)
+                let technician = "\(fixture.prefix)t-1"
+                let joined = StaffJoined(
+                    staffId: technician,
+                    role: .technician,
+                    dealerId: fixture.dealer,
+                    storeId: fixture.store,
+                    phone: "+8613700000009",
+                    name: "Zhao Lei"
+                )
+                _ = try await fixture.publish(joined, aggregate: technician, producer: "membership")
+                try await waitUntil("the technician is known") {
+                    try await fixture.count("SELECT count(*) FROM staff WHERE staff_id = '\(technician)'") == 1
+                }
+                let (orderId, startsAt) = (UUID(), NotificationFixture.morning.addingTimeInterval(86400))
+                let offer = OfferMade(
+                    orderId: orderId,
+                    seat: 1,
+                    technicianId: technician,
+                    memberId: fixture.member,
+                    storeId: fixture.store,
+                    dealerId: fixture.dealer,
+                    serviceType: "mite_removal",
+                    startsAt: startsAt,
+                    expiresAt: NotificationFixture.morning.addingTimeInterval(900),
+                    actorId: "dispatch",
+                    reason: "0 visits this week"
+                )
+                let offered = try await fixture.publish(offer, aggregate: "order-\(orderId)", producer: "dispatch")
+                let offerRows = try await fixture.waitForDeliveries(of: offered) { $0.count == 2 && $0.allSatisfy { $0.status == "sent" } }
+                #expect(Set(offerRows.map(\.channel)) == ["in_app", "sms"] && offerRows.allSatisfy { $0.recipient == technician })
+                #expect(offerRows.first?.body.hasPrefix("【服务派单】Zhao Lei，有一单 mite_removal 上门服务") == true)
+
+                func change<Kind>(_ type: OrderChange<Kind>.Type, reason: String? = nil) -> OrderChange<Kind> {
+                    OrderChange<Kind>(
+                        orderId: orderId,
+                        bookingId: UUID(),
+                        memberId: fixture.member,
+                        storeId: fixture.store,
+                        dealerId: fixture.dealer,
+                        serviceType: "mite_removal",
+                        startsAt: startsAt,
+                        endsAt: startsAt.addingTimeInterval(10800),
+                        technicianIds: [technician],
+                        couponCode: nil,
+                        actorId: "dispatch",
+                        reason: reason
+                    )
+                }
+                let alert = try await fixture.publish(
+                    change(CrewIncomplete.self, reason: "no candidate left for seat 2"),
+                    aggregate: "order-\(orderId)",
+                    producer: "dispatch"
+                )
+                let alertRows = try await fixture.waitForDeliveries(of: alert) { $0.count == 3 && $0.allSatisfy { $0.status == "sent" } }
+                #expect(alertRows.allSatisfy { $0.recipient == fixture.manager && $0.body.contains("no candidate left for seat 2") })
+                let dispatched = try await fixture.publish(change(ServiceOrderDispatched.self), aggregate: "order-\(orderId)", producer: "dispatch")
+                let memberRows = try await fixture.waitForDeliveries(of: dispatched) { $0.count == 2 && $0.allSatisfy { $0.status == "sent" } }
+                #expect(memberRows.allSatisfy { $0.recipient == fixture.member && $0.body.hasPrefix("Zhang San，您预约的 mite_removal 上门服务已安排") })
+            }
+        }
+    }
+
     @Test("an escalated task reaches the store manager it now sits with")
     func escalated() async throws {
         try await NotificationFixture.with { fixture in

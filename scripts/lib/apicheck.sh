@@ -15,6 +15,7 @@ apicheck_roles() {
     membership) echo "hq_admin guide member service" ;;
     feedback) echo "hq_admin guide member" ;;
     notification) echo "hq_admin member service" ;;
+    dispatch) echo "hq_admin member technician" ;;
     *) echo "hq_admin" ;;
   esac
 }

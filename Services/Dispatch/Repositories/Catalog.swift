@@ -26,6 +26,18 @@ struct Catalog: Sendable {
         return try Self.decode(try row.decode(String.self))
     }
 
+    /// A type a request names: a 422 naming `field` when there is none.
+    func type(_ key: String, field: String) async throws -> ServiceType {
+        let rows = try await database.rows("SELECT definition::text FROM service_types WHERE key = \(key)", logger: logger)
+        guard let row = rows.first else { throw ProblemDetails.validation(field: field, "is not a service type of the catalog") }
+        return try Self.decode(try row.decode(String.self))
+    }
+
+    static func type(_ key: String, on connection: PostgresConnection, logger: Logger) async throws -> ServiceType? {
+        let rows = try await connection.query("SELECT definition::text FROM service_types WHERE key = \(key)", logger: logger)
+        return try await rows.collect().first.map { try decode(try $0.decode(String.self)) }
+    }
+
     /// Adds or replaces the type `key`; answers whether it was new.
     func put(_ key: String, _ definition: ServiceTypeDefinition, by caller: Principal) async throws -> (ServiceType, created: Bool) {
         let type = definition.serviceType(key: key)
@@ -42,7 +54,7 @@ struct Catalog: Sendable {
         return (type, try rows.first?.decode(Bool.self) ?? false)
     }
 
-    private static func decode(_ json: String) throws -> ServiceType {
+    static func decode(_ json: String) throws -> ServiceType {
         try JSONDecoder().decode(ServiceType.self, from: Data(json.utf8))
     }
 }

@@ -46,6 +46,8 @@ struct DeliveryPlanner: Sendable {
             return facts["memberId"]
         case .assignee:
             return facts["assigneeId"]
+        case .technician:
+            return facts["technicianId"]
         case .guide:
             guard let memberId = facts["memberId"] else { return nil }
             return try await recipients.member(memberId, on: connection)?.guideId

@@ -125,5 +125,10 @@ enum NotificationMigrations {
                 // (older) event must not overwrite what a newer one wrote.
                 "ALTER TABLE members ADD COLUMN contact_seq bigint NOT NULL DEFAULT 0, ADD COLUMN placement_seq bigint NOT NULL DEFAULT 0"
             ),
+            Migration(
+                "notification-006-dispatch-rules",
+                OutOfTheBox.templatesSQL(OutOfTheBox.dispatchTemplates),
+                OutOfTheBox.rulesSQL(OutOfTheBox.dispatchRules)
+            ),
         ]
 }

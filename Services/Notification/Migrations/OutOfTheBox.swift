@@ -55,6 +55,46 @@ enum OutOfTheBox {
         ),
     ]
 
+    /// The visit: a technician's offer, the member told who comes and when and that the
+    /// crew is on the way, the store manager alerted when a crew stays incomplete, the
+    /// member told when a booking's coupon was refused.
+    static let dispatchTemplates: [(key: String, event: String, zh: String, en: String)] = [
+        (
+            "offer_made", "dispatch.offer.made",
+            "【服务派单】{{recipientName}}，有一单 {{serviceType}} 上门服务（{{startsAt}}）待您接单，请在 {{expiresAt}} 前接受或拒绝。工单 {{orderId}}。",
+            "New visit: {{recipientName}}, a {{serviceType}} visit at {{startsAt}} is offered to you. Accept or decline by {{expiresAt}}. Order {{orderId}}."
+        ),
+        (
+            "order_dispatched", "dispatch.order.dispatched",
+            "{{recipientName}}，您预约的 {{serviceType}} 上门服务已安排，技师将于 {{startsAt}} 上门。",
+            "{{recipientName}}, your {{serviceType}} visit is arranged: the technicians come at {{startsAt}}."
+        ),
+        (
+            "order_en_route", "dispatch.order.en_route",
+            "{{recipientName}}，技师已出发，正在前往您家的路上。",
+            "{{recipientName}}, the technicians are on their way to you."
+        ),
+        (
+            "crew_incomplete", "dispatch.order.crew_incomplete",
+            "【派单告警】{{recipientName}}，{{startsAt}} 的 {{serviceType}} 工单技师未配齐（{{reason}}），请手动指派。工单 {{orderId}}。",
+            "Crew incomplete: {{recipientName}}, the {{serviceType}} visit at {{startsAt}} has no full crew ({{reason}}). Please assign by hand. Order {{orderId}}."
+        ),
+        (
+            "booking_refused", "dispatch.booking.refused",
+            "{{recipientName}}，您的预约未能确认：{{reason}}。请重新预约或联系您的导购。",
+            "{{recipientName}}, your booking could not be confirmed: {{reason}}. Please book again or ask your guide."
+        ),
+    ]
+
+    static let dispatchRules: [(id: String, event: String, template: String, recipient: String, channels: String, category: String, timing: String)] =
+        [
+            ("offer-made", "dispatch.offer.made", "offer_made", "technician", "{sms,in_app}", "service", "immediately"),
+            ("order-dispatched", "dispatch.order.dispatched", "order_dispatched", "member", memberChannels, "service", "immediately"),
+            ("order-en-route", "dispatch.order.en_route", "order_en_route", "member", memberChannels, "service", "immediately"),
+            ("crew-incomplete", "dispatch.order.crew_incomplete", "crew_incomplete", "store_manager", staffChannels, "critical", "immediately"),
+            ("booking-refused", "dispatch.booking.refused", "booking_refused", "member", memberChannels, "service", "immediately"),
+        ]
+
     static let staffChannels = "{sms,official_account,in_app}"
     static let memberChannels = "{sms,in_app}"
 
@@ -73,14 +113,19 @@ enum OutOfTheBox {
 
     private static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
 
-    static var templatesSQL: String {
+    static var templatesSQL: String { templatesSQL(templates) }
+    static var rulesSQL: String { rulesSQL(rules) }
+
+    static func templatesSQL(_ templates: [(key: String, event: String, zh: String, en: String)]) -> String {
         "INSERT INTO templates (key, event_type, bodies) VALUES "
             + templates.map { template in
                 "(\(literal(template.key)), \(literal(template.event)), jsonb_build_object('zh-CN', \(literal(template.zh)), 'en', \(literal(template.en))))"
             }.joined(separator: ", ")
     }
 
-    static var rulesSQL: String {
+    static func rulesSQL(
+        _ rules: [(id: String, event: String, template: String, recipient: String, channels: String, category: String, timing: String)]
+    ) -> String {
         "INSERT INTO rules (id, event_type, template_key, recipient, channels, category, timing) VALUES "
             + rules.map { rule in
                 "(\([rule.id, rule.event, rule.template, rule.recipient, rule.channels, rule.category, rule.timing].map(literal).joined(separator: ", ")))"

@@ -31,6 +31,21 @@ enum EventCatalog {
         CallbackRetryDue.eventType: ["taskId", "complaintId", "memberId", "storeId", "dealerId", "level", "assigneeId", "attempts"],
         ReviewRequested.eventType: ["requestId", "orderId", "memberId", "storeId", "dealerId", "technicianIds", "expiresAt"],
         ServiceOrderCompleted.eventType: ["orderId", "memberId", "storeId", "dealerId", "serviceType", "technicianIds", "completedAt"],
+        OfferMade.eventType: [
+            "orderId", "seat", "technicianId", "memberId", "storeId", "dealerId", "serviceType", "startsAt", "expiresAt", "actorId", "reason",
+        ],
+        ServiceOrderDispatched.eventType: orderFields,
+        ServiceOrderEnRoute.eventType: orderFields,
+        CrewIncomplete.eventType: orderFields,
+        BookingRefused.eventType: [
+            "bookingId", "orderId", "memberId", "storeId", "dealerId", "serviceType", "startsAt", "couponCode", "actorId", "reason",
+        ],
+    ]
+
+    /// Every service order event has one shape (`OrderChange`).
+    private static let orderFields = [
+        "orderId", "bookingId", "memberId", "storeId", "dealerId", "serviceType", "startsAt", "endsAt", "technicianIds", "couponCode", "actorId",
+        "reason",
     ]
 
     static func variables(of eventType: String) -> Set<String>? {
@@ -71,6 +86,11 @@ enum EventCatalog {
         on(CallbackRetryDue.self)
         on(ReviewRequested.self)
         on(ServiceOrderCompleted.self)
+        on(OfferMade.self)
+        on(ServiceOrderDispatched.self)
+        on(ServiceOrderEnRoute.self)
+        on(CrewIncomplete.self)
+        on(BookingRefused.self)
     }
 
     /// The payload's top-level fields as text: strings as they are, numbers and flags

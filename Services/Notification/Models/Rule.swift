@@ -19,6 +19,8 @@ enum RecipientKind: String, Codable, Sendable, CaseIterable {
     case assignee
     /// The manager of the store in the event (`storeId`), or of the member's store.
     case storeManager = "store_manager"
+    /// The technician a service order's seat is offered to (`technicianId`).
+    case technician
 }
 
 /// When the message goes out.

@@ -113,6 +113,9 @@ struct Recipients: Sendable {
         case .assignee:
             guard let assignee = facts["assigneeId"] else { return nil }
             return try await staff(whereSQL: "s.staff_id = $1", assignee, kind: .assignee, on: connection)
+        case .technician:
+            guard let technician = facts["technicianId"] else { return nil }
+            return try await staff(whereSQL: "s.staff_id = $1", technician, kind: .technician, on: connection)
         case .storeManager:
             var store = facts["storeId"]
             if store == nil, let memberId = facts["memberId"] { store = try await member(memberId, on: connection)?.recipient.storeId }

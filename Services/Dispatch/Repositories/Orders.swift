@@ -1,0 +1,174 @@
+import AftercareContracts
+import AftercareMessaging
+import AftercarePersistence
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Service orders on the database: read (locked when they change), their status and seats
+/// written, and every change an event and a timeline entry.
+struct Orders: Sendable {
+    let outbox: Outbox
+    let logger: Logger
+
+    func load(_ id: UUID, lock: Bool, on connection: PostgresConnection) async throws -> ServiceOrder? {
+        let rows = try await connection.query(
+            """
+            SELECT o.id, o.booking_id, o.member_id, o.store_id, o.dealer_id, o.guide_id, o.definition::text, o.status, o.reason,
+                   o.starts_at, o.ends_at, o.address, o.no_candidate_alerted, o.deadline_alerted, o.round, b.coupon_code
+            FROM orders o JOIN bookings b ON b.id = o.booking_id WHERE o.id = \(id) \(unescaped: lock ? "FOR UPDATE OF o" : "")
+            """,
+            logger: logger
+        )
+        guard let row = try await rows.collect().first else { return nil }
+        let (
+            orderId, bookingId, member, store, dealer, guide, definition, status, reason, starts, ends, address, noCandidate, deadline, round, coupon
+        ) =
+            try row.decode(
+                (UUID, UUID, String, String, String, String?, String, String, String?, Date, Date, String, Bool, Bool, Int, String?).self
+            )
+        return ServiceOrder(
+            id: orderId,
+            bookingId: bookingId,
+            memberId: member,
+            storeId: store,
+            dealerId: dealer,
+            guideId: guide,
+            serviceType: try JSONDecoder().decode(ServiceType.self, from: Data(definition.utf8)),
+            status: OrderStatus(rawValue: status) ?? .cancelled,
+            reason: reason,
+            startsAt: starts,
+            endsAt: ends,
+            address: address,
+            noCandidateAlerted: noCandidate,
+            deadlineAlerted: deadline,
+            round: round,
+            couponCode: coupon,
+            seats: try await seats(of: id, on: connection)
+        )
+    }
+
+    func seats(of orderId: UUID, on connection: PostgresConnection) async throws -> [Seat] {
+        let rows = try await connection.query(
+            "SELECT seat, technician_id, status, offer_id, expires_at, why FROM order_seats WHERE order_id = \(orderId) ORDER BY seat",
+            logger: logger
+        )
+        var seats: [Seat] = []
+        for try await (seat, technician, status, offer, expires, why) in rows.decode((Int, String, String, UUID, Date?, String).self) {
+            seats.append(
+                Seat(
+                    seat: seat,
+                    technicianId: technician,
+                    status: Seat.Status(rawValue: status) ?? .offered,
+                    offerId: offer,
+                    expiresAt: expires,
+                    why: why
+                )
+            )
+        }
+        return seats
+    }
+
+    func setStatus(_ order: ServiceOrder, _ status: OrderStatus, reason: String? = nil, at now: Date, on connection: PostgresConnection) async throws
+    {
+        try await connection.query(
+            "UPDATE orders SET status = \(status.rawValue), reason = COALESCE(\(reason), reason), updated_at = \(now) WHERE id = \(order.id)",
+            logger: logger
+        )
+    }
+
+    /// The order's event of kind `Kind` (with the crew as it stands) and its timeline entry.
+    func record<Kind: DispatchChangeKind>(
+        _ kind: Kind.Type,
+        _ order: ServiceOrder,
+        crew: [String]? = nil,
+        actor: String,
+        reason: String?,
+        at now: Date,
+        on connection: PostgresConnection
+    ) async throws {
+        let change = OrderChange<Kind>(
+            orderId: order.id,
+            bookingId: order.bookingId,
+            memberId: order.memberId,
+            storeId: order.storeId,
+            dealerId: order.dealerId,
+            serviceType: order.serviceType.key,
+            startsAt: order.startsAt,
+            endsAt: order.endsAt,
+            technicianIds: crew ?? order.crew,
+            couponCode: order.couponCode,
+            actorId: actor,
+            reason: reason
+        )
+        try await outbox.record(change, aggregateID: "order-\(order.id)", on: connection)
+        try await timeline(order.id, Kind.eventType, actor: actor, detail: reason, at: now, on: connection)
+    }
+
+    /// One seat's event and its timeline entry.
+    func record<Kind: DispatchChangeKind>(
+        _ kind: Kind.Type,
+        _ order: ServiceOrder,
+        seat: Int,
+        technicianId: String,
+        expiresAt: Date? = nil,
+        actor: String,
+        reason: String?,
+        at now: Date,
+        on connection: PostgresConnection
+    ) async throws {
+        let change = OfferChange<Kind>(
+            orderId: order.id,
+            seat: seat,
+            technicianId: technicianId,
+            memberId: order.memberId,
+            storeId: order.storeId,
+            dealerId: order.dealerId,
+            serviceType: order.serviceType.key,
+            startsAt: order.startsAt,
+            expiresAt: expiresAt,
+            actorId: actor,
+            reason: reason
+        )
+        try await outbox.record(change, aggregateID: "order-\(order.id)", on: connection)
+        let detail = "seat \(seat): \(technicianId)" + (reason.map { " (\($0))" } ?? "")
+        try await timeline(order.id, Kind.eventType, actor: actor, detail: detail, at: now, on: connection)
+    }
+
+    func timeline(_ orderId: UUID, _ kind: String, actor: String, detail: String?, at now: Date, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "INSERT INTO order_timeline (order_id, at, kind, actor, detail) VALUES (\(orderId), \(now), \(kind), \(actor), \(detail))",
+            logger: logger
+        )
+    }
+
+    /// Records how an offer ended (accepted, declined, expired, released): nobody is asked
+    /// twice for one order in one round.
+    func offerOutcome(
+        _ orderId: UUID,
+        technicianId: String,
+        round: Int,
+        _ outcome: String,
+        reason: String?,
+        at now: Date,
+        on connection: PostgresConnection
+    )
+        async throws
+    {
+        try await connection.query(
+            """
+            UPDATE offers_made SET outcome = \(outcome), reason = \(reason), at = \(now)
+            WHERE order_id = \(orderId) AND technician_id = \(technicianId) AND round = \(round) AND outcome IN ('offered', 'accepted')
+            """,
+            logger: logger
+        )
+    }
+
+    func asked(_ order: ServiceOrder, on connection: PostgresConnection) async throws -> Set<String> {
+        let rows = try await connection.query(
+            "SELECT technician_id FROM offers_made WHERE order_id = \(order.id) AND round = \(order.round)",
+            logger: logger
+        )
+        return Set(try await rows.collect().map { try $0.decode(String.self) })
+    }
+}

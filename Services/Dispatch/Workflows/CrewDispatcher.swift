@@ -1,0 +1,207 @@
+import AftercareContracts
+import AftercareMessaging
+import AftercarePersistence
+import AftercareRuntime
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Staffs service orders seat by seat: each open seat is offered to the best candidate by the
+/// rules (`CrewChoice`), one technician at a time; an offer is accepted, declined, or lapses on
+/// a durable timer and the seat alone goes to the next candidate. The order is dispatched
+/// when every seat accepted. When nobody is left, or the crew is still incomplete shortly
+/// before the slot, the store manager is alerted once. Every step runs with the order locked,
+/// so a timer and a technician's answer (or two replicas' timers) never both act.
+struct CrewDispatcher: Sendable {
+    static let lapseJob = "dispatch.offer.lapse"
+    static let crewCheckJob = "dispatch.crew.check"
+
+    let orders: Orders
+    let settings: DispatchSettings
+    let clock: any BusinessClock
+    let logger: Logger
+
+    struct LapsePayload: Codable, Sendable {
+        let orderId: UUID
+        let seat: Int
+        let offerId: UUID
+    }
+
+    /// Offers every open seat of a staffing order, then sets its status from its seats.
+    func fillSeats(_ orderId: UUID, actor: String, on connection: PostgresConnection) async throws {
+        guard let order = try await orders.load(orderId, lock: true, on: connection), order.status.isStaffing else { return }
+        let now = clock.now()
+        guard let store = try await StoreInfo.load(order.storeId, settings: settings, on: connection, logger: logger) else { return }
+        let day = StoreDay(containing: order.startsAt, in: store.timeZone)
+        let board = try await SlotBoard.load(store: store, from: day, to: day, on: connection, logger: logger)
+        let fromMinute = Int(order.startsAt.timeIntervalSince(day.midnight) / 60)
+        let window = VisitWindow(
+            day: day.day,
+            weekday: day.weekday,
+            fromMinute: fromMinute,
+            toMinute: fromMinute + Int(order.endsAt.timeIntervalSince(order.startsAt) / 60),
+            store: order.storeId,
+            serviceType: order.serviceType.key
+        )
+        var excluded = try await orders.asked(order, on: connection).union(order.seats.map(\.technicianId))
+        excluded.formUnion(board.busy(from: order.startsAt, to: order.endsAt, exceptOrder: order.id))
+        let taken = Set(order.seats.map(\.seat))
+        var unfilled: [Int] = []
+        for seat in 1...max(1, order.serviceType.crewSize) where !taken.contains(seat) {
+            let candidates = CrewChoice.candidates(for: window, among: board.technicians, workload: board.workload(on: day), excluding: excluded)
+            guard let candidate = candidates.first else {
+                unfilled.append(seat)
+                continue
+            }
+            excluded.insert(candidate.technicianId)
+            try await offer(order, seat: seat, to: candidate, at: now, on: connection)
+        }
+        try await settle(orderId, actor: actor, on: connection)
+        if !unfilled.isEmpty, !order.noCandidateAlerted {
+            try await connection.query("UPDATE orders SET no_candidate_alerted = true WHERE id = \(order.id)", logger: logger)
+            let seats = unfilled.map(String.init).joined(separator: ", ")
+            try await orders.record(
+                CrewIncompleteKind.self,
+                order,
+                actor: "dispatch",
+                reason: "no candidate left for seat \(seats)",
+                at: now,
+                on: connection
+            )
+        }
+    }
+
+    private func offer(
+        _ order: ServiceOrder,
+        seat: Int,
+        to candidate: CrewChoice.Candidate,
+        at now: Date,
+        on connection: PostgresConnection
+    ) async throws {
+        let offerId = UUID()
+        let expiresAt = now.addingTimeInterval(settings.offerTimeout)
+        try await connection.query(
+            """
+            INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
+            VALUES (\(order.id), \(seat), \(candidate.technicianId), 'offered', \(offerId), \(now), \(expiresAt), \(candidate.reason))
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            """
+            INSERT INTO offers_made (order_id, seat, technician_id, round, outcome, at)
+            VALUES (\(order.id), \(seat), \(candidate.technicianId), \(order.round), 'offered', \(now))
+            """,
+            logger: logger
+        )
+        let payload = String(decoding: try JSONEncoder().encode(LapsePayload(orderId: order.id, seat: seat, offerId: offerId)), as: UTF8.self)
+        try await JobScheduler.schedule(
+            kind: Self.lapseJob,
+            dueAt: expiresAt,
+            payload: payload,
+            uniqueKey: "offer-lapse-\(offerId)",
+            on: connection,
+            logger: logger
+        )
+        try await orders.record(
+            OfferMadeKind.self,
+            order,
+            seat: seat,
+            technicianId: candidate.technicianId,
+            expiresAt: expiresAt,
+            actor: "dispatch",
+            reason: candidate.reason,
+            at: now,
+            on: connection
+        )
+    }
+
+    /// The status the seats call for: dispatched when every seat accepted, offered while any
+    /// seat is held, pending otherwise.
+    func settle(_ orderId: UUID, actor: String, on connection: PostgresConnection) async throws {
+        guard let order = try await orders.load(orderId, lock: true, on: connection), order.status.isStaffing else { return }
+        let now = clock.now()
+        let status: OrderStatus = order.fullyStaffed ? .dispatched : (order.seats.isEmpty ? .pendingDispatch : .offered)
+        guard status != order.status else { return }
+        try await orders.setStatus(order, status, at: now, on: connection)
+        if status == .dispatched {
+            try await orders.record(OrderDispatchedKind.self, order, actor: actor, reason: nil, at: now, on: connection)
+        } else {
+            try await orders.timeline(order.id, "status", actor: actor, detail: status.rawValue, at: now, on: connection)
+        }
+    }
+
+    /// The timer of one offer: if it is still open, it lapses and the seat goes to the next
+    /// candidate. An offer already answered (or replaced) is left alone.
+    func lapse(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
+        let payload = try JSONDecoder().decode(LapsePayload.self, from: Data(job.payload.utf8))
+        guard let order = try await orders.load(payload.orderId, lock: true, on: connection), order.status.isStaffing,
+            let seat = order.seats.first(where: { $0.offerId == payload.offerId && $0.status == .offered })
+        else { return }
+        let now = clock.now()
+        try await release(order, seat: seat, outcome: "expired", reason: "not answered in time", actor: "dispatch", at: now, on: connection)
+        try await orders.record(
+            OfferExpiredKind.self,
+            order,
+            seat: seat.seat,
+            technicianId: seat.technicianId,
+            actor: "dispatch",
+            reason: "not answered in time",
+            at: now,
+            on: connection
+        )
+        try await fillSeats(order.id, actor: "dispatch", on: connection)
+    }
+
+    /// Frees a seat and records how its offer ended.
+    func release(
+        _ order: ServiceOrder,
+        seat: Seat,
+        outcome: String,
+        reason: String?,
+        actor: String,
+        at now: Date,
+        on connection: PostgresConnection
+    )
+        async throws
+    {
+        try await connection.query("DELETE FROM order_seats WHERE order_id = \(order.id) AND seat = \(seat.seat)", logger: logger)
+        try await orders.offerOutcome(order.id, technicianId: seat.technicianId, round: order.round, outcome, reason: reason, at: now, on: connection)
+    }
+
+    /// The check a while before the slot: a crew still incomplete alerts the store manager,
+    /// once per order and slot.
+    func checkCrew(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
+        let parts = job.payload.split(separator: "/")
+        guard parts.count == 2, let id = UUID(uuidString: String(parts[0])), let round = Int(parts[1]) else { return }
+        guard let order = try await orders.load(id, lock: true, on: connection), order.round == round, order.status.isStaffing, !order.fullyStaffed,
+            !order.deadlineAlerted
+        else { return }
+        try await connection.query("UPDATE orders SET deadline_alerted = true WHERE id = \(id)", logger: logger)
+        let open = order.serviceType.crewSize - order.crew.count
+        try await orders.record(
+            CrewIncompleteKind.self,
+            order,
+            actor: "dispatch",
+            reason: "\(open) seat\(open == 1 ? "" : "s") still open shortly before the slot",
+            at: clock.now(),
+            on: connection
+        )
+    }
+
+    /// A visit booked at shorter notice than the lead is checked once its first offers had
+    /// time to be answered.
+    func scheduleCrewCheck(_ order: ServiceOrder, on connection: PostgresConnection) async throws {
+        let now = clock.now()
+        let lead = order.startsAt.addingTimeInterval(-settings.crewAlertLead)
+        let due = lead > now ? lead : now.addingTimeInterval(settings.offerTimeout)
+        try await JobScheduler.schedule(
+            kind: Self.crewCheckJob,
+            dueAt: due,
+            payload: "\(order.id)/\(order.round)",
+            uniqueKey: "crew-check-\(order.id)-\(order.round)",
+            on: connection,
+            logger: logger
+        )
+    }
+}
