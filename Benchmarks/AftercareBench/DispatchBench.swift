@@ -126,7 +126,7 @@ struct DispatchBench: AsyncParsableCommand {
                 defer { tasks.cancelAll() }
                 try await Task.sleep(for: .seconds(2))
                 let expiries = try await seedOpenOffers(client, firstExpiry: Date().addingTimeInterval(15))
-                try await Bench.waitFor("re-offers", timeout: .seconds(Int64(spread) + 180)) {
+                try await Bench.waitFor("re-offers of \(expiries.count) lapsed offers", timeout: .seconds(Int64(spread) + 180)) {
                     peakKiB = max(peakKiB, Bench.residentKiB(process.processIdentifier))
                     return seen.value.withLock { arrived in expiries.keys.allSatisfy { arrived[$0] != nil } }
                 }
@@ -199,18 +199,21 @@ struct DispatchBench: AsyncParsableCommand {
         }
     }
 
-    /// Orders with one seat of two offered and its lapse timer, as a booking leaves them,
-    /// spread over the dealers and the next 60 days; their offers expire one after another
-    /// from `firstExpiry` over `spread` seconds. Returns each order's expiry.
+    /// Orders of a crew of two, one seat accepted and the other offered with its lapse timer,
+    /// spread evenly over the dealers' stores and the next 60 days at 09:00 (about eight per
+    /// dealer and day, each with technicians of its own); their offers expire one after
+    /// another from `firstExpiry` over `spread` seconds. Returns each order's expiry.
     func seedOpenOffers(_ client: PostgresClient, firstExpiry: Date) async throws -> [UUID: Date] {
+        let dealers = Self.dealers
         let step = Double(spread) / Double(max(openOffers, 1))
         let first = ISO8601DateFormatter().string(from: firstExpiry)
         for statement in [
             """
             CREATE TEMP TABLE bench_offers AS
             SELECT gen_random_uuid() AS booking_id, gen_random_uuid() AS order_id, gen_random_uuid() AS offer_id, n,
-                   'bench-s-' || (n % \(stores)) AS store_id, 'bench-d-' || ((n % \(stores)) % \(Self.dealers)) AS dealer_id,
-                   date_trunc('day', now() + make_interval(days => 3 + n % 60)) + interval '1 hour' AS starts_at,
+                   n % \(dealers) AS dealer, n / (\(dealers) * 60) AS rank,
+                   'bench-s-' || (n % \(dealers) + \(dealers) * ((n / \(dealers)) % \(stores / dealers))) AS store_id, 'bench-d-' || (n % \(dealers)) AS dealer_id,
+                   date_trunc('day', now() + make_interval(days => 3 + (n / \(dealers)) % 60)) + interval '1 hour' AS starts_at,
                    '\(first)'::timestamptz + make_interval(secs => n * \(step)) AS expires_at
             FROM generate_series(0, \(openOffers - 1)) AS n
             """,
@@ -229,13 +232,13 @@ struct DispatchBench: AsyncParsableCommand {
             """,
             """
             INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
-            SELECT order_id, 1, 'bench-t-' || (((n % \(stores)) % \(Self.dealers)) + \(Self.dealers) * ((n / \(stores)) % 10)), 'offered', offer_id, now(), expires_at, 'bench'
+            SELECT order_id, 1, 'bench-t-' || (dealer + \(dealers) * (2 * rank)), 'offered', offer_id, now(), expires_at, 'bench'
             FROM bench_offers
             """,
             // The other seat is taken: the lapse offers the open one alone.
             """
             INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
-            SELECT order_id, 2, 'bench-t-' || (((n % \(stores)) % \(Self.dealers)) + \(Self.dealers) * (10 + (n / \(stores)) % 10)), 'accepted', gen_random_uuid(), now(), NULL, 'bench'
+            SELECT order_id, 2, 'bench-t-' || (dealer + \(dealers) * (2 * rank + 1)), 'accepted', gen_random_uuid(), now(), NULL, 'bench'
             FROM bench_offers
             """,
             """

@@ -120,6 +120,40 @@ struct HostileInputTests {
         .init(method: .post, path: "/api/v1/ops/dead-letters/replay", role: .hqAdmin, field: "limit", body: #"{"limit": X}"#),
     ]
 
+    static let dispatch: [NumericField] = [
+        .init(method: .get, path: "/api/v1/slots?serviceType=mite_removal&days=X", role: .member, field: "days", body: nil),
+        .init(method: .get, path: "/api/v1/service-due?limit=X", role: .guide, field: "limit", body: nil),
+        .init(
+            method: .put,
+            path: "/api/v1/technicians/t-1/profile",
+            role: .hqAdmin,
+            field: "visitsPerDay",
+            body: #"{"skills": [], "territory": [], "hours": [], "daysOff": [], "visitsPerDay": X}"#
+        ),
+        .init(
+            method: .put,
+            path: "/api/v1/technicians/t-1/profile",
+            role: .hqAdmin,
+            field: "hours[0].weekday",
+            body: #"{"skills": [], "territory": [], "hours": [{"weekday": X, "from": "09:00", "to": "18:00"}], "daysOff": [], "visitsPerDay": 3}"#
+        ),
+        .init(
+            method: .put,
+            path: "/api/v1/service-types/sofa",
+            role: .hqAdmin,
+            field: "durationMinutes",
+            body: #"{"name": "Sofa", "durationMinutes": X, "crewSize": 1, "categories": ["sofa"], "steps": [{"title": "Clean"}]}"#
+        ),
+        .init(method: .put, path: "/api/v1/orders/\(member)/steps/X", role: .technician, field: "step", body: "{}"),
+        .init(
+            method: .put,
+            path: "/api/v1/orders/\(member)/seats/X",
+            role: .hqAdmin,
+            field: "seat",
+            body: #"{"technicianId": "t-1", "reason": "r"}"#
+        ),
+    ]
+
     static let notification: [NumericField] = [
         .init(method: .get, path: "/api/v1/deliveries?limit=X", role: .hqAdmin, field: "limit", body: nil),
         .init(method: .get, path: "/api/v1/inbox?limit=X", role: .member, field: "limit", body: nil),
@@ -139,6 +173,11 @@ struct HostileInputTests {
     @Test("feedback answers every extreme with a 422 naming the field, and keeps running")
     func feedbackExtremes() async throws {
         try await exercise("FeedbackService", "feedback", Self.feedback) { _, _ in }
+    }
+
+    @Test("dispatch answers every extreme with a 422 naming the field, and keeps running")
+    func dispatchExtremes() async throws {
+        try await exercise("DispatchService", "dispatch", Self.dispatch) { _, _ in }
     }
 
     @Test("notification answers every extreme with a 422 naming the field, and keeps running")

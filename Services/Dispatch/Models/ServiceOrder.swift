@@ -53,7 +53,9 @@ struct ServiceOrder: Sendable, Equatable {
     let deadlineAlerted: Bool
     let round: Int
     let couponCode: String?
-    let seats: [Seat]
+    var seats: [Seat]
+    /// Everyone offered a seat this round (a reschedule starts a new one): nobody is asked twice.
+    let asked: Set<String>
 
     var placement: Access.Placement { .init(memberId: memberId, guideId: guideId, storeId: storeId, dealerId: dealerId) }
     var crew: [String] { seats.filter { $0.status == .accepted }.sorted { $0.seat < $1.seat }.map(\.technicianId) }

@@ -11,25 +11,33 @@ struct Orders: Sendable {
     let outbox: Outbox
     let logger: Logger
 
+    /// The order with its seats and who was asked this round, in one round trip (the offer
+    /// timers of a busy dealer run this many times a second).
     func load(_ id: UUID, lock: Bool, on connection: PostgresConnection) async throws -> ServiceOrder? {
         let rows = try await connection.query(
             """
             SELECT o.id, o.booking_id, o.member_id, o.store_id, o.dealer_id, o.guide_id, o.definition::text, o.status, o.reason,
-                   o.starts_at, o.ends_at, o.address, o.no_candidate_alerted, o.deadline_alerted, o.round, b.coupon_code
+                   o.starts_at, o.ends_at, o.address, o.no_candidate_alerted, o.deadline_alerted, o.round, b.coupon_code,
+                   (SELECT coalesce(json_agg(json_build_object('seat', s.seat, 'technicianId', s.technician_id, 'status', s.status,
+                        'offerId', s.offer_id, 'expiresAt', extract(epoch FROM s.expires_at), 'why', s.why) ORDER BY s.seat), '[]')::text
+                    FROM order_seats s WHERE s.order_id = o.id),
+                   ARRAY(SELECT a.technician_id FROM offers_made a WHERE a.order_id = o.id AND a.round = o.round)
             FROM orders o JOIN bookings b ON b.id = o.booking_id WHERE o.id = \(id) \(unescaped: lock ? "FOR UPDATE OF o" : "")
             """,
             logger: logger
         )
         guard let row = try await rows.collect().first else { return nil }
         let (
-            orderId, bookingId, member, store, dealer, guide, definition, status, reason, starts, ends, address, noCandidate, deadline, round, coupon
+            id, booking, member, store, dealer, guide, definition, status, reason, starts, ends, address, noCandidate, deadline, round, coupon, seats,
+            asked
         ) =
             try row.decode(
-                (UUID, UUID, String, String, String, String?, String, String, String?, Date, Date, String, Bool, Bool, Int, String?).self
+                (UUID, UUID, String, String, String, String?, String, String, String?, Date, Date, String, Bool, Bool, Int, String?, String, [String])
+                    .self
             )
         return ServiceOrder(
-            id: orderId,
-            bookingId: bookingId,
+            id: id,
+            bookingId: booking,
             memberId: member,
             storeId: store,
             dealerId: dealer,
@@ -44,29 +52,30 @@ struct Orders: Sendable {
             deadlineAlerted: deadline,
             round: round,
             couponCode: coupon,
-            seats: try await seats(of: id, on: connection)
+            seats: try JSONDecoder().decode([SeatRow].self, from: Data(seats.utf8)).map(\.value),
+            asked: Set(asked)
         )
     }
 
-    func seats(of orderId: UUID, on connection: PostgresConnection) async throws -> [Seat] {
-        let rows = try await connection.query(
-            "SELECT seat, technician_id, status, offer_id, expires_at, why FROM order_seats WHERE order_id = \(orderId) ORDER BY seat",
-            logger: logger
-        )
-        var seats: [Seat] = []
-        for try await (seat, technician, status, offer, expires, why) in rows.decode((Int, String, String, UUID, Date?, String).self) {
-            seats.append(
-                Seat(
-                    seat: seat,
-                    technicianId: technician,
-                    status: Seat.Status(rawValue: status) ?? .offered,
-                    offerId: offer,
-                    expiresAt: expires,
-                    why: why
-                )
+    /// A seat as the order's query writes it (the expiry in seconds since 1970).
+    private struct SeatRow: Decodable {
+        let seat: Int
+        let technicianId: String
+        let status: Seat.Status
+        let offerId: UUID
+        let expiresAt: Double?
+        let why: String
+
+        var value: Seat {
+            Seat(
+                seat: seat,
+                technicianId: technicianId,
+                status: status,
+                offerId: offerId,
+                expiresAt: expiresAt.map(Date.init(timeIntervalSince1970:)),
+                why: why
             )
         }
-        return seats
     }
 
     func setStatus(_ order: ServiceOrder, _ status: OrderStatus, reason: String? = nil, at now: Date, on connection: PostgresConnection) async throws
@@ -162,13 +171,5 @@ struct Orders: Sendable {
             """,
             logger: logger
         )
-    }
-
-    func asked(_ order: ServiceOrder, on connection: PostgresConnection) async throws -> Set<String> {
-        let rows = try await connection.query(
-            "SELECT technician_id FROM offers_made WHERE order_id = \(order.id) AND round = \(order.round)",
-            logger: logger
-        )
-        return Set(try await rows.collect().map { try $0.decode(String.self) })
     }
 }

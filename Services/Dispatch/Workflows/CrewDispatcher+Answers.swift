@@ -25,14 +25,19 @@ extension CrewDispatcher {
             at: now,
             on: connection
         )
-        try await settle(order.id, actor: caller.subject, on: connection)
+        var accepted = order
+        accepted.seats = order.seats.map {
+            $0.seat == seat.seat
+                ? Seat(seat: $0.seat, technicianId: $0.technicianId, status: .accepted, offerId: $0.offerId, expiresAt: nil, why: $0.why) : $0
+        }
+        try await settle(accepted, actor: caller.subject, on: connection)
     }
 
     /// The caller turns their offer down; that seat alone goes to the next candidate.
     func decline(_ orderId: UUID, reason: String, by caller: Principal, on connection: PostgresConnection) async throws {
         let (order, seat) = try await openOffer(orderId, of: caller, on: connection)
         let now = clock.now()
-        try await release(order, seat: seat, outcome: "declined", reason: reason, actor: caller.subject, at: now, on: connection)
+        let released = try await release(order, seat: seat, outcome: "declined", reason: reason, actor: caller.subject, at: now, on: connection)
         try await orders.record(
             OfferDeclinedKind.self,
             order,
@@ -43,15 +48,14 @@ extension CrewDispatcher {
             at: now,
             on: connection
         )
-        try await fillSeats(order.id, actor: caller.subject, on: connection)
+        try await fillSeats(released, actor: caller.subject, on: connection)
     }
 
     /// The order (locked) and the caller's seat on it, which must be an open offer.
     private func openOffer(_ orderId: UUID, of caller: Principal, on connection: PostgresConnection) async throws -> (ServiceOrder, Seat) {
         guard let order = try await orders.load(orderId, lock: true, on: connection) else { throw ProblemDetails.notFound("No such order.") }
         guard let seat = order.seat(of: caller.subject) else {
-            let asked = try await orders.asked(order, on: connection)
-            if asked.contains(caller.subject) { throw ProblemDetails.conflict("Your offer on this order is no longer open.") }
+            if order.asked.contains(caller.subject) { throw ProblemDetails.conflict("Your offer on this order is no longer open.") }
             throw ProblemDetails.notFound("No such order.")
         }
         if seat.status == .accepted { throw ProblemDetails.conflict("You already accepted seat \(seat.seat) of this order.") }
@@ -112,15 +116,20 @@ extension CrewDispatcher {
                 on: connection
             )
         }
-        try await connection.query(
-            """
-            INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
-            VALUES (\(order.id), \(number), \(technicianId), 'accepted', \(UUID()), \(now), NULL, \("assigned by \(caller.subject): \(reason)"))
-            """,
-            logger: logger
+        let assigned = Seat(
+            seat: number,
+            technicianId: technicianId,
+            status: .accepted,
+            offerId: UUID(),
+            expiresAt: nil,
+            why: "assigned by \(caller.subject): \(reason)"
         )
         try await connection.query(
             """
+            WITH held AS (
+                INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
+                VALUES (\(order.id), \(number), \(technicianId), 'accepted', \(assigned.offerId), \(now), NULL, \(assigned.why))
+            )
             INSERT INTO offers_made (order_id, seat, technician_id, round, outcome, reason, at)
             VALUES (\(order.id), \(number), \(technicianId), \(order.round), 'accepted', \(reason), \(now))
             """,
@@ -136,7 +145,10 @@ extension CrewDispatcher {
             at: now,
             on: connection
         )
-        try await settle(order.id, actor: caller.subject, on: connection)
+        var staffed = order
+        staffed.seats.removeAll { $0.seat == number }
+        staffed.seats.append(assigned)
+        try await settle(staffed, actor: caller.subject, on: connection)
     }
 
     /// A technician who left is offered nothing more (the rules refuse them) and gives back
@@ -154,7 +166,7 @@ extension CrewDispatcher {
         let now = clock.now()
         for id in ids {
             guard let order = try await orders.load(id, lock: true, on: connection), let seat = order.seat(of: technicianId) else { continue }
-            try await release(order, seat: seat, outcome: "released", reason: "left", actor: "dispatch", at: now, on: connection)
+            let released = try await release(order, seat: seat, outcome: "released", reason: "left", actor: "dispatch", at: now, on: connection)
             try await orders.record(
                 SeatReleasedKind.self,
                 order,
@@ -165,7 +177,7 @@ extension CrewDispatcher {
                 at: now,
                 on: connection
             )
-            try await fillSeats(id, actor: "dispatch", on: connection)
+            try await fillSeats(released, actor: "dispatch", on: connection)
         }
     }
 }

@@ -29,7 +29,13 @@ struct CrewDispatcher: Sendable {
 
     /// Offers every open seat of a staffing order, then sets its status from its seats.
     func fillSeats(_ orderId: UUID, actor: String, on connection: PostgresConnection) async throws {
-        guard let order = try await orders.load(orderId, lock: true, on: connection), order.status.isStaffing else { return }
+        guard let order = try await orders.load(orderId, lock: true, on: connection) else { return }
+        try await fillSeats(order, actor: actor, on: connection)
+    }
+
+    /// The same for an order already locked and read in this transaction.
+    func fillSeats(_ order: ServiceOrder, actor: String, on connection: PostgresConnection) async throws {
+        guard order.status.isStaffing else { return }
         let now = clock.now()
         guard let store = try await StoreInfo.load(order.storeId, settings: settings, on: connection, logger: logger) else { return }
         let day = StoreDay(containing: order.startsAt, in: store.timeZone)
@@ -43,9 +49,10 @@ struct CrewDispatcher: Sendable {
             store: order.storeId,
             serviceType: order.serviceType.key
         )
-        var excluded = try await orders.asked(order, on: connection).union(order.seats.map(\.technicianId))
+        var excluded = order.asked.union(order.seats.map(\.technicianId))
         excluded.formUnion(board.busy(from: order.startsAt, to: order.endsAt, exceptOrder: order.id))
         let taken = Set(order.seats.map(\.seat))
+        var staffed = order
         var unfilled: [Int] = []
         for seat in 1...max(1, order.serviceType.crewSize) where !taken.contains(seat) {
             let candidates = CrewChoice.candidates(for: window, among: board.technicians, workload: board.workload(on: day), excluding: excluded)
@@ -54,9 +61,9 @@ struct CrewDispatcher: Sendable {
                 continue
             }
             excluded.insert(candidate.technicianId)
-            try await offer(order, seat: seat, to: candidate, at: now, on: connection)
+            staffed.seats.append(try await offer(order, seat: seat, to: candidate, at: now, on: connection))
         }
-        try await settle(orderId, actor: actor, on: connection)
+        try await settle(staffed, actor: actor, on: connection)
         if !unfilled.isEmpty, !order.noCandidateAlerted {
             try await connection.query("UPDATE orders SET no_candidate_alerted = true WHERE id = \(order.id)", logger: logger)
             let seats = unfilled.map(String.init).joined(separator: ", ")
@@ -71,24 +78,22 @@ struct CrewDispatcher: Sendable {
         }
     }
 
+    /// Offers one seat: the seat and the offer in one statement, the lapse timer, the event.
     private func offer(
         _ order: ServiceOrder,
         seat: Int,
         to candidate: CrewChoice.Candidate,
         at now: Date,
         on connection: PostgresConnection
-    ) async throws {
+    ) async throws -> Seat {
         let offerId = UUID()
         let expiresAt = now.addingTimeInterval(settings.offerTimeout)
         try await connection.query(
             """
-            INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
-            VALUES (\(order.id), \(seat), \(candidate.technicianId), 'offered', \(offerId), \(now), \(expiresAt), \(candidate.reason))
-            """,
-            logger: logger
-        )
-        try await connection.query(
-            """
+            WITH held AS (
+                INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
+                VALUES (\(order.id), \(seat), \(candidate.technicianId), 'offered', \(offerId), \(now), \(expiresAt), \(candidate.reason))
+            )
             INSERT INTO offers_made (order_id, seat, technician_id, round, outcome, at)
             VALUES (\(order.id), \(seat), \(candidate.technicianId), \(order.round), 'offered', \(now))
             """,
@@ -114,12 +119,13 @@ struct CrewDispatcher: Sendable {
             at: now,
             on: connection
         )
+        return Seat(seat: seat, technicianId: candidate.technicianId, status: .offered, offerId: offerId, expiresAt: expiresAt, why: candidate.reason)
     }
 
     /// The status the seats call for: dispatched when every seat accepted, offered while any
-    /// seat is held, pending otherwise.
-    func settle(_ orderId: UUID, actor: String, on connection: PostgresConnection) async throws {
-        guard let order = try await orders.load(orderId, lock: true, on: connection), order.status.isStaffing else { return }
+    /// seat is held, pending otherwise. `order` is as this transaction left it.
+    func settle(_ order: ServiceOrder, actor: String, on connection: PostgresConnection) async throws {
+        guard order.status.isStaffing else { return }
         let now = clock.now()
         let status: OrderStatus = order.fullyStaffed ? .dispatched : (order.seats.isEmpty ? .pendingDispatch : .offered)
         guard status != order.status else { return }
@@ -139,7 +145,15 @@ struct CrewDispatcher: Sendable {
             let seat = order.seats.first(where: { $0.offerId == payload.offerId && $0.status == .offered })
         else { return }
         let now = clock.now()
-        try await release(order, seat: seat, outcome: "expired", reason: "not answered in time", actor: "dispatch", at: now, on: connection)
+        let released = try await release(
+            order,
+            seat: seat,
+            outcome: "expired",
+            reason: "not answered in time",
+            actor: "dispatch",
+            at: now,
+            on: connection
+        )
         try await orders.record(
             OfferExpiredKind.self,
             order,
@@ -150,10 +164,12 @@ struct CrewDispatcher: Sendable {
             at: now,
             on: connection
         )
-        try await fillSeats(order.id, actor: "dispatch", on: connection)
+        try await fillSeats(released, actor: "dispatch", on: connection)
     }
 
-    /// Frees a seat and records how its offer ended.
+    /// Frees a seat and records how its offer ended, in one statement; answers the order
+    /// without that seat.
+    @discardableResult
     func release(
         _ order: ServiceOrder,
         seat: Seat,
@@ -162,11 +178,18 @@ struct CrewDispatcher: Sendable {
         actor: String,
         at now: Date,
         on connection: PostgresConnection
-    )
-        async throws
-    {
-        try await connection.query("DELETE FROM order_seats WHERE order_id = \(order.id) AND seat = \(seat.seat)", logger: logger)
-        try await orders.offerOutcome(order.id, technicianId: seat.technicianId, round: order.round, outcome, reason: reason, at: now, on: connection)
+    ) async throws -> ServiceOrder {
+        try await connection.query(
+            """
+            WITH freed AS (DELETE FROM order_seats WHERE order_id = \(order.id) AND seat = \(seat.seat))
+            UPDATE offers_made SET outcome = \(outcome), reason = \(reason), at = \(now)
+            WHERE order_id = \(order.id) AND technician_id = \(seat.technicianId) AND round = \(order.round) AND outcome IN ('offered', 'accepted')
+            """,
+            logger: logger
+        )
+        var released = order
+        released.seats.removeAll { $0.seat == seat.seat }
+        return released
     }
 
     /// The check a while before the slot: a crew still incomplete alerts the store manager,
