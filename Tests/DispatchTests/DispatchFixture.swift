@@ -162,14 +162,9 @@ struct DispatchFixture: SendsRequests, Sendable {
         return seats
     }
 
-    func count(_ sql: String) async throws -> Int {
-        try await database.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
-    }
+    func count(_ sql: String) async throws -> Int { try await bed.count(sql) }
 
-    /// Events of one type in the outbox: what the service published.
-    func published(_ type: String) async throws -> Int {
-        try await count("SELECT count(*) FROM outbox WHERE event_type = '\(type)'")
-    }
+    func published(_ type: String) async throws -> Int { try await bed.published(type) }
 
     func act(
         _ client: some TestClientProtocol,

@@ -101,14 +101,9 @@ struct FeedbackFixture: SendsRequests, Sendable {
         try await tokens.sign(subject: subject, role: role, dealerID: dealer ?? self.dealer, storeID: store ?? self.store)
     }
 
-    func count(_ sql: String) async throws -> Int {
-        try await database.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
-    }
+    func count(_ sql: String) async throws -> Int { try await bed.count(sql) }
 
-    /// Events of one type in the outbox: what the service published.
-    func published(_ type: String) async throws -> Int {
-        try await count("SELECT count(*) FROM outbox WHERE event_type = '\(type)'")
-    }
+    func published(_ type: String) async throws -> Int { try await bed.published(type) }
 
     func taskLevel() async throws -> (String, String?) {
         try await database.query("SELECT level, assignee_id FROM callback_tasks", logger: TestEnvironment.logger).collect().first?.decode(

@@ -113,9 +113,7 @@ struct NotificationFixture: SendsRequests, Sendable {
         try await tokens.sign(subject: subject, role: role, dealerID: dealer ?? self.dealer, storeID: store ?? self.store)
     }
 
-    func count(_ sql: String) async throws -> Int {
-        try await database.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
-    }
+    func count(_ sql: String) async throws -> Int { try await bed.count(sql) }
 
     /// How many `P` events the service recorded in its outbox about the deliveries of `event`.
     func published<P: EventPayload>(_ type: P.Type, about event: UUID) async throws -> Int {

@@ -50,3 +50,15 @@ public struct ServiceTestBed: Sendable {
         }
     }
 }
+
+extension ServiceTestBed {
+    /// The one number a counting query answers (-1 when it answers nothing).
+    public func count(_ sql: String) async throws -> Int {
+        try await database.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect().first?.decode(Int.self) ?? -1
+    }
+
+    /// Events of one type in the outbox: what the service published.
+    public func published(_ type: String) async throws -> Int {
+        try await count("SELECT count(*) FROM outbox WHERE event_type = '\(type)'")
+    }
+}

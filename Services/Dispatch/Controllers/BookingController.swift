@@ -27,11 +27,12 @@ struct BookingController: Sendable {
         var problems: [FieldProblem] = []
         let type = query.get("serviceType").map { String($0) } ?? ""
         problems += validateCode(type, field: "serviceType")
-        let storeId = query.get("storeId").map { String($0) } ?? (caller.role == .member ? nil : caller.storeID) ?? ""
-        if caller.role != .member { problems += validateCode(storeId, field: "storeId") }
+        // Staff see their own store unless they name one; a member's store is looked up.
+        let storeId = query.get("storeId").map { String($0) } ?? (caller.role == .member ? nil : caller.storeID)
+        if caller.role != .member || storeId != nil { problems += validateCode(storeId ?? "", field: "storeId") }
         let days = try request.integerQuery("days", in: 1...31) ?? 7
         if !problems.isEmpty { throw ProblemDetails.validation(problems) }
-        return try await desk.freeSlots(storeId: storeId.isEmpty ? nil : storeId, serviceType: type, days: days, by: caller)
+        return try await desk.freeSlots(storeId: storeId, serviceType: type, days: days, by: caller)
     }
 
     @Sendable func book(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<BookingView> {

@@ -38,8 +38,7 @@ struct SlotWindow: Codable, Sendable, Equatable, Hashable, CustomStringConvertib
     }
 
     private static func clock(_ minute: Int) -> String {
-        let text = String(format: "%02d:%02d", minute / 60, minute % 60)
-        return text
+        String(format: "%02d:%02d", minute / 60, minute % 60)
     }
 
     /// A list of windows as settings or staff write it: comma-separated, not overlapping.
@@ -95,6 +94,8 @@ struct StoreDay: Sendable, Equatable {
         return sundayFirst == 1 ? 7 : sundayFirst - 1
     }
 
+    /// The day `days` later; counted from noon, so a clock change at midnight cannot land on
+    /// the wrong day.
     func adding(days: Int) -> StoreDay {
         StoreDay(
             containing: calendar.date(byAdding: .day, value: days, to: midnight).map { $0.addingTimeInterval(3600 * 12) } ?? midnight,

@@ -49,21 +49,6 @@ struct ServiceDue: Sendable {
             let data = (try? JSONEncoder().encode(self)) ?? Data()
             return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         }
-
-        init(dueAt: Date, spend: Int64, memberId: String, serviceType: String) {
-            self.dueAt = dueAt
-            self.spend = spend
-            self.memberId = memberId
-            self.serviceType = serviceType
-        }
-
-        init?(_ text: String) {
-            let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            guard text.count <= 400, let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Cursor.self, from: data) else {
-                return nil
-            }
-            self = cursor
-        }
     }
 
     func page(for caller: Principal, storeId: String?, limit: Int, after cursor: Cursor?) async throws -> Page {
@@ -142,5 +127,16 @@ struct ServiceDue: Sendable {
             return ("m.store_id", storeId)
         default: throw ProblemDetails.forbidden("The due list is for guides, store managers, dealer admins and HQ.")
         }
+    }
+}
+
+extension ServiceDue.Cursor {
+    /// A cursor as `text` gave it out; nil for anything else.
+    init?(_ text: String) {
+        let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard text.count <= 400, let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Self.self, from: data) else {
+            return nil
+        }
+        self = cursor
     }
 }

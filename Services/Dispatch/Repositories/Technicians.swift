@@ -82,14 +82,14 @@ struct Technicians: Sendable {
             try await check(request, dealerId: current.dealerId, on: connection)
             let hours = try TechnicianHours.encode(TechnicianHours.weeklyHours(request.hours))
             let (skills, territory, daysOff) = (request.skills.sorted(), request.territory.sorted(), request.daysOff.sorted())
-            try await connection.query(
+            let updated = try await connection.query(
                 """
                 UPDATE technicians SET skills = \(skills), territory = \(territory), hours = \(hours)::jsonb, days_off = \(daysOff),
                     visits_per_day = \(request.visitsPerDay), updated_at = \(clock.now()), updated_by = \(caller.subject)
-                WHERE technician_id = \(id)
+                WHERE technician_id = \(id) RETURNING \(unescaped: Self.columns)
                 """,
                 logger: logger
-            )
+            ).collect()
             try await outbox.record(
                 TechnicianProfileChanged(
                     technicianId: id,
@@ -102,8 +102,7 @@ struct Technicians: Sendable {
                 aggregateID: "technician-\(id)",
                 on: connection
             )
-            let updated = try await connection.query("SELECT \(unescaped: Self.columns) FROM technicians WHERE technician_id = \(id)", logger: logger)
-            guard let view = try await updated.collect().first.map(Self.view) else { throw ProblemDetails.notFound("No such technician.") }
+            guard let view = try updated.first.map(Self.view) else { throw ProblemDetails.notFound("No such technician.") }
             return view
         }
     }

@@ -217,25 +217,28 @@ struct Bookings: Sendable {
         reason: String?,
         on connection: PostgresConnection
     ) async throws {
-        guard let booking = try await view(where: "b.id = $1", bookingId, on: connection).first else { return }
+        let rows = try await connection.query(
+            """
+            SELECT o.id, b.member_id, b.store_id, b.dealer_id, b.service_type, b.starts_at, b.coupon_code
+            FROM bookings b LEFT JOIN orders o ON o.booking_id = b.id WHERE b.id = \(bookingId)
+            """,
+            logger: logger
+        )
+        guard let row = try await rows.collect().first else { return }
+        let (order, member, store, dealer, type, starts, coupon) = try row.decode((UUID?, String, String, String, String, Date, String?).self)
         let change = BookingChange<Kind>(
-            bookingId: booking.id,
-            orderId: booking.orderId,
-            memberId: booking.memberId,
-            storeId: booking.storeId,
-            dealerId: try await dealer(of: booking.storeId, on: connection),
-            serviceType: booking.serviceType,
-            startsAt: booking.startsAt,
-            couponCode: booking.couponCode,
+            bookingId: bookingId,
+            orderId: order,
+            memberId: member,
+            storeId: store,
+            dealerId: dealer,
+            serviceType: type,
+            startsAt: starts,
+            couponCode: coupon,
             actorId: actor,
             reason: reason
         )
-        try await outbox.record(change, aggregateID: "booking-\(booking.id)", on: connection)
-    }
-
-    private func dealer(of storeId: String, on connection: PostgresConnection) async throws -> String {
-        let rows = try await connection.query("SELECT dealer_id FROM stores WHERE store_id = \(storeId)", logger: logger)
-        return try await rows.collect().first?.decode(String.self) ?? ""
+        try await outbox.record(change, aggregateID: "booking-\(bookingId)", on: connection)
     }
 
     func view(where condition: String, _ value: some PostgresEncodable & Sendable, on connection: PostgresConnection) async throws -> [BookingView] {
