@@ -37,6 +37,11 @@ struct CrewOfferTests {
                 #expect(order.status == .dispatched && Set(order.seats.map(\.technicianId)) == [t[0], t[2]])
                 #expect(try await fixture.published(ServiceOrderDispatched.eventType) == 1)
                 #expect(try await fixture.published(OfferDeclined.eventType) == 1)
+                // Each change is one timeline entry, with who and why.
+                let timeline = order.timeline ?? []
+                let declined = timeline.filter { $0.kind == OfferDeclined.eventType }
+                #expect(declined.map(\.detail) == ["seat 2: \(t[1]) (I am at another job)"] && declined.first?.actor == t[1])
+                #expect(timeline.filter { $0.kind == OfferMade.eventType }.count == 3)
             }
         }
     }
@@ -74,6 +79,8 @@ struct CrewOfferTests {
                 #expect(try await fixture.published(CrewIncomplete.eventType) == 1)
                 let order = try await fixture.order(client, orderId, as: try await fixture.token(.storeManager, fixture.manager))
                 #expect(order.status == .offered && order.timeline?.contains { $0.kind == CrewIncomplete.eventType } == true)
+                let expired = (order.timeline ?? []).filter { $0.kind == OfferExpired.eventType }
+                #expect(expired.map(\.detail) == [t[1], t[2], t[3]].map { "seat 2: \($0) (not answered in time)" })
             }
         }
     }

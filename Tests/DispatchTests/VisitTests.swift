@@ -82,6 +82,10 @@ struct VisitTests {
                 let payload = json?["payload"] as? [String: Any]
                 #expect(payload?["technicianIds"] as? [String] == [t[0], t[1]])
                 #expect(payload?["bookingId"] as? String == made?.id.lowercasedString)
+                // Feedback reads it as this contract (ReviewTests: one request rating each technician).
+                let contract = try EventCoding.decoder().decode(EventEnvelope<ServiceOrderCompleted>.self, from: Data(envelope.utf8)).payload
+                #expect(contract.technicianIds == [t[0], t[1]] && contract.orderId == orderId.lowercasedString)
+                try contract.validate()
                 #expect(try await fixture.published(ServiceStepDone.eventType) == 15)
                 let finished = try await fixture.order(client, orderId, as: first)
                 #expect(finished.member.phone == "+86*******1234")

@@ -42,6 +42,8 @@ struct ServiceOrder: Sendable, Equatable {
     let memberId: String
     let storeId: String
     let dealerId: String
+    /// The store's, for its local day (the visit's weekday, hours and daily capacity).
+    let timeZone: TimeZone
     let guideId: String?
     let serviceType: ServiceType
     let status: OrderStatus

@@ -38,7 +38,8 @@ struct SlotWindow: Codable, Sendable, Equatable, Hashable, CustomStringConvertib
     }
 
     private static func clock(_ minute: Int) -> String {
-        String(format: "%02d:%02d", minute / 60, minute % 60)
+        let (hours, minutes) = (minute / 60, minute % 60)
+        return (hours < 10 ? "0" : "") + String(hours) + (minutes < 10 ? ":0" : ":") + String(minutes)
     }
 
     /// A list of windows as settings or staff write it: comma-separated, not overlapping.

@@ -18,6 +18,7 @@ struct Orders: Sendable {
             """
             SELECT o.id, o.booking_id, o.member_id, o.store_id, o.dealer_id, o.guide_id, o.definition::text, o.status, o.reason,
                    o.starts_at, o.ends_at, o.address, o.no_candidate_alerted, o.deadline_alerted, o.round, b.coupon_code,
+                   coalesce((SELECT st.time_zone FROM stores st WHERE st.store_id = o.store_id), 'UTC'),
                    (SELECT coalesce(json_agg(json_build_object('seat', s.seat, 'technicianId', s.technician_id, 'status', s.status,
                         'offerId', s.offer_id, 'expiresAt', extract(epoch FROM s.expires_at), 'why', s.why) ORDER BY s.seat), '[]')::text
                     FROM order_seats s WHERE s.order_id = o.id),
@@ -28,12 +29,14 @@ struct Orders: Sendable {
         )
         guard let row = try await rows.collect().first else { return nil }
         let (
-            id, booking, member, store, dealer, guide, definition, status, reason, starts, ends, address, noCandidate, deadline, round, coupon, seats,
-            asked
+            id, booking, member, store, dealer, guide, definition, status, reason, starts, ends, address, noCandidate, deadline, round, coupon, zone,
+            seats, asked
         ) =
             try row.decode(
-                (UUID, UUID, String, String, String, String?, String, String, String?, Date, Date, String, Bool, Bool, Int, String?, String, [String])
-                    .self
+                (
+                    UUID, UUID, String, String, String, String?, String, String, String?, Date, Date, String, Bool, Bool, Int, String?, String,
+                    String, [String]
+                ).self
             )
         return ServiceOrder(
             id: id,
@@ -41,6 +44,7 @@ struct Orders: Sendable {
             memberId: member,
             storeId: store,
             dealerId: dealer,
+            timeZone: TimeZone(identifier: zone) ?? .gmt,
             guideId: guide,
             serviceType: try JSONDecoder().decode(ServiceType.self, from: Data(definition.utf8)),
             status: OrderStatus(rawValue: status) ?? .cancelled,
@@ -114,7 +118,8 @@ struct Orders: Sendable {
         try await timeline(order.id, Kind.eventType, actor: actor, detail: reason, at: now, on: connection)
     }
 
-    /// One seat's event and its timeline entry.
+    /// One seat's event and, unless the caller's statement wrote it (`timeline: false`), its
+    /// timeline entry.
     func record<Kind: DispatchChangeKind>(
         _ kind: Kind.Type,
         _ order: ServiceOrder,
@@ -124,6 +129,7 @@ struct Orders: Sendable {
         actor: String,
         reason: String?,
         at now: Date,
+        timeline: Bool = true,
         on connection: PostgresConnection
     ) async throws {
         let change = OfferChange<Kind>(
@@ -140,8 +146,14 @@ struct Orders: Sendable {
             reason: reason
         )
         try await outbox.record(change, aggregateID: "order-\(order.id)", on: connection)
-        let detail = "seat \(seat): \(technicianId)" + (reason.map { " (\($0))" } ?? "")
-        try await timeline(order.id, Kind.eventType, actor: actor, detail: detail, at: now, on: connection)
+        guard timeline else { return }
+        let detail = Self.seatDetail(seat, technicianId, reason)
+        try await self.timeline(order.id, Kind.eventType, actor: actor, detail: detail, at: now, on: connection)
+    }
+
+    /// How a seat's timeline entry reads: `seat 2: t-17 (not answered in time)`.
+    static func seatDetail(_ seat: Int, _ technicianId: String, _ reason: String?) -> String {
+        "seat \(seat): \(technicianId)" + (reason.map { " (\($0))" } ?? "")
     }
 
     func timeline(_ orderId: UUID, _ kind: String, actor: String, detail: String?, at now: Date, on connection: PostgresConnection) async throws {

@@ -29,7 +29,7 @@ struct StoreInfo: Sendable, Equatable {
 /// Everything that decides whether a slot has room and who may take a seat, for one dealer's
 /// technicians over a run of days: their profiles, the seats they hold (busy at that time,
 /// counted against their day and week), and the seats of bookings nobody holds yet (spoken
-/// for, by someone still to be found). Loaded in three queries; the rules are `CrewChoice`.
+/// for, by someone still to be found). Loaded in three queries (two to staff an order); the rules are `CrewChoice`.
 struct SlotBoard: Sendable {
     struct HeldSeat: Sendable {
         let technicianId: String
@@ -45,7 +45,6 @@ struct SlotBoard: Sendable {
         let count: Int
     }
 
-    let store: StoreInfo
     let technicians: [TechnicianProfile]
     let held: [HeldSeat]
     let open: [OpenSeats]
@@ -58,11 +57,13 @@ struct SlotBoard: Sendable {
     }
 
     /// The board for `first` to `last` (local days of the store), with whole weeks around
-    /// them so weekly counts are right.
+    /// them so weekly counts are right. Staffing an order needs no `open` seats (`room`
+    /// does), so `withOpenSeats: false` leaves that query out of every offer timer.
     static func load(
-        store: StoreInfo,
+        dealerId: String,
         from first: StoreDay,
         to last: StoreDay,
+        withOpenSeats: Bool = true,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws
@@ -70,11 +71,11 @@ struct SlotBoard: Sendable {
     {
         let start = first.monday.midnight
         let end = last.monday.adding(days: 7).midnight
-        let technicians = try await Technicians.profiles(dealerId: store.dealerId, on: connection, logger: logger)
+        let technicians = try await Technicians.profiles(dealerId: dealerId, on: connection, logger: logger)
         let seatRows = try await connection.query(
             """
             SELECT s.technician_id, o.id, o.starts_at, o.ends_at FROM order_seats s JOIN orders o ON o.id = s.order_id
-            WHERE o.dealer_id = \(store.dealerId) AND o.starts_at >= \(start) AND o.starts_at < \(end) AND o.status <> 'cancelled'
+            WHERE o.dealer_id = \(dealerId) AND o.starts_at >= \(start) AND o.starts_at < \(end) AND o.status <> 'cancelled'
             """,
             logger: logger
         )
@@ -82,12 +83,13 @@ struct SlotBoard: Sendable {
         for try await (technician, order, starts, ends) in seatRows.decode((String, UUID, Date, Date).self) {
             held.append(HeldSeat(technicianId: technician, orderId: order, startsAt: starts, endsAt: ends))
         }
+        guard withOpenSeats else { return SlotBoard(technicians: technicians, held: held, open: []) }
         let openRows = try await connection.query(
             """
             SELECT b.id, b.starts_at, b.ends_at,
                    b.crew_size - (SELECT count(*) FROM orders o JOIN order_seats s ON s.order_id = o.id WHERE o.booking_id = b.id)::int
             FROM bookings b
-            WHERE b.dealer_id = \(store.dealerId) AND b.status IN ('awaiting_coupon', 'confirmed') AND b.starts_at >= \(start) AND b.starts_at < \(end)
+            WHERE b.dealer_id = \(dealerId) AND b.status IN ('awaiting_coupon', 'confirmed') AND b.starts_at >= \(start) AND b.starts_at < \(end)
             """,
             logger: logger
         )
@@ -95,7 +97,7 @@ struct SlotBoard: Sendable {
         for try await (booking, starts, ends, count) in openRows.decode((UUID, Date, Date, Int).self) where count > 0 {
             open.append(OpenSeats(bookingId: booking, startsAt: starts, endsAt: ends, count: count))
         }
-        return SlotBoard(store: store, technicians: technicians, held: held, open: open)
+        return SlotBoard(technicians: technicians, held: held, open: open)
     }
 
     /// Visits each technician holds on `day` and in its week.

@@ -26,20 +26,6 @@ struct Technicians: Sendable {
         let hours: [TechnicianHours]
         let daysOff: [String]
         let visitsPerDay: Int
-
-        var profile: TechnicianProfile {
-            TechnicianProfile(
-                id: technicianId,
-                dealerId: dealerId,
-                homeStore: homeStore,
-                skills: Set(skills),
-                territory: Set(territory),
-                hours: TechnicianHours.weeklyHours(hours),
-                daysOff: Set(daysOff),
-                visitsPerDay: visitsPerDay,
-                active: active
-            )
-        }
     }
 
     struct Listing: ResponseCodable, Sendable {
@@ -128,9 +114,38 @@ struct Technicians: Sendable {
 
     /// The dealer's technicians as dispatch plans with them (active or not: a hand
     /// assignment may name anyone; the rules refuse who has left).
+    /// Every offer timer reads its dealer's profiles, so each distinct week of hours (most
+    /// technicians share a few) is decoded once per read.
     static func profiles(dealerId: String, on connection: PostgresConnection, logger: Logger) async throws -> [TechnicianProfile] {
-        let rows = try await connection.query("SELECT \(unescaped: columns) FROM technicians WHERE dealer_id = \(dealerId)", logger: logger)
-        return try await rows.collect().map { try view($0).profile }
+        let rows = try await connection.query(
+            """
+            SELECT technician_id, home_store, active, skills, territory, hours::text, days_off, visits_per_day
+            FROM technicians WHERE dealer_id = \(dealerId)
+            """,
+            logger: logger
+        )
+        var weeks: [String: WeeklyHours] = [:]
+        var profiles: [TechnicianProfile] = []
+        for try await (id, home, active, skills, territory, hours, daysOff, perDay) in rows.decode(
+            (String, String?, Bool, [String], [String], String, [String], Int).self
+        ) {
+            let week = weeks[hours] ?? TechnicianHours.decode(hours)
+            weeks[hours] = week
+            profiles.append(
+                TechnicianProfile(
+                    id: id,
+                    dealerId: dealerId,
+                    homeStore: home,
+                    skills: Set(skills),
+                    territory: Set(territory),
+                    hours: week,
+                    daysOff: Set(daysOff),
+                    visitsPerDay: perDay,
+                    active: active
+                )
+            )
+        }
+        return profiles
     }
 
     static func view(_ row: PostgresRow) throws -> View {

@@ -37,7 +37,7 @@ extension BookingDesk {
                 try await SlotBoard.lock(dealerId: store.dealerId, day: lockDay, on: connection, logger: logger)
             }
             let type = try await Catalog.type(booking.serviceType, on: connection, logger: logger)
-            let board = try await SlotBoard.load(store: store, from: day, to: day, on: connection, logger: logger)
+            let board = try await SlotBoard.load(dealerId: store.dealerId, from: day, to: day, on: connection, logger: logger)
             let crewSize = type?.crewSize ?? 1
             guard
                 board.room(
@@ -143,14 +143,13 @@ extension Bookings {
     /// Every seat of the order is given back (the technicians are told by `dispatch.seat.released`).
     func releaseCrew(_ order: ServiceOrder, reason: String, actor: String, at now: Date, on connection: PostgresConnection) async throws {
         for seat in order.seats {
-            try await dispatcher.release(order, seat: seat, outcome: "released", reason: reason, actor: actor, at: now, on: connection)
-            try await orders.record(
-                SeatReleasedKind.self,
+            try await dispatcher.release(
                 order,
-                seat: seat.seat,
-                technicianId: seat.technicianId,
-                actor: actor,
+                seat: seat,
+                as: SeatReleasedKind.self,
+                outcome: "released",
                 reason: reason,
+                actor: actor,
                 at: now,
                 on: connection
             )

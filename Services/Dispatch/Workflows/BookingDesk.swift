@@ -41,7 +41,7 @@ struct BookingDesk: Sendable {
             let now = clock.now()
             let first = StoreDay(containing: now, in: store.timeZone)
             let last = first.adding(days: days - 1)
-            let board = try await SlotBoard.load(store: store, from: first, to: last, on: connection, logger: logger)
+            let board = try await SlotBoard.load(dealerId: store.dealerId, from: first, to: last, on: connection, logger: logger)
             var slots: [FreeSlot] = []
             for offset in 0..<days {
                 let day = first.adding(days: offset)
@@ -67,7 +67,7 @@ struct BookingDesk: Sendable {
             if let followed = request.followUpOrder { try await bookings.checkFollowUp(followed, memberId: member.memberId, on: connection) }
             let (store, day, window) = try await bookings.slot(request.date, request.window, storeId: member.storeId, on: connection)
             try await SlotBoard.lock(dealerId: store.dealerId, day: day.day, on: connection, logger: logger)
-            let board = try await SlotBoard.load(store: store, from: day, to: day, on: connection, logger: logger)
+            let board = try await SlotBoard.load(dealerId: store.dealerId, from: day, to: day, on: connection, logger: logger)
             guard board.room(for: day.window(window, serviceType: type.key, store: store.storeId), day: day, crewSize: type.crewSize) > 0 else {
                 throw ProblemDetails.conflict("The slot \(day.day) \(window) is full for \(type.name); choose another free slot.")
             }

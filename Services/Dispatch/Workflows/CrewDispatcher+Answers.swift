@@ -37,14 +37,13 @@ extension CrewDispatcher {
     func decline(_ orderId: UUID, reason: String, by caller: Principal, on connection: PostgresConnection) async throws {
         let (order, seat) = try await openOffer(orderId, of: caller, on: connection)
         let now = clock.now()
-        let released = try await release(order, seat: seat, outcome: "declined", reason: reason, actor: caller.subject, at: now, on: connection)
-        try await orders.record(
-            OfferDeclinedKind.self,
+        let released = try await release(
             order,
-            seat: seat.seat,
-            technicianId: caller.subject,
-            actor: caller.subject,
+            seat: seat,
+            as: OfferDeclinedKind.self,
+            outcome: "declined",
             reason: reason,
+            actor: caller.subject,
             at: now,
             on: connection
         )
@@ -99,19 +98,11 @@ extension CrewDispatcher {
             try await release(
                 order,
                 seat: current,
+                as: SeatReleasedKind.self,
                 outcome: "released",
-                reason: "swapped by \(caller.subject)",
-                actor: caller.subject,
-                at: now,
-                on: connection
-            )
-            try await orders.record(
-                SeatReleasedKind.self,
-                order,
-                seat: number,
-                technicianId: current.technicianId,
-                actor: caller.subject,
                 reason: reason,
+                offerReason: "swapped by \(caller.subject)",
+                actor: caller.subject,
                 at: now,
                 on: connection
             )
@@ -166,14 +157,13 @@ extension CrewDispatcher {
         let now = clock.now()
         for id in ids {
             guard let order = try await orders.load(id, lock: true, on: connection), let seat = order.seat(of: technicianId) else { continue }
-            let released = try await release(order, seat: seat, outcome: "released", reason: "left", actor: "dispatch", at: now, on: connection)
-            try await orders.record(
-                SeatReleasedKind.self,
+            let released = try await release(
                 order,
-                seat: seat.seat,
-                technicianId: technicianId,
-                actor: "dispatch",
+                seat: seat,
+                as: SeatReleasedKind.self,
+                outcome: "released",
                 reason: "left",
+                actor: "dispatch",
                 at: now,
                 on: connection
             )

@@ -37,9 +37,8 @@ struct CrewDispatcher: Sendable {
     func fillSeats(_ order: ServiceOrder, actor: String, on connection: PostgresConnection) async throws {
         guard order.status.isStaffing else { return }
         let now = clock.now()
-        guard let store = try await StoreInfo.load(order.storeId, settings: settings, on: connection, logger: logger) else { return }
-        let day = StoreDay(containing: order.startsAt, in: store.timeZone)
-        let board = try await SlotBoard.load(store: store, from: day, to: day, on: connection, logger: logger)
+        let day = StoreDay(containing: order.startsAt, in: order.timeZone)
+        let board = try await SlotBoard.load(dealerId: order.dealerId, from: day, to: day, withOpenSeats: false, on: connection, logger: logger)
         let fromMinute = Int(order.startsAt.timeIntervalSince(day.midnight) / 60)
         let window = VisitWindow(
             day: day.day,
@@ -78,7 +77,8 @@ struct CrewDispatcher: Sendable {
         }
     }
 
-    /// Offers one seat: the seat and the offer in one statement, the lapse timer, the event.
+    /// Offers one seat: the seat, the offer and its timeline entry in one statement, the lapse
+    /// timer, the event.
     private func offer(
         _ order: ServiceOrder,
         seat: Int,
@@ -93,6 +93,9 @@ struct CrewDispatcher: Sendable {
             WITH held AS (
                 INSERT INTO order_seats (order_id, seat, technician_id, status, offer_id, offered_at, expires_at, why)
                 VALUES (\(order.id), \(seat), \(candidate.technicianId), 'offered', \(offerId), \(now), \(expiresAt), \(candidate.reason))
+            ), noted AS (
+                INSERT INTO order_timeline (order_id, at, kind, actor, detail)
+                VALUES (\(order.id), \(now), \(OfferMadeKind.eventType), 'dispatch', \(Orders.seatDetail(seat, candidate.technicianId, candidate.reason)))
             )
             INSERT INTO offers_made (order_id, seat, technician_id, round, outcome, at)
             VALUES (\(order.id), \(seat), \(candidate.technicianId), \(order.round), 'offered', \(now))
@@ -117,6 +120,7 @@ struct CrewDispatcher: Sendable {
             actor: "dispatch",
             reason: candidate.reason,
             at: now,
+            timeline: false,
             on: connection
         )
         return Seat(seat: seat, technicianId: candidate.technicianId, status: .offered, offerId: offerId, expiresAt: expiresAt, why: candidate.reason)
@@ -148,44 +152,53 @@ struct CrewDispatcher: Sendable {
         let released = try await release(
             order,
             seat: seat,
+            as: OfferExpiredKind.self,
             outcome: "expired",
             reason: "not answered in time",
             actor: "dispatch",
             at: now,
             on: connection
         )
-        try await orders.record(
-            OfferExpiredKind.self,
-            order,
-            seat: seat.seat,
-            technicianId: seat.technicianId,
-            actor: "dispatch",
-            reason: "not answered in time",
-            at: now,
-            on: connection
-        )
         try await fillSeats(released, actor: "dispatch", on: connection)
     }
 
-    /// Frees a seat and records how its offer ended, in one statement; answers the order
-    /// without that seat.
+    /// Frees a seat, records how its offer ended and the timeline entry in one statement, and
+    /// publishes the seat's event of kind `Kind` (`offerReason` is what the offer's record
+    /// keeps, when it differs from the event's reason); answers the order without that seat.
     @discardableResult
-    func release(
+    func release<Kind: DispatchChangeKind>(
         _ order: ServiceOrder,
         seat: Seat,
+        as kind: Kind.Type,
         outcome: String,
         reason: String?,
+        offerReason: String? = nil,
         actor: String,
         at now: Date,
         on connection: PostgresConnection
     ) async throws -> ServiceOrder {
+        let detail = Orders.seatDetail(seat.seat, seat.technicianId, reason)
         try await connection.query(
             """
-            WITH freed AS (DELETE FROM order_seats WHERE order_id = \(order.id) AND seat = \(seat.seat))
-            UPDATE offers_made SET outcome = \(outcome), reason = \(reason), at = \(now)
+            WITH freed AS (DELETE FROM order_seats WHERE order_id = \(order.id) AND seat = \(seat.seat)),
+            noted AS (
+                INSERT INTO order_timeline (order_id, at, kind, actor, detail) VALUES (\(order.id), \(now), \(Kind.eventType), \(actor), \(detail))
+            )
+            UPDATE offers_made SET outcome = \(outcome), reason = \(offerReason ?? reason), at = \(now)
             WHERE order_id = \(order.id) AND technician_id = \(seat.technicianId) AND round = \(order.round) AND outcome IN ('offered', 'accepted')
             """,
             logger: logger
+        )
+        try await orders.record(
+            kind,
+            order,
+            seat: seat.seat,
+            technicianId: seat.technicianId,
+            actor: actor,
+            reason: reason,
+            at: now,
+            timeline: false,
+            on: connection
         )
         var released = order
         released.seats.removeAll { $0.seat == seat.seat }
