@@ -232,6 +232,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CouponTests",
+            dependencies: [
+                "CouponService", "AftercareTestSupport", "AftercareRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/CouponTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SuiteTests",
             dependencies: [
                 "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercareRuntime",

@@ -1,13 +1,60 @@
+import AftercareMessaging
+import AftercarePersistence
 import AftercareRuntime
 import Foundation
 import Hummingbird
+import Logging
 
-/// Wires the coupon service. Tests call this too, with their own configuration.
-func buildApplication(configuration: ServiceConfiguration) async -> some ApplicationProtocol {
-    let platform = await ServicePlatform(configuration: configuration, migrations: CouponMigrations.all)
+/// Wires the coupon service. Tests call this too, with their own configuration and a
+/// business clock they move by hand.
+func buildApplication(
+    configuration: ServiceConfiguration,
+    settings: CouponSettings = CouponSettings(),
+    clock: any BusinessClock = SystemBusinessClock()
+) async -> some ApplicationProtocol {
+    let logger = Logger(label: configuration.service.name)
+    // The event handlers exist before the platform (which owns the database): they act only
+    // on the connection each delivery brings.
+    let parts = CouponParts(outbox: Outbox(producer: configuration.service.name, logger: logger), clock: clock, logger: logger)
+    let platform = await ServicePlatform(
+        configuration: configuration,
+        migrations: CouponMigrations.all,
+        subscriptions: CouponSubscriptions.make(directory: parts.directory, reservations: parts.reservations),
+        clock: clock,
+        logger: logger
+    )
+    return platform.makeApplication(router: buildRouter(platform: platform, settings: settings))
+}
+
+/// The workflows that act on a connection they are given: shared by the routes and the
+/// event handlers.
+struct CouponParts: Sendable {
+    let directory: Directory
+    let coupons: Coupons
+    let issuer: Issuer
+    let reservations: Reservations
+
+    init(outbox: Outbox, clock: any BusinessClock, logger: Logger) {
+        directory = Directory(logger: logger)
+        coupons = Coupons(outbox: outbox, clock: clock, logger: logger)
+        issuer = Issuer(coupons: coupons, clock: clock, logger: logger)
+        reservations = Reservations(coupons: coupons, outbox: outbox, logger: logger)
+    }
+}
+
+/// Every route of the service (the OpenAPI test compares them with the document).
+func buildRouter(platform: ServicePlatform, settings: CouponSettings = CouponSettings()) -> Router<AftercareRequestContext> {
+    let parts = CouponParts(outbox: platform.outbox, clock: platform.clock, logger: platform.logger)
     let router = platform.makeRouter()
     platform.serveOpenAPI(from: .module, on: router)
-    return platform.makeApplication(router: router)
+    let api = platform.api(router)
+    TemplateController(templates: Templates(database: platform.database, outbox: platform.outbox, clock: platform.clock, logger: platform.logger))
+        .addRoutes(to: api)
+    CouponController(
+        desk: CouponDesk(database: platform.database, directory: parts.directory, issuer: parts.issuer, settings: settings, logger: platform.logger)
+    )
+    .addRoutes(to: api)
+    return router
 }
 
 /// Where the service's own `openapi.json` is (tests read the document from here too).

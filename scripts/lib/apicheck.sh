@@ -16,6 +16,7 @@ apicheck_roles() {
     feedback) echo "hq_admin guide member" ;;
     notification) echo "hq_admin member service" ;;
     dispatch) echo "hq_admin member technician" ;;
+    coupon) echo "hq_admin guide member" ;;
     *) echo "hq_admin" ;;
   esac
 }

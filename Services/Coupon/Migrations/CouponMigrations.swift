@@ -3,5 +3,125 @@ import AftercarePersistence
 
 /// The coupon database: the platform's messaging and timer tables, then the service's own.
 enum CouponMigrations {
-    static let all: [Migration] = PlatformSchema.migrations
+    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons]
+
+    /// What the coupon service knows of the organisation from membership's events: stores
+    /// and their dealer (where a coupon is honoured), members with their guide, store, dealer
+    /// and tier (who may issue to whom, and campaign segments).
+    static let directory = Migration(
+        "coupon-001-directory",
+        """
+        CREATE TABLE stores (
+            store_id text PRIMARY KEY,
+            dealer_id text NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE members (
+            member_id text PRIMARY KEY,
+            guide_id text,
+            store_id text NOT NULL,
+            dealer_id text NOT NULL,
+            tier text,
+            tags text[] NOT NULL DEFAULT '{}'
+        )
+        """,
+        "CREATE INDEX coupon_members_by_guide ON members (guide_id)"
+    )
+
+    /// Templates with their budget counter; issued coupons with a copy of their terms (a
+    /// changed template leaves them alone); the counters that hold the per-member limit and
+    /// a guide's monthly allowance; every redemption; the history of each coupon (who, where,
+    /// when); failed code lookups per caller (to slow guessing down).
+    static let coupons = Migration(
+        "coupon-002-coupons",
+        """
+        CREATE TABLE coupon_templates (
+            id uuid PRIMARY KEY,
+            dealer_id text,
+            definition jsonb NOT NULL,
+            quantity integer,
+            issued integer NOT NULL DEFAULT 0,
+            paused boolean NOT NULL DEFAULT false,
+            created_by text NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE coupons (
+            code text PRIMARY KEY,
+            template_id uuid NOT NULL REFERENCES coupon_templates (id),
+            member_id text NOT NULL,
+            store_id text NOT NULL,
+            dealer_id text NOT NULL,
+            terms jsonb NOT NULL,
+            valid_from timestamptz NOT NULL,
+            valid_until timestamptz NOT NULL,
+            status text NOT NULL,
+            reserved_for uuid,
+            issued_by text NOT NULL,
+            issued_why text NOT NULL,
+            issue_key text UNIQUE,
+            issued_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX coupons_by_member ON coupons (member_id, issued_at)",
+        "CREATE INDEX coupons_by_store ON coupons (store_id, issued_at)",
+        "CREATE INDEX coupons_by_dealer ON coupons (dealer_id, issued_at)",
+        "CREATE INDEX coupons_reserved ON coupons (reserved_for) WHERE reserved_for IS NOT NULL",
+        """
+        CREATE TABLE member_issues (
+            template_id uuid NOT NULL,
+            member_id text NOT NULL,
+            issued integer NOT NULL,
+            PRIMARY KEY (template_id, member_id)
+        )
+        """,
+        """
+        CREATE TABLE guide_issues (
+            template_id uuid NOT NULL,
+            guide_id text NOT NULL,
+            month text NOT NULL,
+            issued integer NOT NULL,
+            PRIMARY KEY (template_id, guide_id, month)
+        )
+        """,
+        """
+        CREATE TABLE redemptions (
+            id uuid PRIMARY KEY,
+            code text NOT NULL REFERENCES coupons (code),
+            store_id text NOT NULL,
+            member_id text NOT NULL,
+            redeemed_by text NOT NULL,
+            redeemed_at timestamptz NOT NULL,
+            undone_at timestamptz,
+            undone_by text,
+            undo_reason text
+        )
+        """,
+        "CREATE INDEX redemptions_by_code ON redemptions (code, redeemed_at)",
+        """
+        CREATE TABLE coupon_history (
+            id bigserial PRIMARY KEY,
+            code text NOT NULL,
+            at timestamptz NOT NULL,
+            kind text NOT NULL,
+            actor text NOT NULL,
+            store_id text,
+            booking_id uuid,
+            detail text
+        )
+        """,
+        "CREATE INDEX coupon_history_by_code ON coupon_history (code, at)",
+        """
+        CREATE TABLE lookup_failures (
+            caller text NOT NULL,
+            minute timestamptz NOT NULL,
+            failures integer NOT NULL,
+            PRIMARY KEY (caller, minute)
+        )
+        """
+    )
 }

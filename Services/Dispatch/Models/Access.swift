@@ -4,23 +4,9 @@ import AftercareRuntime
 /// dealer's, a store manager their store's, a guide their bound members', a member their own.
 /// Technicians see only orders offered or dispatched to them (checked on the seats).
 enum Access {
-    struct Placement: Sendable, Equatable {
-        let memberId: String
-        let guideId: String?
-        let storeId: String
-        let dealerId: String
-    }
+    typealias Placement = MemberPlacement
 
-    static func covers(_ caller: Principal, _ placement: Placement) -> Bool {
-        switch caller.role {
-        case .hqAdmin, .service: true
-        case .dealerAdmin: caller.dealerID == placement.dealerId
-        case .storeManager: caller.storeID == placement.storeId
-        case .guide: caller.subject == placement.guideId
-        case .member: caller.subject == placement.memberId
-        case .technician: false
-        }
-    }
+    static func covers(_ caller: Principal, _ placement: Placement) -> Bool { caller.covers(placement) }
 
     /// Setting a technician's profile: their dealer's admin, or HQ.
     static func managesTechnicians(_ caller: Principal, dealerId: String) -> Bool {

@@ -1,16 +1,10 @@
 import AftercareContracts
+import AftercareRuntime
 import Foundation
 import Logging
 import PostgresNIO
 
 /// The feedback service's view of the organisation, kept from membership events.
-struct MemberPlacement: Sendable, Equatable {
-    let memberId: String
-    let guideId: String?
-    let storeId: String
-    let dealerId: String
-}
-
 struct Directory: Sendable {
     let logger: Logger
 

@@ -1,0 +1,163 @@
+import AftercareContracts
+import AftercareMessaging
+import AftercarePersistence
+import AftercareRuntime
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Issued coupons on the database: read (locked when they change), issued against a
+/// template's budget and limits, and every change a history entry and an event.
+struct Coupons: Sendable {
+    let outbox: Outbox
+    let clock: any BusinessClock
+    let logger: Logger
+
+    enum Status: String, Codable, Sendable {
+        case active, reserved, redeemed, consumed, expired
+    }
+
+    struct Coupon: ResponseCodable, Sendable, Equatable {
+        let code: String
+        let templateId: UUID
+        let terms: CouponTerms
+        let memberId: String
+        let storeId: String
+        let dealerId: String
+        let validFrom: Date
+        let validUntil: Date
+        /// As stored; an active coupon past its validity reads `expired`.
+        var status: Status
+        let reservedFor: UUID?
+        let issuedBy: String
+        /// `gift`, `rule`, `campaign` or `event`, with its detail.
+        let issuedWhy: String
+        let issuedAt: Date
+        /// The member's guide now (scope), from the directory.
+        let guideId: String?
+        var history: [Entry]? = nil
+
+        var placement: MemberPlacement { .init(memberId: memberId, guideId: guideId, storeId: storeId, dealerId: dealerId) }
+    }
+
+    struct Entry: ResponseCodable, Sendable, Equatable {
+        let at: Date
+        let kind: String
+        let actor: String
+        let storeId: String?
+        let bookingId: UUID?
+        let detail: String?
+    }
+
+    /// Of `coupons` (unaliased), with the member's guide.
+    static let columns = """
+        code, template_id, terms::text, member_id, store_id, dealer_id, valid_from, valid_until, status, reserved_for, issued_by, issued_why, issued_at,
+        (SELECT m.guide_id FROM members m WHERE m.member_id = coupons.member_id)
+        """
+
+    func load(_ code: String, lock: Bool, on connection: PostgresConnection) async throws -> Coupon? {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: Self.columns) FROM coupons WHERE code = \(code) \(unescaped: lock ? "FOR UPDATE" : "")",
+            logger: logger
+        )
+        return try await rows.collect().first.map { try Self.coupon($0, now: clock.now()) }
+    }
+
+    /// The coupon reserved for a booking, locked.
+    func reserved(for bookingId: UUID, on connection: PostgresConnection) async throws -> Coupon? {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: Self.columns) FROM coupons WHERE reserved_for = \(bookingId) AND status = 'reserved' FOR UPDATE",
+            logger: logger
+        )
+        return try await rows.collect().first.map { try Self.coupon($0, now: clock.now()) }
+    }
+
+    static func coupon(_ row: PostgresRow, now: Date) throws -> Coupon {
+        let (code, template, terms, member, store, dealer, from, until, status, reserved, by, why, at, guide) = try row.decode(
+            (String, UUID, String, String, String, String, Date, Date, String, UUID?, String, String, Date, String?).self
+        )
+        var coupon = Coupon(
+            code: code,
+            templateId: template,
+            terms: try JSONDecoder().decode(CouponTerms.self, from: Data(terms.utf8)),
+            memberId: member,
+            storeId: store,
+            dealerId: dealer,
+            validFrom: from,
+            validUntil: until,
+            status: Status(rawValue: status) ?? .expired,
+            reservedFor: reserved,
+            issuedBy: by,
+            issuedWhy: why,
+            issuedAt: at,
+            guideId: guide
+        )
+        if coupon.status == .active, until < now { coupon.status = .expired }
+        return coupon
+    }
+
+    func history(_ code: String, on connection: PostgresConnection) async throws -> [Entry] {
+        let rows = try await connection.query(
+            "SELECT at, kind, actor, store_id, booking_id, detail FROM coupon_history WHERE code = \(code) ORDER BY at, id LIMIT 200",
+            logger: logger
+        )
+        var entries: [Entry] = []
+        for try await (at, kind, actor, store, booking, detail) in rows.decode((Date, String, String, String?, UUID?, String?).self) {
+            entries.append(Entry(at: at, kind: kind, actor: actor, storeId: store, bookingId: booking, detail: detail))
+        }
+        return entries
+    }
+
+    /// Sets the coupon's status (and the booking it is held for), writes the history entry in
+    /// the same statement, and publishes the event of kind `Kind`.
+    func change<Kind: CouponChangeKind>(
+        _ coupon: Coupon,
+        to status: Status,
+        reservedFor: UUID? = nil,
+        as kind: Kind.Type,
+        actor: String,
+        storeId: String? = nil,
+        bookingId: UUID? = nil,
+        detail: String? = nil,
+        on connection: PostgresConnection
+    ) async throws {
+        let now = clock.now()
+        try await connection.query(
+            """
+            WITH noted AS (
+                INSERT INTO coupon_history (code, at, kind, actor, store_id, booking_id, detail)
+                VALUES (\(coupon.code), \(now), \(Kind.eventType), \(actor), \(storeId), \(bookingId), \(detail))
+            )
+            UPDATE coupons SET status = \(status.rawValue), reserved_for = \(reservedFor), updated_at = \(now) WHERE code = \(coupon.code)
+            """,
+            logger: logger
+        )
+        try await record(kind, coupon, actor: actor, storeId: storeId, bookingId: bookingId, reason: detail, on: connection)
+    }
+
+    func record<Kind: CouponChangeKind>(
+        _ kind: Kind.Type,
+        _ coupon: Coupon,
+        actor: String,
+        storeId: String? = nil,
+        bookingId: UUID? = nil,
+        reason: String?,
+        on connection: PostgresConnection
+    ) async throws {
+        let change = CouponChange<Kind>(
+            code: coupon.code,
+            templateId: coupon.templateId,
+            kind: coupon.terms.kind.rawValue,
+            title: coupon.terms.title,
+            memberId: coupon.memberId,
+            storeId: storeId ?? coupon.storeId,
+            dealerId: coupon.dealerId,
+            validUntil: coupon.validUntil,
+            bookingId: bookingId,
+            actorId: actor,
+            reason: reason
+        )
+        try await outbox.record(change, aggregateID: "coupon-\(coupon.code)", on: connection)
+    }
+}
