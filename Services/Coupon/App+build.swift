@@ -19,7 +19,7 @@ func buildApplication(
     let platform = await ServicePlatform(
         configuration: configuration,
         migrations: CouponMigrations.all,
-        subscriptions: CouponSubscriptions.make(directory: parts.directory, reservations: parts.reservations),
+        subscriptions: CouponSubscriptions.make(parts),
         clock: clock,
         logger: logger
     )
@@ -33,12 +33,14 @@ struct CouponParts: Sendable {
     let coupons: Coupons
     let issuer: Issuer
     let reservations: Reservations
+    let rules: IssueRules
 
     init(outbox: Outbox, clock: any BusinessClock, logger: Logger) {
         directory = Directory(logger: logger)
         coupons = Coupons(outbox: outbox, clock: clock, logger: logger)
         issuer = Issuer(coupons: coupons, clock: clock, logger: logger)
         reservations = Reservations(coupons: coupons, outbox: outbox, logger: logger)
+        rules = IssueRules(issuer: issuer, directory: directory, logger: logger)
     }
 }
 
@@ -54,6 +56,7 @@ func buildRouter(platform: ServicePlatform, settings: CouponSettings = CouponSet
         desk: CouponDesk(database: platform.database, directory: parts.directory, issuer: parts.issuer, settings: settings, logger: platform.logger)
     )
     .addRoutes(to: api)
+    RuleController(rules: RuleBook(database: platform.database, clock: platform.clock, logger: platform.logger)).addRoutes(to: api)
     return router
 }
 

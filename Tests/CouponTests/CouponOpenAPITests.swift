@@ -19,7 +19,7 @@ struct CouponOpenAPITests {
             clock: SystemBusinessClock(),
             logger: TestEnvironment.logger
         )
-        let subscriptions = CouponSubscriptions.make(directory: parts.directory, reservations: parts.reservations)
+        let subscriptions = CouponSubscriptions.make(parts)
         let platform = await ServicePlatform(configuration: configuration, migrations: [], subscriptions: subscriptions)
         let document = try OpenAPIDocument.load(from: CouponOpenAPI.bundle, consumesEvents: true)
         let comparison = try OpenAPIComparison(document: document.json, router: buildRouter(platform: platform))

@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The coupon database: the platform's messaging and timer tables, then the service's own.
 enum CouponMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons]
+    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons, rules]
 
     /// What the coupon service knows of the organisation from membership's events: stores
     /// and their dealer (where a coupon is honoured), members with their guide, store, dealer
@@ -123,5 +123,25 @@ enum CouponMigrations {
             PRIMARY KEY (caller, minute)
         )
         """
+    )
+
+    /// Rules that issue a template when a membership event arrives (a birthday month, a new
+    /// tier, a new member); a dealer admin's rules reach their dealer's members alone.
+    static let rules = Migration(
+        "coupon-003-rules",
+        """
+        CREATE TABLE issue_rules (
+            id uuid PRIMARY KEY,
+            event_type text NOT NULL,
+            template_id uuid NOT NULL REFERENCES coupon_templates (id),
+            tier text,
+            dealer_id text,
+            active boolean NOT NULL DEFAULT true,
+            created_by text NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX issue_rules_by_event ON issue_rules (event_type) WHERE active"
     )
 }
