@@ -23,11 +23,16 @@ func buildApplication(
         clock: clock,
         logger: logger
     )
-    return platform.makeApplication(router: buildRouter(platform: platform, settings: settings))
+    let expiry = ExpirySweep(coupons: parts.coupons, outbox: platform.outbox, logger: logger)
+    return platform.makeApplication(
+        router: buildRouter(platform: platform, settings: settings),
+        jobs: [ExpirySweep.job: expiry.run],
+        backgroundServices: [ExpiryStarter(sweep: expiry, database: platform.database)]
+    )
 }
 
-/// The workflows that act on a connection they are given: shared by the routes and the
-/// event handlers.
+/// The workflows that act on a connection they are given: shared by the routes, the event
+/// handlers and the timers.
 struct CouponParts: Sendable {
     let directory: Directory
     let coupons: Coupons

@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The coupon database: the platform's messaging and timer tables, then the service's own.
 enum CouponMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons, rules]
+    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons, rules, expiry]
 
     /// What the coupon service knows of the organisation from membership's events: stores
     /// and their dealer (where a coupon is honoured), members with their guide, store, dealer
@@ -143,5 +143,13 @@ enum CouponMigrations {
         )
         """,
         "CREATE INDEX issue_rules_by_event ON issue_rules (event_type) WHERE active"
+    )
+
+    /// The hourly sweep finds active coupons near or past their end by validity; a coupon
+    /// reminded once is not reminded again.
+    static let expiry = Migration(
+        "coupon-004-expiry",
+        "ALTER TABLE coupons ADD COLUMN reminded_at timestamptz",
+        "CREATE INDEX coupons_active_by_expiry ON coupons (valid_until) WHERE status = 'active'"
     )
 }

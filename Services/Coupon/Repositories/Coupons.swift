@@ -145,6 +145,19 @@ struct Coupons: Sendable {
         reason: String?,
         on connection: PostgresConnection
     ) async throws {
+        let entry = Self.entry(kind, coupon, actor: actor, storeId: storeId, bookingId: bookingId, reason: reason)
+        try await outbox.record(entry.payload, aggregateID: entry.aggregateID, on: connection)
+    }
+
+    /// The event of kind `Kind` for one coupon, for the outbox (alone or in a batch).
+    static func entry<Kind: CouponChangeKind>(
+        _ kind: Kind.Type,
+        _ coupon: Coupon,
+        actor: String,
+        storeId: String? = nil,
+        bookingId: UUID? = nil,
+        reason: String?
+    ) -> (payload: CouponChange<Kind>, aggregateID: String) {
         let change = CouponChange<Kind>(
             code: coupon.code,
             templateId: coupon.templateId,
@@ -158,6 +171,6 @@ struct Coupons: Sendable {
             actorId: actor,
             reason: reason
         )
-        try await outbox.record(change, aggregateID: "coupon-\(coupon.code)", on: connection)
+        return (change, "coupon-\(coupon.code)")
     }
 }
