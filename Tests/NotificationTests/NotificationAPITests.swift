@@ -37,14 +37,13 @@ struct NotificationAPITests {
                 let (all, allData) = try await fixture.send(client, .get, "/api/v1/templates", token: hq)
                 #expect(all == .ok)
                 #expect(
-                    try JSONDecoder.iso.decode(ConfigurationController.Templates.self, from: allData).templates.count == OutOfTheBox.templates.count
-                        + OutOfTheBox.dispatchTemplates.count
+                    try JSONDecoder.iso.decode(ConfigurationController.Templates.self, from: allData).templates.count
+                        == OutOfTheBox.allTemplates.count
                 )
                 let (rules, rulesData) = try await fixture.send(client, .get, "/api/v1/rules", token: hq)
                 #expect(rules == .ok)
                 #expect(
-                    try JSONDecoder.iso.decode(ConfigurationController.Rules.self, from: rulesData).rules.count == OutOfTheBox.rules.count
-                        + OutOfTheBox.dispatchRules.count
+                    try JSONDecoder.iso.decode(ConfigurationController.Rules.self, from: rulesData).rules.count == OutOfTheBox.allRules.count
                 )
                 let (listed, data) = try await fixture.send(client, .get, "/api/v1/templates/callback_task", token: hq)
                 #expect(listed == .ok)

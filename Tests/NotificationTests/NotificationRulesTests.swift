@@ -30,13 +30,13 @@ struct NotificationRulesTests {
 
     @Test("every out-of-the-box template uses only its event's variables, and every rule names one of them")
     func outOfTheBox() {
-        for template in OutOfTheBox.templates + OutOfTheBox.dispatchTemplates {
+        for template in OutOfTheBox.allTemplates {
             let request = TemplateRequest(eventType: template.event, bodies: ["zh-CN": template.zh, "en": template.en])
             #expect(request.validate() == [], "\(template.key)")
         }
-        for rule in OutOfTheBox.rules + OutOfTheBox.dispatchRules {
+        for rule in OutOfTheBox.allRules {
             #expect(
-                (OutOfTheBox.templates + OutOfTheBox.dispatchTemplates).contains { $0.key == rule.template && $0.event == rule.event },
+                (OutOfTheBox.allTemplates).contains { $0.key == rule.template && $0.event == rule.event },
                 "\(rule.id)"
             )
         }
@@ -159,6 +159,8 @@ struct NotificationRulesTests {
                 actorId: "coupon",
                 reason: "r"
             ),
+            couponChange(CouponIssued.self, now),
+            couponChange(CouponExpiring.self, now),
         ]
         #expect(Set(samples.map { type(of: $0).eventType }) == Set(EventCatalog.payloadFields.keys))
         for sample in samples {
@@ -283,6 +285,22 @@ private func orderChange<Kind>(_ type: OrderChange<Kind>.Type, _ now: Date) -> O
         endsAt: now,
         technicianIds: ["t"],
         couponCode: "c",
+        actorId: "a",
+        reason: "r"
+    )
+}
+
+private func couponChange<Kind>(_ type: CouponChange<Kind>.Type, _ now: Date) -> CouponChange<Kind> {
+    CouponChange<Kind>(
+        code: "C",
+        templateId: UUID(),
+        kind: "gift",
+        title: "t",
+        memberId: "m",
+        storeId: "s",
+        dealerId: "d",
+        validUntil: now,
+        bookingId: UUID(),
         actorId: "a",
         reason: "r"
     )

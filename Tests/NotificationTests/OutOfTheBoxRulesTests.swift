@@ -107,6 +107,39 @@ struct OutOfTheBoxRulesTests {
         }
     }
 
+    @Test("a coupon: the member hears it was issued and, before its end, that it is expiring")
+    func couponRules() async throws {
+        try await NotificationFixture.with { fixture in
+            try await fixture.app().test(.router) { client in
+                try await fixture.seedOrganisation(client)
+                func change<Kind>(_ type: CouponChange<Kind>.Type) -> CouponChange<Kind> {
+                    CouponChange<Kind>(
+                        code: "K7QX2M9RT4PW",
+                        templateId: UUID(),
+                        kind: "free_service",
+                        title: "Mite removal",
+                        memberId: fixture.member,
+                        storeId: fixture.store,
+                        dealerId: fixture.dealer,
+                        validUntil: NotificationFixture.morning.addingTimeInterval(30 * 86400),
+                        actorId: fixture.guide,
+                        reason: "gift"
+                    )
+                }
+                for (type, prefix) in [
+                    (CouponIssued.eventType, "Zhang San，您收到一张优惠券：Mite removal"), (CouponExpiring.eventType, "Zhang San，您的优惠券 Mite removal 将于"),
+                ] {
+                    let event =
+                        type == CouponIssued.eventType
+                        ? try await fixture.publish(change(CouponIssued.self), aggregate: "coupon-1", producer: "coupon")
+                        : try await fixture.publish(change(CouponExpiring.self), aggregate: "coupon-1", producer: "coupon")
+                    let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 2 && $0.allSatisfy { $0.status == "sent" } }
+                    #expect(rows.allSatisfy { $0.recipient == fixture.member && $0.body.hasPrefix(prefix) && $0.body.contains("K7QX2M9RT4PW") })
+                }
+            }
+        }
+    }
+
     @Test("an escalated task reaches the store manager it now sits with")
     func escalated() async throws {
         try await NotificationFixture.with { fixture in

@@ -130,5 +130,10 @@ enum NotificationMigrations {
                 OutOfTheBox.templatesSQL(OutOfTheBox.dispatchTemplates),
                 OutOfTheBox.rulesSQL(OutOfTheBox.dispatchRules)
             ),
+            Migration(
+                "notification-007-coupon-rules",
+                OutOfTheBox.templatesSQL(OutOfTheBox.couponTemplates),
+                OutOfTheBox.rulesSQL(OutOfTheBox.couponRules)
+            ),
         ]
 }

@@ -95,6 +95,31 @@ enum OutOfTheBox {
             ("booking-refused", "dispatch.booking.refused", "booking_refused", "member", memberChannels, "service", "immediately"),
         ]
 
+    static let couponTemplates: [(key: String, event: String, zh: String, en: String)] = [
+        (
+            "coupon_issued", "coupon.coupon.issued",
+            "{{recipientName}}，您收到一张优惠券：{{title}}，有效期至 {{validUntil}}。券码 {{code}}。",
+            "{{recipientName}}, you have a new coupon: {{title}}, valid until {{validUntil}}. Code {{code}}."
+        ),
+        (
+            "coupon_expiring", "coupon.coupon.expiring",
+            "{{recipientName}}，您的优惠券 {{title}} 将于 {{validUntil}} 到期，请尽快使用。券码 {{code}}。",
+            "{{recipientName}}, your coupon {{title}} ends on {{validUntil}}; use it before then. Code {{code}}."
+        ),
+    ]
+
+    static let couponRules: [(id: String, event: String, template: String, recipient: String, channels: String, category: String, timing: String)] =
+        [
+            ("coupon-issued", "coupon.coupon.issued", "coupon_issued", "member", memberChannels, "service", "immediately"),
+            ("coupon-expiring", "coupon.coupon.expiring", "coupon_expiring", "member", memberChannels, "service", "immediately"),
+        ]
+
+    /// Everything a fresh database starts with, over all of the migrations above.
+    static var allTemplates: [(key: String, event: String, zh: String, en: String)] { templates + dispatchTemplates + couponTemplates }
+    static var allRules: [(id: String, event: String, template: String, recipient: String, channels: String, category: String, timing: String)] {
+        rules + dispatchRules + couponRules
+    }
+
     static let staffChannels = "{sms,official_account,in_app}"
     static let memberChannels = "{sms,in_app}"
 

@@ -40,6 +40,13 @@ enum EventCatalog {
         BookingRefused.eventType: [
             "bookingId", "orderId", "memberId", "storeId", "dealerId", "serviceType", "startsAt", "couponCode", "actorId", "reason",
         ],
+        CouponIssued.eventType: couponFields,
+        CouponExpiring.eventType: couponFields,
+    ]
+
+    /// Every issued coupon's event has one shape (`CouponChange`).
+    private static let couponFields = [
+        "code", "templateId", "kind", "title", "memberId", "storeId", "dealerId", "validUntil", "bookingId", "actorId", "reason",
     ]
 
     /// Every service order event has one shape (`OrderChange`).
@@ -91,6 +98,8 @@ enum EventCatalog {
         on(ServiceOrderEnRoute.self)
         on(CrewIncomplete.self)
         on(BookingRefused.self)
+        on(CouponIssued.self)
+        on(CouponExpiring.self)
     }
 
     /// The payload's top-level fields as text: strings as they are, numbers and flags
