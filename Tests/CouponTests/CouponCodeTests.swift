@@ -4,7 +4,7 @@ import Testing
 
 /// Codes without look-alikes and with a check character: every single mistyped character and
 /// every swap of two different neighbours is told apart from a code that was never issued.
-@Suite("Coupon codes")
+@Suite("Coupon codes", .timeLimit(.minutes(1)))
 struct CouponCodeTests {
     @Test("generated codes are twelve characters of the alphabet, check out, and do not repeat")
     func generated() {

@@ -51,7 +51,8 @@ struct BrokerPermissionTests {
     func publishing() async throws {
         let coupon = try await publisher(as: "coupon")
         defer { Task { await coupon.shutdown() } }
-        #expect(try await coupon.publish(message(exchange: EventBus.exchange, routingKey: "coupon.coupon.issued")) == .unroutable)
+        // An event type of its own that no service consumes: accepted, and routed nowhere.
+        #expect(try await coupon.publish(message(exchange: EventBus.exchange, routingKey: "coupon.template.created")) == .unroutable)
         await expectRefused("coupon publishing membership.member.registered") {
             _ = try await coupon.publish(message(exchange: EventBus.exchange, routingKey: "membership.member.registered"))
         }
