@@ -122,18 +122,63 @@ struct Coupons: Sendable {
         detail: String? = nil,
         on connection: PostgresConnection
     ) async throws {
+        try await set(
+            coupon,
+            to: status,
+            reservedFor: reservedFor,
+            noting: Kind.eventType,
+            actor: actor,
+            storeId: storeId,
+            bookingId: bookingId,
+            detail: detail,
+            on: connection
+        )
+        try await record(kind, coupon, actor: actor, storeId: storeId, bookingId: bookingId, reason: detail, on: connection)
+    }
+
+    /// The status and the history entry `kind` in one statement, without an event (a
+    /// reservation answers dispatch with its own contract).
+    func set(
+        _ coupon: Coupon,
+        to status: Status,
+        reservedFor: UUID? = nil,
+        noting kind: String,
+        actor: String,
+        storeId: String? = nil,
+        bookingId: UUID? = nil,
+        detail: String? = nil,
+        on connection: PostgresConnection
+    ) async throws {
         let now = clock.now()
         try await connection.query(
             """
             WITH noted AS (
                 INSERT INTO coupon_history (code, at, kind, actor, store_id, booking_id, detail)
-                VALUES (\(coupon.code), \(now), \(Kind.eventType), \(actor), \(storeId), \(bookingId), \(detail))
+                VALUES (\(coupon.code), \(now), \(kind), \(actor), \(storeId), \(bookingId), \(detail))
             )
             UPDATE coupons SET status = \(status.rawValue), reserved_for = \(reservedFor), updated_at = \(now) WHERE code = \(coupon.code)
             """,
             logger: logger
         )
-        try await record(kind, coupon, actor: actor, storeId: storeId, bookingId: bookingId, reason: detail, on: connection)
+    }
+
+    /// A history entry alone: something was asked of the coupon that did not change it.
+    func note(
+        _ coupon: Coupon,
+        _ kind: String,
+        actor: String,
+        storeId: String?,
+        bookingId: UUID?,
+        detail: String?,
+        on connection: PostgresConnection
+    ) async throws {
+        try await connection.query(
+            """
+            INSERT INTO coupon_history (code, at, kind, actor, store_id, booking_id, detail)
+            VALUES (\(coupon.code), \(clock.now()), \(kind), \(actor), \(storeId), \(bookingId), \(detail))
+            """,
+            logger: logger
+        )
     }
 
     func record<Kind: CouponChangeKind>(

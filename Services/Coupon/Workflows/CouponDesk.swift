@@ -176,7 +176,9 @@ struct CouponDesk: Sendable {
     func list(memberId: String?, status: Coupons.Status?, by caller: Principal) async throws -> Listing {
         let member = caller.role == .member ? caller.subject : memberId
         let now = clock.now()
-        // $1 is the caller's scope: themselves, their store or their dealer.
+        // $1 is the caller's scope: themselves, their store or their dealer. Every statement
+        // names all three parameters (PostgreSQL refuses a bind it does not use), hence the
+        // `IS NOT NULL` terms where HQ has no scope and where no status filter reads $3.
         let (scope, within): (String, String)
         switch caller.role {
         case .member: (scope, within) = ("member_id = $1", caller.subject)

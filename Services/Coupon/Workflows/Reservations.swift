@@ -28,26 +28,27 @@ struct Reservations: Sendable {
             return
         }
         if let reason = refusal(of: coupon, for: booking) {
-            try await connection.query(
-                """
-                INSERT INTO coupon_history (code, at, kind, actor, store_id, booking_id, detail)
-                VALUES (\(coupon.code), \(coupons.clock.now()), \(CouponReservationRefused.eventType), \(booking.actorId), \(booking.storeId),
-                        \(booking.bookingId), \(reason))
-                """,
-                logger: logger
+            try await coupons.note(
+                coupon,
+                CouponReservationRefused.eventType,
+                actor: booking.actorId,
+                storeId: booking.storeId,
+                bookingId: booking.bookingId,
+                detail: reason,
+                on: connection
             )
             try await refuse(booking, code: coupon.code, reason: reason, on: connection)
             return
         }
-        try await connection.query(
-            """
-            WITH noted AS (
-                INSERT INTO coupon_history (code, at, kind, actor, store_id, booking_id)
-                VALUES (\(coupon.code), \(coupons.clock.now()), \(CouponReserved.eventType), \(booking.actorId), \(booking.storeId), \(booking.bookingId))
-            )
-            UPDATE coupons SET status = 'reserved', reserved_for = \(booking.bookingId), updated_at = \(coupons.clock.now()) WHERE code = \(coupon.code)
-            """,
-            logger: logger
+        try await coupons.set(
+            coupon,
+            to: .reserved,
+            reservedFor: booking.bookingId,
+            noting: CouponReserved.eventType,
+            actor: booking.actorId,
+            storeId: booking.storeId,
+            bookingId: booking.bookingId,
+            on: connection
         )
         try await answerReserved(booking, code: coupon.code, on: connection)
     }
