@@ -130,13 +130,3 @@ struct CouponFixture: SendsRequests, Sendable {
         return try rows.first?.decode(String.self) ?? "none"
     }
 }
-
-/// Runs `count` copies of `body` at once and answers their results.
-func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        for index in 0..<count { group.addTask { try await body(index) } }
-        var results: [T] = []
-        for try await result in group { results.append(result) }
-        return results
-    }
-}

@@ -16,7 +16,7 @@ struct BookingTests {
     @Test("twenty bookings racing for a slot with room for three give three bookings and seventeen 409s")
     func racingBookings() async throws {
         try await DispatchFixture.with(technicians: 6) { fixture in
-            try await fixture.app().test(.live) { client in
+            try await fixture.app().test(.racing) { client in
                 try await fixture.seed(client)
                 let member = try await fixture.token(.member, fixture.member)
                 let (status, data) = try await fixture.send(client, .get, "/api/v1/slots?serviceType=mite_removal&days=3", token: member)
@@ -24,10 +24,7 @@ struct BookingTests {
                 let slots = try JSONDecoder.iso.decode(FreeSlots.self, from: data)
                 #expect(slots.slots.first { $0.date == fixture.visitDay && $0.window == "09:00-12:00" }?.room == 3)
 
-                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                    for _ in 0..<20 { group.addTask { try await fixture.book(client).0 } }
-                    return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
-                }
+                let statuses = try await concurrently(20) { _ in try await fixture.book(client).0 }
                 #expect(statuses.filter { $0 == .created }.count == 3)
                 #expect(statuses.filter { $0 == .conflict }.count == 17)
                 #expect(try await fixture.count("SELECT count(*) FROM bookings") == 3)

@@ -99,6 +99,10 @@ struct Issuer: Sendable {
         if let role = order.role, !template.definition.issuers.contains(role.rawValue) {
             throw ProblemDetails.forbidden("A \(role.rawValue) may not issue \(template.definition.name).")
         }
+        if let quantity = template.definition.quantity, template.issued >= quantity {
+            // Used up already: refused without queueing behind the issues holding its row.
+            throw usedUp(template.definition)
+        }
         if template.paused { throw ProblemDetails.conflict("\(template.definition.name) is paused; no coupons are issued from it.") }
         if let until = template.definition.fixedUntil, until <= clock.now() {
             throw ProblemDetails.conflict("\(template.definition.name) was valid until \(until.formatted(.iso8601)); none can be issued now.")
@@ -110,16 +114,6 @@ struct Issuer: Sendable {
     /// statement that refuses to pass its limit.
     private func count(_ order: Order, template: Templates.View, on connection: PostgresConnection) async throws {
         let definition = template.definition
-        let budget = try await connection.query(
-            """
-            UPDATE coupon_templates SET issued = issued + 1
-            WHERE id = \(order.templateId) AND NOT paused AND (quantity IS NULL OR issued < quantity) RETURNING issued
-            """,
-            logger: logger
-        ).collect()
-        if budget.isEmpty {
-            throw ProblemDetails.conflict("The budget of \(definition.name) is used up: all \(definition.quantity ?? 0) are issued.")
-        }
         if let limit = definition.perMember {
             let counted = try await connection.query(
                 """
@@ -143,6 +137,19 @@ struct Issuer: Sendable {
             ).collect()
             if counted.isEmpty { throw ProblemDetails.conflict("Your allowance of \(allowance) \(definition.name) for \(month) is used up.") }
         }
+        // Last, so the template row (which every issue of it takes) is held for the least time.
+        let budget = try await connection.query(
+            """
+            UPDATE coupon_templates SET issued = issued + 1
+            WHERE id = \(order.templateId) AND NOT paused AND (quantity IS NULL OR issued < quantity) RETURNING issued
+            """,
+            logger: logger
+        ).collect()
+        if budget.isEmpty { throw usedUp(definition) }
+    }
+
+    private func usedUp(_ definition: TemplateDefinition) -> ProblemDetails {
+        .conflict("The budget of \(definition.name) is used up: all \(definition.quantity ?? 0) are issued.")
     }
 
     /// Fixed dates, or `validDays` from the moment of issue.
