@@ -142,6 +142,7 @@ let package = Package(
             name: "AftercareTestSupport",
             dependencies: [
                 "AftercareRuntime", "AftercarePersistence", "AftercareAMQP", "AftercareMessaging", "AftercareContracts",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -15,7 +15,7 @@ struct IssueTests {
     @Test("fifty concurrent issues with one Idempotency-Key give one coupon")
     func oneKey() async throws {
         try await CouponFixture.with { fixture in
-            try await fixture.app().test(.racing) { client in
+            try await fixture.app().race { client in
                 try await fixture.seed(client)
                 let template = try await fixture.template(client, #""name": "Birthday gift", "kind": "gift", "gift": "Pillow", "validDays": 30"#)
                 let guide = try await fixture.token(.guide, fixture.guide)
@@ -33,7 +33,7 @@ struct IssueTests {
     @Test("with 100 left, 300 concurrent issues give 100 coupons and 200 clear refusals")
     func budget() async throws {
         try await CouponFixture.with { fixture in
-            try await fixture.app().test(.racing) { client in
+            try await fixture.app().race { client in
                 try await fixture.seed(client)
                 let template = try await fixture.template(
                     client,
@@ -62,7 +62,7 @@ struct IssueTests {
     @Test("a per-member limit and a guide's monthly allowance hold under racing issues")
     func limits() async throws {
         try await CouponFixture.with { fixture in
-            try await fixture.app().test(.racing) { client in
+            try await fixture.app().race { client in
                 try await fixture.seed(client)
                 let perMember = try await fixture.template(
                     client,

@@ -35,7 +35,7 @@ struct RedemptionTests {
     @Test("fifty concurrent redemptions of one code give one success and 409s that say when and where")
     func exactlyOnce() async throws {
         try await CouponFixture.with { fixture in
-            try await fixture.app().test(.racing) { client in
+            try await fixture.app().race { client in
                 try await fixture.seed(client)
                 let coupon = try await fixture.coupon(client, #""name": "Spring 50", "kind": "amount_off", "amountCents": 5000, "validDays": 30"#)
                 let manager = try await fixture.token(.storeManager, fixture.manager)

@@ -16,7 +16,7 @@ struct BookingTests {
     @Test("twenty bookings racing for a slot with room for three give three bookings and seventeen 409s")
     func racingBookings() async throws {
         try await DispatchFixture.with(technicians: 6) { fixture in
-            try await fixture.app().test(.racing) { client in
+            try await fixture.app().race { client in
                 try await fixture.seed(client)
                 let member = try await fixture.token(.member, fixture.member)
                 let (status, data) = try await fixture.send(client, .get, "/api/v1/slots?serviceType=mite_removal&days=3", token: member)
