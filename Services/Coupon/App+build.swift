@@ -24,9 +24,10 @@ func buildApplication(
         logger: logger
     )
     let expiry = ExpirySweep(coupons: parts.coupons, outbox: platform.outbox, logger: logger)
+    let campaigns = Campaigns(database: platform.database, issuer: parts.issuer, settings: settings, logger: logger)
     return platform.makeApplication(
         router: buildRouter(platform: platform, settings: settings),
-        jobs: [ExpirySweep.job: expiry.run],
+        jobs: [ExpirySweep.job: expiry.run, Campaigns.job: campaigns.run],
         backgroundServices: [ExpiryStarter(sweep: expiry, database: platform.database)]
     )
 }
@@ -62,6 +63,8 @@ func buildRouter(platform: ServicePlatform, settings: CouponSettings = CouponSet
     )
     .addRoutes(to: api)
     RuleController(rules: RuleBook(database: platform.database, clock: platform.clock, logger: platform.logger)).addRoutes(to: api)
+    CampaignController(campaigns: Campaigns(database: platform.database, issuer: parts.issuer, settings: settings, logger: platform.logger))
+        .addRoutes(to: api)
     return router
 }
 

@@ -24,8 +24,7 @@ struct CouponController: Sendable {
 
     @Sendable func issue(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<Coupons.Coupon> {
         let body = try await request.decodeJSON(as: IssueRequest.self, context: context)
-        let key = request.headers[.idempotencyKey]
-        if let key, key.isEmpty || key.count > 200 { throw ProblemDetails.validation(field: "Idempotency-Key", "must be 1 to 200 characters") }
+        let key = try request.idempotencyKey()
         let (coupon, created) = try await desk.issue(body, by: try context.requirePrincipal(), idempotencyKey: key)
         return EditedResponse(status: created ? .created : .ok, response: coupon)
     }

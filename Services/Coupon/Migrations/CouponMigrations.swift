@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The coupon database: the platform's messaging and timer tables, then the service's own.
 enum CouponMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons, rules, expiry]
+    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons, rules, expiry, campaigns]
 
     /// What the coupon service knows of the organisation from membership's events: stores
     /// and their dealer (where a coupon is honoured), members with their guide, store, dealer
@@ -151,5 +151,34 @@ enum CouponMigrations {
         "coupon-004-expiry",
         "ALTER TABLE coupons ADD COLUMN reminded_at timestamptz",
         "CREATE INDEX coupons_active_by_expiry ON coupons (valid_until) WHERE status = 'active'"
+    )
+
+    /// A campaign issues one template to a segment of members in batches: where it has got
+    /// to (the last member id handled, in id order) and its counts commit with each batch,
+    /// so after a restart it goes on from there.
+    static let campaigns = Migration(
+        "coupon-005-campaigns",
+        """
+        CREATE TABLE campaigns (
+            id uuid PRIMARY KEY,
+            name text NOT NULL,
+            template_id uuid NOT NULL REFERENCES coupon_templates (id),
+            dealer_id text,
+            segment jsonb NOT NULL,
+            matched integer NOT NULL,
+            status text NOT NULL,
+            stop_reason text,
+            last_member text NOT NULL DEFAULT '',
+            considered integer NOT NULL DEFAULT 0,
+            issued integer NOT NULL DEFAULT 0,
+            skipped integer NOT NULL DEFAULT 0,
+            request_key text UNIQUE,
+            created_by text NOT NULL,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            finished_at timestamptz
+        )
+        """,
+        "CREATE INDEX campaigns_by_dealer ON campaigns (dealer_id, created_at)"
     )
 }

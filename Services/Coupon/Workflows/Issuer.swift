@@ -36,7 +36,7 @@ struct Issuer: Sendable {
             let rows = try await connection.query("SELECT \(unescaped: Coupons.columns) FROM coupons WHERE issue_key = \(key)", logger: logger)
             if let row = try await rows.collect().first { return (try Coupons.coupon(row, now: clock.now()), false) }
         }
-        let template = try await check(order, on: connection)
+        let template = try await check(order.templateId, dealerId: order.member.dealerId, role: order.role, on: connection)
         try await count(order, template: template, on: connection)
         let now = clock.now()
         let (from, until) = validity(of: template.definition, from: now)
@@ -61,22 +61,7 @@ struct Issuer: Sendable {
                 logger: logger
             ).collect()
             guard !rows.isEmpty else { continue }  // a code already taken: draw another
-            let coupon = Coupons.Coupon(
-                code: code,
-                templateId: order.templateId,
-                terms: terms,
-                memberId: order.member.memberId,
-                storeId: order.member.storeId,
-                dealerId: order.member.dealerId,
-                validFrom: from,
-                validUntil: until,
-                status: .active,
-                reservedFor: nil,
-                issuedBy: order.actor,
-                issuedWhy: order.why,
-                issuedAt: now,
-                guideId: order.member.guideId
-            )
+            let coupon = coupon(code, order.templateId, terms, order.member, from: from, until: until, actor: order.actor, why: order.why, at: now)
             try await coupons.record(CouponIssuedKind.self, coupon, actor: order.actor, reason: order.why, on: connection)
             return (coupon, true)
         }
@@ -84,19 +69,28 @@ struct Issuer: Sendable {
     }
 
     /// The template as issuing sees it, with a clear refusal for each reason it cannot be
-    /// issued here (the budget itself is counted in `count`).
-    private func check(_ order: Order, on connection: PostgresConnection) async throws -> Templates.View {
+    /// issued to a member of `dealerId` by `role` (the budget itself is counted in `count`).
+    /// Locked, it holds off other issues of it until the caller's transaction ends.
+    func check(
+        _ templateId: UUID,
+        dealerId: String?,
+        role: Role?,
+        lock: Bool = false,
+        on connection: PostgresConnection
+    ) async throws
+        -> Templates.View
+    {
         let rows = try await connection.query(
-            "SELECT \(unescaped: Templates.columns) FROM coupon_templates WHERE id = \(order.templateId)",
+            "SELECT \(unescaped: Templates.columns) FROM coupon_templates WHERE id = \(templateId) \(unescaped: lock ? "FOR UPDATE" : "")",
             logger: logger
         )
         guard let template = try await rows.collect().first.map(Templates.view) else {
             throw ProblemDetails.validation(field: "templateId", "is not a coupon template")
         }
-        if let dealer = template.dealerId, dealer != order.member.dealerId {
+        if let dealer = template.dealerId, dealer != dealerId {
             throw ProblemDetails.validation(field: "templateId", "is another dealer's template")
         }
-        if let role = order.role, !template.definition.issuers.contains(role.rawValue) {
+        if let role, !template.definition.issuers.contains(role.rawValue) {
             throw ProblemDetails.forbidden("A \(role.rawValue) may not issue \(template.definition.name).")
         }
         if let quantity = template.definition.quantity, template.issued >= quantity {

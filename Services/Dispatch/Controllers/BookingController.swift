@@ -37,8 +37,7 @@ struct BookingController: Sendable {
 
     @Sendable func book(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<BookingView> {
         let body = try await request.decodeJSON(as: BookingRequest.self, context: context)
-        let key = request.headers[.idempotencyKey]
-        if let key, key.isEmpty || key.count > 200 { throw ProblemDetails.validation(field: "Idempotency-Key", "must be 1 to 200 characters") }
+        let key = try request.idempotencyKey()
         return EditedResponse(status: .created, response: try await desk.book(body, by: try context.requirePrincipal(), idempotencyKey: key))
     }
 

@@ -24,8 +24,7 @@ struct ComplaintController: Sendable {
 
     @Sendable func openComplaint(_ request: Request, context: AftercareRequestContext) async throws -> EditedResponse<ComplaintDesk.Opened> {
         let body = try await request.decodeJSON(as: OpenComplaintRequest.self, context: context)
-        let key = request.headers[.idempotencyKey]
-        if let key, key.isEmpty || key.count > 200 { throw ProblemDetails.validation(field: "Idempotency-Key", "must be 1 to 200 characters") }
+        let key = try request.idempotencyKey()
         let opened = try await desk.open(body, by: try context.requirePrincipal(), idempotencyKey: key)
         return EditedResponse(status: .created, response: opened)
     }

@@ -3,6 +3,14 @@ import Foundation
 import Hummingbird
 
 extension Request {
+    /// The `Idempotency-Key` header when given: a 422 naming it when it is empty or longer
+    /// than 200 characters (it is stored with what it made).
+    public func idempotencyKey() throws -> String? {
+        let key = headers[.idempotencyKey]
+        if let key, key.isEmpty || key.count > 200 { throw ProblemDetails.validation(field: "Idempotency-Key", "must be 1 to 200 characters") }
+        return key
+    }
+
     /// A whole-number query parameter within `range`: nil when absent, a 422 naming it when
     /// it is not a whole number or out of range (so no caller's value reaches arithmetic
     /// unbounded).
