@@ -63,6 +63,16 @@ func buildRouter(platform: ServicePlatform, settings: CouponSettings = CouponSet
     )
     .addRoutes(to: api)
     RuleController(rules: RuleBook(database: platform.database, clock: platform.clock, logger: platform.logger)).addRoutes(to: api)
+    StoreEventController(
+        events: StoreEvents(
+            database: platform.database,
+            directory: parts.directory,
+            issuer: parts.issuer,
+            outbox: platform.outbox,
+            logger: platform.logger
+        )
+    )
+    .addRoutes(to: api)
     CampaignController(campaigns: Campaigns(database: platform.database, issuer: parts.issuer, settings: settings, logger: platform.logger))
         .addRoutes(to: api)
     return router

@@ -3,8 +3,9 @@ import AftercareMessaging
 
 /// The events the coupon service consumes: the organisation and members from membership
 /// (scope, where a coupon is honoured, campaign segments), the membership events its issuing
-/// rules answer (a birthday month, a new tier, a new member), and dispatch's bookings and
-/// orders, which reserve, consume and release free service coupons.
+/// rules answer (a birthday month, a new tier, a new member), purchases (for store events'
+/// statistics), and dispatch's bookings and orders, which reserve, consume and release free
+/// service coupons.
 enum CouponSubscriptions {
     static func make(_ parts: CouponParts) -> EventSubscriptions {
         let (directory, reservations, rules) = (parts.directory, parts.reservations, parts.rules)
@@ -31,6 +32,7 @@ enum CouponSubscriptions {
             let birthday = event.payload
             try await rules.apply(BirthdayMonthStarted.eventType, memberId: birthday.memberId, occasion: "birthday-\(birthday.year)", on: connection)
         }
+        subscriptions.on(PurchaseRecorded.self) { event, connection in try await directory.recordPurchase(event.payload, on: connection) }
         subscriptions.on(BookingRequested.self) { event, connection in try await reservations.bookingRequested(event.payload, on: connection) }
         subscriptions.on(ServiceOrderCompleted.self) { event, connection in try await reservations.orderCompleted(event.payload, on: connection) }
         subscriptions.on(BookingCancelled.self) { event, connection in

@@ -3,7 +3,7 @@ import AftercarePersistence
 
 /// The coupon database: the platform's messaging and timer tables, then the service's own.
 enum CouponMigrations {
-    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons, rules, expiry, campaigns]
+    static let all: [Migration] = PlatformSchema.migrations + [directory, coupons, rules, expiry, campaigns, storeEvents]
 
     /// What the coupon service knows of the organisation from membership's events: stores
     /// and their dealer (where a coupon is honoured), members with their guide, store, dealer
@@ -180,5 +180,63 @@ enum CouponMigrations {
         )
         """,
         "CREATE INDEX campaigns_by_dealer ON campaigns (dealer_id, created_at)"
+    )
+
+    /// Store events: an event's counters (invited, checked in) are conditional counters, so
+    /// its capacity holds under racing check-ins; one invitation and one check-in per member
+    /// (primary keys). Purchases are kept only for members who checked in within the 30 days
+    /// before, for the events' statistics.
+    static let storeEvents = Migration(
+        "coupon-006-store-events",
+        """
+        CREATE TABLE store_events (
+            id uuid PRIMARY KEY,
+            name text NOT NULL,
+            store_id text NOT NULL,
+            dealer_id text NOT NULL,
+            starts_at timestamptz NOT NULL,
+            ends_at timestamptz NOT NULL,
+            template_id uuid NOT NULL REFERENCES coupon_templates (id),
+            capacity integer,
+            check_in_code text NOT NULL UNIQUE,
+            invited integer NOT NULL DEFAULT 0,
+            checked_in integer NOT NULL DEFAULT 0,
+            created_by text NOT NULL,
+            created_at timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX store_events_by_store ON store_events (store_id, starts_at)",
+        "CREATE INDEX store_events_by_dealer ON store_events (dealer_id, starts_at)",
+        """
+        CREATE TABLE event_invitations (
+            event_id uuid NOT NULL REFERENCES store_events (id),
+            member_id text NOT NULL,
+            invited_by text NOT NULL,
+            invited_at timestamptz NOT NULL,
+            PRIMARY KEY (event_id, member_id)
+        )
+        """,
+        """
+        CREATE TABLE event_checkins (
+            event_id uuid NOT NULL REFERENCES store_events (id),
+            member_id text NOT NULL,
+            invited boolean NOT NULL,
+            checked_in_at timestamptz NOT NULL,
+            checked_in_by text NOT NULL,
+            coupon_code text,
+            gift_refusal text,
+            PRIMARY KEY (event_id, member_id)
+        )
+        """,
+        "CREATE INDEX event_checkins_by_member ON event_checkins (member_id, checked_in_at)",
+        """
+        CREATE TABLE purchases (
+            order_id text PRIMARY KEY,
+            member_id text NOT NULL,
+            amount_cents bigint NOT NULL,
+            purchased_at timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX purchases_by_member ON purchases (member_id, purchased_at)"
     )
 }

@@ -44,6 +44,23 @@ struct Directory: Sendable {
         try await connection.query("UPDATE members SET tier = \(event.toTier) WHERE member_id = \(event.memberId)", logger: logger)
     }
 
+    /// A purchase, kept only when its member checked in at a store event in the 30 days
+    /// before it (the events' statistics are all it is for).
+    func recordPurchase(_ event: PurchaseRecorded, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO purchases (order_id, member_id, amount_cents, purchased_at)
+            SELECT \(event.orderId), \(event.memberId), \(event.amountCents), \(event.purchasedAt)
+            WHERE EXISTS (
+                SELECT 1 FROM event_checkins WHERE member_id = \(event.memberId)
+                AND checked_in_at <= \(event.purchasedAt) AND checked_in_at > \(event.purchasedAt) - interval '30 days'
+            )
+            ON CONFLICT (order_id) DO NOTHING
+            """,
+            logger: logger
+        )
+    }
+
     func member(_ memberId: String, on connection: PostgresConnection) async throws -> MemberPlacement? {
         let rows = try await connection.query(
             "SELECT member_id, guide_id, store_id, dealer_id FROM members WHERE member_id = \(memberId)",

@@ -59,12 +59,7 @@ struct IssueRules: Sendable {
                 why: "rule: \(eventType)",
                 key: "rule/\(rule.id.lowercasedString)/\(memberId)/\(occasion)"
             )
-            try await connection.query("SAVEPOINT issue_rule", logger: logger)
-            do {
-                _ = try await issuer.issue(order, on: connection)
-                try await connection.query("RELEASE SAVEPOINT issue_rule", logger: logger)
-            } catch let refusal as ProblemDetails {
-                try await connection.query("ROLLBACK TO SAVEPOINT issue_rule", logger: logger)
+            if case .failure(let refusal) = try await issuer.attempt(order, on: connection) {
                 logger.notice(
                     "issue rule refused",
                     metadata: ["rule": "\(rule.id)", "member": "\(memberId)", "reason": "\(refusal.detail ?? refusal.title)"]

@@ -7,6 +7,21 @@ import Hummingbird
 import PostgresNIO
 
 extension Issuer {
+    /// Issues `order` under a savepoint: a refusal (the budget used up, a limit reached, the
+    /// template paused) is rolled back to it and answered, so the caller's transaction (a
+    /// delivery, a check-in) goes on.
+    func attempt(_ order: Order, on connection: PostgresConnection) async throws -> Result<Coupons.Coupon, ProblemDetails> {
+        try await connection.query("SAVEPOINT issue_attempt", logger: logger)
+        do {
+            let (coupon, _) = try await issue(order, on: connection)
+            try await connection.query("RELEASE SAVEPOINT issue_attempt", logger: logger)
+            return .success(coupon)
+        } catch let refusal as ProblemDetails {
+            try await connection.query("ROLLBACK TO SAVEPOINT issue_attempt", logger: logger)
+            return .failure(refusal)
+        }
+    }
+
     /// What one batch of a campaign came to.
     struct BatchOutcome: Sendable {
         let issued: [Coupons.Coupon]
