@@ -7,10 +7,10 @@ struct AftercareBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aftercare-bench",
         abstract:
-            "Benchmarks of the Aftercare platform (messaging throughput, timer lag), the membership service at scale the complaint promise, staff alerts and dispatch under load.",
+            "Benchmarks of the Aftercare platform (messaging throughput, timer lag), the membership service at scale the complaint promise, staff alerts, dispatch and coupons under load.",
         subcommands: [
             MessagingBench.self, EnvelopeBench.self, TimerBench.self, MembershipBench.self, FeedbackBench.self, NotificationBench.self,
-            DispatchBench.self,
+            DispatchBench.self, CouponBench.self,
         ]
     )
 }
