@@ -154,6 +154,30 @@ struct HostileInputTests {
         ),
     ]
 
+    static let coupon: [NumericField] = {
+        let fields = ["amountCents", "validDays", "quantity", "perMember", "guideMonthly"].map { field in
+            var values = ["amountCents": "100", "validDays": "30"]
+            values[field] = "X"
+            let rest = values.sorted { $0.key < $1.key }.map { #""\#($0.key)": \#($0.value)"# }.joined(separator: ", ")
+            let body = #"{"name": "T", "kind": "amount_off", "# + rest + "}"
+            return NumericField(method: .post, path: "/api/v1/coupon-templates", role: .hqAdmin, field: field, body: body)
+        }
+        let percent = #"{"name": "T", "kind": "percent_off", "percent": X, "capCents": 100, "validDays": 30}"#
+        let cap = #"{"name": "T", "kind": "percent_off", "percent": 10, "capCents": X, "validDays": 30}"#
+        let event = #"{"name": "E", "storeId": "s-1", "startsAt": "2030-01-01T09:00:00Z", "endsAt": "2030-01-01T12:00:00Z", "#
+        return fields + [
+            .init(method: .post, path: "/api/v1/coupon-templates", role: .hqAdmin, field: "percent", body: percent),
+            .init(method: .post, path: "/api/v1/coupon-templates", role: .hqAdmin, field: "capCents", body: cap),
+            .init(
+                method: .post,
+                path: "/api/v1/store-events",
+                role: .hqAdmin,
+                field: "capacity",
+                body: event + #""giftTemplateId": "\#(UUID())", "capacity": X}"#
+            ),
+        ]
+    }()
+
     static let notification: [NumericField] = [
         .init(method: .get, path: "/api/v1/deliveries?limit=X", role: .hqAdmin, field: "limit", body: nil),
         .init(method: .get, path: "/api/v1/inbox?limit=X", role: .member, field: "limit", body: nil),
@@ -178,6 +202,11 @@ struct HostileInputTests {
     @Test("dispatch answers every extreme with a 422 naming the field, and keeps running")
     func dispatchExtremes() async throws {
         try await exercise("DispatchService", "dispatch", Self.dispatch) { _, _ in }
+    }
+
+    @Test("coupon answers every extreme with a 422 naming the field, and keeps running")
+    func couponExtremes() async throws {
+        try await exercise("CouponService", "coupon", Self.coupon) { _, _ in }
     }
 
     @Test("notification answers every extreme with a 422 naming the field, and keeps running")
