@@ -102,6 +102,24 @@ struct CampaignTests {
                 #expect(try await issued(fixture, vip.id) == (10, 10))
                 try await waitUntil("every coupon told") { try await fixture.published(CouponIssued.eventType) == 25 }
                 #expect(try await fixture.count("SELECT issued FROM coupon_templates WHERE id = '\(template.id)'") == 25)
+
+                // HQ pages through them four at a time: every coupon once, newest first.
+                var pages: [[Coupons.Coupon]] = []
+                var after: String? = nil
+                repeat {
+                    let uri = "/api/v1/coupons?limit=4" + (after.map { "&after=\($0)" } ?? "")
+                    let page = try JSONDecoder.iso.decode(
+                        CouponDesk.Listing.self,
+                        from: try await fixture.send(client, .get, uri, token: try await fixture.hq()).1
+                    )
+                    pages.append(page.coupons)
+                    after = page.next
+                } while after != nil && pages.count < 20
+                let paged = pages.flatMap { $0 }
+                #expect(pages.count == 7 && paged.count == 25 && Set(paged.map(\.code)).count == 25)
+                #expect(paged.map(\.issuedAt) == paged.map(\.issuedAt).sorted(by: >))
+                let bad = try await fixture.send(client, .get, "/api/v1/coupons?after=yesterday", token: try await fixture.hq())
+                #expect(bad.0 == .unprocessableContent && String(decoding: bad.1, as: UTF8.self).contains("after"))
             }
         }
     }

@@ -42,7 +42,15 @@ struct CouponController: Sendable {
             }
             status = parsed
         }
-        return try await desk.list(memberId: memberId, status: status, by: try context.requirePrincipal())
+        var after: CouponDesk.Cursor?
+        if let raw = query.get("after") {
+            guard let cursor = CouponDesk.Cursor(String(raw)) else {
+                throw ProblemDetails.validation(field: "after", "must be the next of an earlier page")
+            }
+            after = cursor
+        }
+        let limit = try request.integerQuery("limit", in: 1...200) ?? 200
+        return try await desk.list(memberId: memberId, status: status, after: after, limit: limit, by: try context.requirePrincipal())
     }
 
     @Sendable func show(_ request: Request, context: AftercareRequestContext) async throws -> Coupons.Coupon {

@@ -21,6 +21,29 @@ struct CouponDesk: Sendable {
 
     struct Listing: ResponseCodable, Sendable {
         let coupons: [Coupons.Coupon]
+        /// Pass as `after` for the next page; absent on the last one.
+        let next: String?
+    }
+
+    /// Where a page ends: the last coupon's issue time (microseconds since 1970) and code.
+    struct Cursor: Sendable, Equatable {
+        let issuedMicros: Int64
+        let code: String
+
+        init(issuedMicros: Int64, code: String) {
+            self.issuedMicros = issuedMicros
+            self.code = code
+        }
+
+        init?(_ text: String) {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0].count <= 17, parts[0].allSatisfy(\.isASCII), let micros = Int64(parts[0]), micros >= 0,
+                case .wellFormed(let code) = CouponCode.read(String(parts[1]))
+            else { return nil }
+            (issuedMicros, self.code) = (micros, code)
+        }
+
+        var text: String { "\(issuedMicros).\(code)" }
     }
 
     func issue(_ request: IssueRequest, by caller: Principal, idempotencyKey: String?) async throws -> (Coupons.Coupon, created: Bool) {
@@ -173,12 +196,13 @@ struct CouponDesk: Sendable {
 
     /// A member's own coupons, or those of a member in the caller's scope; staff without a
     /// member see their scope's newest.
-    func list(memberId: String?, status: Coupons.Status?, by caller: Principal) async throws -> Listing {
+    func list(memberId: String?, status: Coupons.Status?, after: Cursor? = nil, limit: Int = 200, by caller: Principal) async throws -> Listing {
         let member = caller.role == .member ? caller.subject : memberId
         let now = clock.now()
         // $1 is the caller's scope: themselves, their store or their dealer. Every statement
         // names all three parameters (PostgreSQL refuses a bind it does not use), hence the
         // `IS NOT NULL` terms where HQ has no scope and where no status filter reads $3.
+        // $4 and $5 are where the previous page ended (keyset paging, newest first).
         let (scope, within): (String, String)
         switch caller.role {
         case .member: (scope, within) = ("member_id = $1", caller.subject)
@@ -192,6 +216,8 @@ struct CouponDesk: Sendable {
         bindings.append(within)
         bindings.append(member)
         bindings.append(now)
+        bindings.append(after?.issuedMicros)
+        bindings.append(after?.code)
         // An active coupon past its validity reads (and filters as) expired.
         let filter: String
         switch status {
@@ -205,13 +231,17 @@ struct CouponDesk: Sendable {
                 unsafeSQL: """
                     SELECT \(Coupons.columns) FROM coupons
                     WHERE \(scope) AND ($2::text IS NULL OR member_id = $2) AND \(filter) AND $3::timestamptz IS NOT NULL
-                    ORDER BY issued_at DESC, code LIMIT 200
+                      AND ($4::bigint IS NULL OR ((extract(epoch FROM issued_at) * 1000000)::bigint, code) < ($4, $5::text))
+                    ORDER BY issued_at DESC, code DESC LIMIT \(limit)
                     """,
                 binds: bindings
             ),
             logger: logger
         )
-        return Listing(coupons: try rows.map { try Coupons.coupon($0, now: now) })
+        let coupons = try rows.map { try Coupons.coupon($0, now: now) }
+        let last = coupons.count == limit ? coupons.last : nil
+        let next = last.map { Cursor(issuedMicros: Int64(($0.issuedAt.timeIntervalSince1970 * 1_000_000).rounded()), code: $0.code).text }
+        return Listing(coupons: coupons, next: next)
     }
 
     /// Whether the caller may see this coupon: its member is in their scope, or the caller
