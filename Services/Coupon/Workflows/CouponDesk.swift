@@ -46,6 +46,12 @@ struct CouponDesk: Sendable {
         var text: String { "\(issuedMicros).\(code)" }
     }
 
+    /// The instant `micros` (a bigint parameter) stands for, in integer arithmetic (exactly the
+    /// issue time it came from): a constant the scope's `(…, issued_at)` index can range over.
+    static func instant(_ micros: String) -> String {
+        "'epoch'::timestamptz + (\(micros)::bigint / 1000000) * interval '1 second' + (\(micros)::bigint % 1000000) * interval '1 microsecond'"
+    }
+
     func issue(_ request: IssueRequest, by caller: Principal, idempotencyKey: String?) async throws -> (Coupons.Coupon, created: Bool) {
         guard [.hqAdmin, .dealerAdmin, .storeManager, .guide].contains(caller.role) else {
             throw ProblemDetails.forbidden("Only staff issue coupons.")
@@ -226,12 +232,13 @@ struct CouponDesk: Sendable {
         case .expired?: filter = "(status = 'expired' OR (status = 'active' AND valid_until < $3))"
         case let other?: filter = "status = '\(other.rawValue)'"
         }
+        let end = Self.instant("$4")
         let rows = try await database.rows(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT \(Coupons.columns) FROM coupons
                     WHERE \(scope) AND ($2::text IS NULL OR member_id = $2) AND \(filter) AND $3::timestamptz IS NOT NULL
-                      AND ($4::bigint IS NULL OR ((extract(epoch FROM issued_at) * 1000000)::bigint, code) < ($4, $5::text))
+                      AND ($4::bigint IS NULL OR (issued_at <= \(end) AND (issued_at < \(end) OR code < $5::text)))
                     ORDER BY issued_at DESC, code DESC LIMIT \(limit)
                     """,
                 binds: bindings
