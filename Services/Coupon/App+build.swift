@@ -24,7 +24,7 @@ func buildApplication(
         logger: logger
     )
     let expiry = ExpirySweep(coupons: parts.coupons, outbox: platform.outbox, logger: logger)
-    let campaigns = Campaigns(database: platform.database, issuer: parts.issuer, settings: settings, logger: logger)
+    let campaigns = Campaigns(database: platform.database, directory: parts.directory, issuer: parts.issuer, settings: settings, logger: logger)
     return platform.makeApplication(
         router: buildRouter(platform: platform, settings: settings),
         jobs: [ExpirySweep.job: expiry.run, Campaigns.job: campaigns.run],
@@ -73,8 +73,16 @@ func buildRouter(platform: ServicePlatform, settings: CouponSettings = CouponSet
         )
     )
     .addRoutes(to: api)
-    CampaignController(campaigns: Campaigns(database: platform.database, issuer: parts.issuer, settings: settings, logger: platform.logger))
-        .addRoutes(to: api)
+    CampaignController(
+        campaigns: Campaigns(
+            database: platform.database,
+            directory: parts.directory,
+            issuer: parts.issuer,
+            settings: settings,
+            logger: platform.logger
+        )
+    )
+    .addRoutes(to: api)
     return router
 }
 

@@ -16,6 +16,7 @@ import PostgresNIO
 struct Campaigns: Sendable {
     static let job = "coupon.campaign"
     let database: PostgresClient
+    let directory: Directory
     let issuer: Issuer
     let settings: CouponSettings
     let logger: Logger
@@ -109,8 +110,8 @@ struct Campaigns: Sendable {
             segment.dealerId = caller.dealerID
         }
         if let store = segment.storeId {
-            let rows = try await connection.query("SELECT dealer_id FROM stores WHERE store_id = \(store)", logger: logger).collect()
-            guard let dealer = try rows.first?.decode(String.self), segment.dealerId == nil || segment.dealerId == dealer else {
+            guard let dealer = try await directory.dealer(ofStore: store, on: connection), segment.dealerId == nil || segment.dealerId == dealer
+            else {
                 throw ProblemDetails.validation(field: "segment.storeId", "is not a store you may reach")
             }
             segment.dealerId = dealer

@@ -43,8 +43,8 @@ extension StoreEvents {
     /// capacity is a conditional counter, so racing check-ins never pass it.
     func checkIn(_ id: UUID, _ request: CheckInRequest, by caller: Principal) async throws -> (CheckIn, created: Bool) {
         try await database.transaction(logger: logger) { connection in
-            let memberId = try await attendee(id, request, by: caller, on: connection)
             let event = try await stored(id, on: connection)
+            let memberId = try attendee(event, request, by: caller)
             guard let member = try await directory.member(memberId, on: connection), member.dealerId == event.dealerId else {
                 throw ProblemDetails.validation(field: "memberId", "is not a member of this event's dealer")
             }
@@ -105,21 +105,14 @@ extension StoreEvents {
 
     /// Who is checking in: the member themselves (with the event's code) or the member staff
     /// of the event's scope name.
-    private func attendee(
-        _ id: UUID,
-        _ request: CheckInRequest,
-        by caller: Principal,
-        on connection: PostgresConnection
-    ) async throws
-        -> String
-    {
+    private func attendee(_ event: View, _ request: CheckInRequest, by caller: Principal) throws -> String {
         if caller.role == .member {
-            let code = try await stored(id, on: connection).checkInCode
-            guard let given = request.code, given == code else { throw ProblemDetails.validation(field: "code", "is not this event's check-in code") }
+            guard let given = request.code, given == event.checkInCode else {
+                throw ProblemDetails.validation(field: "code", "is not this event's check-in code")
+            }
             return caller.subject
         }
-        let event = try await event(id, for: caller, on: connection)
-        guard caller.role != .technician, Self.sees(caller, event) else { throw ProblemDetails.notFound("No such event.") }
+        guard Self.sees(caller, event) else { throw ProblemDetails.notFound("No such event.") }
         guard let memberId = request.memberId else { throw ProblemDetails.validation(field: "memberId", "is required when staff check a member in") }
         return memberId
     }
@@ -165,7 +158,7 @@ extension StoreEvents {
     /// the 30 days after their check-in (from membership's purchase events).
     func statistics(_ id: UUID, for caller: Principal) async throws -> Statistics {
         try await database.transaction(logger: logger) { connection in
-            let event = try await event(id, for: caller, on: connection)
+            let event = try await stored(id, on: connection)
             guard Self.sees(caller, event) else { throw ProblemDetails.notFound("No such event.") }
             let rows = try await connection.query(
                 """
