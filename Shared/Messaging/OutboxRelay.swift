@@ -62,12 +62,19 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     private func recordSuccess() {
-        let elapsed = (ContinuousClock.now - started).components
-        lastSuccess.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+        restartStallClock()
         lastBatchGauge.record(Date().timeIntervalSince1970)
     }
 
+    private func restartStallClock() {
+        let elapsed = (ContinuousClock.now - started).components
+        lastSuccess.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+    }
+
     public func run() async throws {
+        // The relay is built before the migrations run and starts after them: its patience
+        // counts from here, or a slow migration would read as a stalled relay.
+        restartStallClock()
         await runWokenByNotifications(channel: Outbox.notificationChannel, client: database, doorbell: doorbell, logger: logger) { [self] in
             await relayLoop()
         }

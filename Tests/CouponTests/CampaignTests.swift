@@ -220,9 +220,7 @@ struct CampaignTests {
                 return (campaign.id, halted.id)
             }
             try await fixture.app(settings: settings).test(.live) { client in
-                try await waitUntil("coupon ready", timeout: .seconds(20)) {
-                    try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-                }
+                try await waitReady("coupon", client)
                 try await waitUntil("the campaign finished", timeout: .seconds(90)) {
                     fixture.clock.advance(by: 61)
                     return try await show(fixture, client, campaign.0).status == .finished

@@ -50,9 +50,7 @@ struct CouponFixture: SendsRequests, Sendable {
     }
 
     func seed(_ client: some TestClientProtocol) async throws {
-        try await waitUntil("coupon ready", timeout: .seconds(20)) {
-            try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-        }
+        try await waitReady("coupon", client)
         var events: [BusStandIn.Event] = []
         for (id, owner) in [(store, dealer), (secondStore, dealer), (foreignStore, foreignDealer)] {
             let opened = StoreOpened(storeId: id, dealerId: owner, name: "Store", timeZone: "Asia/Shanghai", businessHours: nil)

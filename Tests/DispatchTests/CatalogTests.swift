@@ -20,9 +20,7 @@ struct CatalogTests {
             let technician = try await tokens.sign(subject: "t-1", role: .technician, dealerID: "d-1")
             let app = await buildApplication(configuration: configuration)
             try await app.test(.router) { client in
-                try await waitUntil("dispatch ready", timeout: .seconds(20)) {
-                    try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-                }
+                try await waitReady("dispatch", client)
                 let listing = try await client.execute(uri: "/api/v1/service-types", method: .get, headers: .bearer(technician)) { response in
                     #expect(response.status == .ok)
                     return try JSONDecoder().decode(Catalog.Listing.self, from: Data(buffer: response.body))

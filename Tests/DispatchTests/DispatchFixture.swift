@@ -51,9 +51,7 @@ struct DispatchFixture: SendsRequests, Sendable {
     /// Waits until the app is ready, delivers the organisation, and gives every technician a
     /// profile (all seven days 08:00–20:00, three visits a day, mite removal and repair).
     func seed(_ client: some TestClientProtocol) async throws {
-        try await waitUntil("dispatch ready", timeout: .seconds(20)) {
-            try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-        }
+        try await waitReady("dispatch", client)
         let bus = BusStandIn(broker: bed.configuration.broker)
         var events = [
             try BusStandIn.event(

@@ -42,9 +42,7 @@ struct FeedbackFixture: SendsRequests, Sendable {
 
     /// Waits until the app is ready (its queue exists), then delivers the organisation.
     func seedOrganisation(_ client: some TestClientProtocol, guideActive: Bool = true, storeHours: BusinessHours? = nil) async throws {
-        try await waitUntil("feedback ready", timeout: .seconds(20)) {
-            try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-        }
+        try await waitReady("feedback", client)
         // As membership's outbox would publish them: an event's aggregate is its staff member
         // or member, carried in the aggregate_id header, so one person's events stay in order.
         var events: [(String, UUID, String, Data)] = []

@@ -84,9 +84,7 @@ struct MembershipFixture: Sendable {
     /// Creates the organisation through the API and returns the guides' invite codes.
     @discardableResult
     func seedOrganisation(_ client: some TestClientProtocol) async throws -> [String: String] {
-        try await waitUntil("membership ready", timeout: .seconds(20)) {
-            try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-        }
+        try await waitReady("membership", client)
         let hq = try await self.hq
         try await expect(.created, call(client, .post, "/api/v1/dealers", token: hq, body: #"{"id": "\#(dealer)", "name": "Dealer"}"#))
         for store in [store1, store2] {

@@ -65,9 +65,7 @@ struct NotificationFixture: SendsRequests, Sendable {
     /// store, its guide and manager, and a member of the guide's (consenting to service
     /// messages and, when asked, to marketing).
     func seedOrganisation(_ client: some TestClientProtocol, marketingConsent: Bool = true) async throws {
-        try await waitUntil("notification ready", timeout: .seconds(20)) {
-            try await client.execute(uri: "/health/ready", method: .get) { $0.status == .ok }
-        }
+        try await waitReady("notification", client)
         let events = [
             try BusStandIn.event(
                 StoreOpened(storeId: store, dealerId: dealer, name: "Flagship", timeZone: "Asia/Shanghai", businessHours: nil),

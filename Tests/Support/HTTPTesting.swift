@@ -49,6 +49,20 @@ public func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condit
     guard try await eventually(timeout: timeout, condition) else { throw WaitFailed(what: what, timeout: timeout) }
 }
 
+/// Waits until `service` answers ready, as `waitUntil` does; when it does not, the error
+/// carries the service's last answer, which names the checks that were down.
+public func waitReady(_ service: String, _ client: some TestClientProtocol, timeout: Duration = .seconds(20)) async throws {
+    var last = "no answer"
+    let ready = try await eventually(timeout: timeout) {
+        let (status, text) = try await client.execute(uri: "/health/ready", method: .get) { ($0.status, $0.text) }
+        last = text
+        return status == .ok
+    }
+    guard ready else {
+        throw FixtureError(message: "\(service) not ready within \(timeout * TestEnvironment.patience); it last answered: \(last)")
+    }
+}
+
 /// A state a test waited for was not reached in time.
 public struct WaitFailed: Error, CustomStringConvertible {
     public let what: String

@@ -13,14 +13,29 @@ extension ApplicationProtocol {
     }
 }
 
-/// A client that sends again a request which waited past its deadline for a free pooled
-/// connection. Such a request never left the client, so sending it again cannot race itself;
-/// under a loaded test run dozens of racing requests share a handful of connections.
+/// A client that lets at most as many requests out at once as the pool has connections,
+/// so that no request spends its deadline queued behind the others: under a loaded test
+/// run dozens of racing requests share eight connections, and a request let out with
+/// little of its 15 s left would fail however quickly the server answered. A request that
+/// still timed out waiting for a connection never left the client, so it is sent again.
 struct Patient: TestClientProtocol {
     let base: any TestClientProtocol
+    let turns = Turns(8)
     var port: Int? { base.port }
 
     func executeRequest(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
+        await turns.take()
+        do {
+            let response = try await sendPatiently(uri: uri, method: method, headers: headers, body: body)
+            await turns.give()
+            return response
+        } catch {
+            await turns.give()
+            throw error
+        }
+    }
+
+    private func sendPatiently(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> TestResponse {
         for _ in 1..<8 {
             do {
                 return try await base.executeRequest(uri: uri, method: method, headers: headers, body: body)
@@ -29,6 +44,26 @@ struct Patient: TestClientProtocol {
             }
         }
         return try await base.executeRequest(uri: uri, method: method, headers: headers, body: body)
+    }
+}
+
+/// A fixed number of turns; `take` waits, first come first served, until one is free.
+actor Turns {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func take() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func give() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
     }
 }
 
