@@ -108,6 +108,9 @@ struct RedemptionTests {
                 let expired = try await redeem(fixture, client, storeOnly.code, as: manager)
                 #expect(expired.0 == .conflict && expired.1.contains("Expired"))
                 #expect(try await fixture.published(CouponRedeemed.eventType) == 0)
+                // A refused redemption leaves no trace but the refusal.
+                #expect(try await fixture.count("SELECT count(*) FROM redemptions") == 0)
+                #expect(try await fixture.count("SELECT count(*) FROM coupon_history WHERE kind = '\(CouponRedeemed.eventType)'") == 0)
             }
         }
     }

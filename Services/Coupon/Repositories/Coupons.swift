@@ -64,6 +64,32 @@ struct Coupons: Sendable {
         return try await rows.collect().first.map { try Self.coupon($0, now: clock.now()) }
     }
 
+    /// Redeems an active, unexpired coupon at a desk in one statement: the status, the
+    /// redemption row and the history entry. Answers the coupon, now redeemed, or nil when it
+    /// was not active; the caller checks the rest (member, store, validity, scope) and throws,
+    /// rolling the statement back, when the desk may not redeem it.
+    func redeemIfActive(_ code: String, memberId: String, storeId: String, actor: String, on connection: PostgresConnection) async throws -> Coupon? {
+        let now = clock.now()
+        let rows = try await connection.query(
+            """
+            WITH taken AS (
+                UPDATE coupons SET status = 'redeemed', updated_at = \(now)
+                WHERE code = \(code) AND status = 'active' AND valid_until >= \(now)
+                RETURNING \(unescaped: Self.columns)
+            ), redeemed AS (
+                INSERT INTO redemptions (id, code, store_id, member_id, redeemed_by, redeemed_at)
+                SELECT \(UUID()), code, \(storeId), \(memberId), \(actor), \(now) FROM taken
+            ), noted AS (
+                INSERT INTO coupon_history (code, at, kind, actor, store_id)
+                SELECT code, \(now), \(CouponRedeemedKind.eventType), \(actor), \(storeId) FROM taken
+            )
+            SELECT * FROM taken
+            """,
+            logger: logger
+        )
+        return try await rows.collect().first.map { try Self.coupon($0, now: now) }
+    }
+
     /// The coupon reserved for a booking, locked.
     func reserved(for bookingId: UUID, on connection: PostgresConnection) async throws -> Coupon? {
         let rows = try await connection.query(

@@ -98,27 +98,48 @@ struct CouponDesk: Sendable {
         }
         try await refuseIfGuessing(caller)
         let code = try await read(text, by: caller)
-        let outcome = try await database.transaction(logger: logger) { connection -> Coupons.Coupon? in
-            guard var coupon = try await coupons.load(code, lock: true, on: connection), sees(caller, coupon) else { return nil }
-            try await checkRedeemable(coupon, memberId: memberId, storeId: storeId, dealerId: dealerId, on: connection)
-            try await connection.query(
-                """
-                INSERT INTO redemptions (id, code, store_id, member_id, redeemed_by, redeemed_at)
-                VALUES (\(UUID()), \(code), \(storeId), \(memberId), \(caller.subject), \(clock.now()))
-                """,
-                logger: logger
-            )
-            try await coupons.change(coupon, to: .redeemed, as: CouponRedeemedKind.self, actor: caller.subject, storeId: storeId, on: connection)
-            coupon.status = .redeemed
-            coupon.history = try await coupons.history(code, on: connection)
-            return coupon
-        }
+        let outcome = try await redeemAtDesk(code, memberId: memberId, storeId: storeId, dealerId: dealerId, by: caller)
         guard let outcome else {
             try await countFailure(caller)
             throw ProblemDetails.notFound("No such coupon.")
         }
         return outcome
     }
+
+    /// The redeemed coupon, or nil when the caller may not see it (nothing changed then).
+    private func redeemAtDesk(
+        _ code: String,
+        memberId: String,
+        storeId: String,
+        dealerId: String,
+        by caller: Principal
+    ) async throws -> Coupons.Coupon? {
+        do {
+            return try await database.transaction(logger: logger) { connection -> Coupons.Coupon? in
+                // Most desk redemptions succeed: one statement redeems an active coupon (its row
+                // lock makes it exactly once), and a check that then fails throws, rolling it back.
+                if var coupon = try await coupons.redeemIfActive(code, memberId: memberId, storeId: storeId, actor: caller.subject, on: connection) {
+                    guard sees(caller, coupon) else { throw NotSeen() }
+                    coupon.status = .active
+                    try await checkRedeemable(coupon, memberId: memberId, storeId: storeId, dealerId: dealerId, on: connection)
+                    try await coupons.record(CouponRedeemedKind.self, coupon, actor: caller.subject, storeId: storeId, reason: nil, on: connection)
+                    coupon.status = .redeemed
+                    coupon.history = try await coupons.history(code, on: connection)
+                    return coupon
+                }
+                // Not redeemed: say why (a coupon that is not active always fails the check).
+                guard let coupon = try await coupons.load(code, lock: false, on: connection), sees(caller, coupon) else { return nil }
+                try await checkRedeemable(coupon, memberId: memberId, storeId: storeId, dealerId: dealerId, on: connection)
+                throw ProblemDetails.conflict("This coupon cannot be redeemed now.")
+            }
+        } catch is NotSeen {
+            return nil
+        }
+    }
+
+    /// A desk that may not see the coupon it redeemed: the redemption is rolled back and the
+    /// caller told there is no such coupon.
+    private struct NotSeen: Error {}
 
     private func checkRedeemable(
         _ coupon: Coupons.Coupon,
