@@ -11,7 +11,8 @@ import Synchronization
 /// - a campaign of one gift to every member: time to the last batch and the service's peak
 ///   resident memory while it runs;
 /// - desk redemptions of distinct codes with `concurrency` clients, beside a plain
-///   single-row `UPDATE … RETURNING` loop on as many connections to the same database;
+///   single-row `UPDATE … RETURNING` loop on as many connections to the same database, and
+///   the HTTP floor (as many requests to `/health/live`);
 /// - one hot code contested by `hotAttempts` concurrent redemptions: exactly one success,
 ///   and the p99 of the refusals.
 struct CouponBench: AsyncParsableCommand {
@@ -111,6 +112,12 @@ struct CouponBench: AsyncParsableCommand {
                 guard rows.count == 1 else { throw ValidationErrorMessage("the plain loop found \(coupon.code) redeemed") }
             }
 
+            // The floor of any desk request: the same HTTP round trips to a route that does nothing.
+            let (floorTime, _) = try await lanes(desk, concurrency) { _ in
+                let status = try await Bench.get(http, "\(base)/health/live", token: nil)
+                guard status == 200 else { throw ValidationErrorMessage("/health/live answered \(status)") }
+            }
+
             // 3. One hot code, contested.
             let hot = codes[2 * redemptions]
             let (wins, refusals) = try await contest(hot, token: managers[hot.store] ?? hq, base: base)
@@ -130,6 +137,7 @@ struct CouponBench: AsyncParsableCommand {
                     ("plain UPDATE … RETURNING/s (\(concurrency) connections)", String(format: "%.0f /s", plainRate)),
                     ("plain UPDATE p50 / p99", "\(Bench.percentile(plainTimes, 50)) / \(Bench.percentile(plainTimes, 99))"),
                     ("desk / plain", String(format: "%.2f", deskRate / plainRate)),
+                    ("HTTP floor: GET /health/live/s (\(concurrency) clients)", Bench.perSecond(redemptions, floorTime) + " /s"),
                     ("hot code, \(hotAttempts) attempts: successes / 409s", "\(wins) / \(refusals.count)"),
                     ("hot code refusal p50 / p99", "\(Bench.percentile(refusals, 50)) / \(Bench.percentile(refusals, 99))"),
                 ]
