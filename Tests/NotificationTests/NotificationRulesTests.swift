@@ -161,6 +161,7 @@ struct NotificationRulesTests {
             ),
             couponChange(CouponIssued.self, now),
             couponChange(CouponExpiring.self, now),
+            StoreEventMemberInvited(eventId: UUID(), name: "n", memberId: "m", storeId: "s", startsAt: now, endsAt: now, invitedBy: "g"),
         ]
         #expect(Set(samples.map { type(of: $0).eventType }) == Set(EventCatalog.payloadFields.keys))
         for sample in samples {

@@ -140,6 +140,31 @@ struct OutOfTheBoxRulesTests {
         }
     }
 
+    @Test("an invitation to a store event reaches the member, as marketing: not without their consent")
+    func storeEventInvitation() async throws {
+        for consent in [true, false] {
+            try await NotificationFixture.with { fixture in
+                try await fixture.app().test(.router) { client in
+                    try await fixture.seedOrganisation(client, marketingConsent: consent)
+                    let invited = StoreEventMemberInvited(
+                        eventId: UUID(),
+                        name: "Spring care day",
+                        memberId: fixture.member,
+                        storeId: fixture.store,
+                        startsAt: NotificationFixture.morning.addingTimeInterval(7 * 86400),
+                        endsAt: NotificationFixture.morning.addingTimeInterval(7 * 86400 + 4 * 3600),
+                        invitedBy: fixture.guide
+                    )
+                    let event = try await fixture.publish(invited, aggregate: "store-event-1", producer: "coupon")
+                    let status = consent ? "sent" : "skipped"
+                    let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 2 && $0.allSatisfy { $0.status == status } }
+                    #expect(rows.allSatisfy { $0.recipient == fixture.member })
+                    if consent { #expect(rows.allSatisfy { $0.body.hasPrefix("Zhang San，诚邀您参加门店活动：Spring care day") }) }
+                }
+            }
+        }
+    }
+
     @Test("an escalated task reaches the store manager it now sits with")
     func escalated() async throws {
         try await NotificationFixture.with { fixture in

@@ -135,5 +135,10 @@ enum NotificationMigrations {
                 OutOfTheBox.templatesSQL(OutOfTheBox.couponTemplates),
                 OutOfTheBox.rulesSQL(OutOfTheBox.couponRules)
             ),
+            Migration(
+                "notification-008-store-event-rules",
+                OutOfTheBox.templatesSQL(OutOfTheBox.storeEventTemplates),
+                OutOfTheBox.rulesSQL(OutOfTheBox.storeEventRules)
+            ),
         ]
 }

@@ -114,10 +114,31 @@ enum OutOfTheBox {
             ("coupon-expiring", "coupon.coupon.expiring", "coupon_expiring", "member", memberChannels, "service", "immediately"),
         ]
 
+    /// An invitation to a store event asks the member to come: marketing, so it follows their
+    /// consent and the marketing limits.
+    static let storeEventTemplates: [(key: String, event: String, zh: String, en: String)] = [
+        (
+            "store_event_invited", "coupon.store_event.member_invited",
+            "{{recipientName}}，诚邀您参加门店活动：{{name}}，{{startsAt}} 至 {{endsAt}}，到店签到有礼。",
+            "{{recipientName}}, you are invited to {{name}} at your store, {{startsAt}} to {{endsAt}}; check in there for a gift."
+        )
+    ]
+
+    static let storeEventRules:
+        [(id: String, event: String, template: String, recipient: String, channels: String, category: String, timing: String)] =
+            [
+                (
+                    "store-event-invited", "coupon.store_event.member_invited", "store_event_invited", "member", memberChannels, "marketing",
+                    "immediately"
+                )
+            ]
+
     /// Everything a fresh database starts with, over all of the migrations above.
-    static var allTemplates: [(key: String, event: String, zh: String, en: String)] { templates + dispatchTemplates + couponTemplates }
+    static var allTemplates: [(key: String, event: String, zh: String, en: String)] {
+        templates + dispatchTemplates + couponTemplates + storeEventTemplates
+    }
     static var allRules: [(id: String, event: String, template: String, recipient: String, channels: String, category: String, timing: String)] {
-        rules + dispatchRules + couponRules
+        rules + dispatchRules + couponRules + storeEventRules
     }
 
     static let staffChannels = "{sms,official_account,in_app}"

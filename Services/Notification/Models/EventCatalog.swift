@@ -42,6 +42,7 @@ enum EventCatalog {
         ],
         CouponIssued.eventType: couponFields,
         CouponExpiring.eventType: couponFields,
+        StoreEventMemberInvited.eventType: ["eventId", "name", "memberId", "storeId", "startsAt", "endsAt", "invitedBy"],
     ]
 
     /// Every issued coupon's event has one shape (`CouponChange`).
@@ -100,6 +101,7 @@ enum EventCatalog {
         on(BookingRefused.self)
         on(CouponIssued.self)
         on(CouponExpiring.self)
+        on(StoreEventMemberInvited.self)
     }
 
     /// The payload's top-level fields as text: strings as they are, numbers and flags
