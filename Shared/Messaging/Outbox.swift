@@ -1,4 +1,5 @@
 import AftercareContracts
+import AftercarePersistence
 import Foundation
 import Logging
 import PostgresNIO
@@ -29,11 +30,38 @@ public struct Outbox: Sendable {
         occurredAt: Date = Date(),
         on connection: PostgresConnection
     ) async throws -> EventMetadata {
+        let draft = try self.draft(payload, aggregateID: aggregateID, causedBy: cause, correlationID: correlationID, occurredAt: occurredAt)
+        // One round trip per event. The relay is woken after the commit (`CommitWakeUps`), or
+        // by a NOTIFY from the same statement when the caller's transaction is not ours.
+        let rows = try await connection.query(
+            """
+            WITH \(writing: draft)
+            SELECT outbox_written.aggregate_sequence FROM outbox_written\(unescaped: Self.wakeRelay())
+            """,
+            logger: logger
+        )
+        var metadata = draft.metadata
+        for try await sequence in rows.decode(Int64.self) { metadata.aggregateSequence = sequence }
+        return metadata
+    }
+
+    /// An event for a statement of the caller's to write (`WITH \(writing: draft, onRowOf:)`),
+    /// for a change and its event in one autocommit statement. Its sequence is 0 until the
+    /// statement takes the aggregate's next number.
+    public struct Draft: Sendable {
+        public let metadata: EventMetadata
+        let envelope: String
+    }
+
+    public func draft<P: EventPayload>(
+        _ payload: P,
+        aggregateID: String,
+        causedBy cause: EventMetadata? = nil,
+        correlationID: UUID? = nil,
+        occurredAt: Date = Date()
+    ) throws -> Draft {
         try payload.validate()
-        // The envelope is written with sequence 0 and gets the aggregate's next number in the
-        // same statement that takes it, together with the wake-up NOTIFY (delivered at
-        // commit, not at all on rollback): one round trip per event.
-        let draft = EventMetadata(
+        let metadata = EventMetadata(
             eventID: EnvelopeWriter.timeOrdered(UUID(), at: Date()),
             type: P.eventType,
             schemaVersion: P.schemaVersion,
@@ -44,29 +72,7 @@ public struct Outbox: Sendable {
             aggregateID: aggregateID,
             aggregateSequence: 0
         )
-        let envelope = try EnvelopeWriter().envelope(draft, payload)
-        let rows = try await connection.query(
-            """
-            WITH next AS (
-                INSERT INTO outbox_aggregate_sequences (aggregate_id, last_sequence) VALUES (\(aggregateID), 1)
-                ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = outbox_aggregate_sequences.last_sequence + 1
-                RETURNING last_sequence
-            ), written AS (
-                INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope)
-                SELECT \(draft.eventID), \(draft.type), \(aggregateID), next.last_sequence, \(draft.correlationID),
-                       jsonb_set(\(envelope)::jsonb, '{aggregateSequence}', to_jsonb(next.last_sequence))::text
-                FROM next
-                RETURNING position, aggregate_sequence
-            ), pending AS (
-                INSERT INTO outbox_pending (position) SELECT position FROM written
-            )
-            SELECT written.aggregate_sequence FROM written, (SELECT pg_notify(\(Self.notificationChannel), '')) AS wake
-            """,
-            logger: logger
-        )
-        var metadata = draft
-        for try await sequence in rows.decode(Int64.self) { metadata.aggregateSequence = sequence }
-        return metadata
+        return Draft(metadata: metadata, envelope: try EnvelopeWriter().envelope(metadata, payload))
     }
 
     /// One event of a batch: its payload and the aggregate it belongs to.
@@ -151,6 +157,48 @@ public struct Outbox: Sendable {
             """,
             logger: logger
         )
-        try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger)
+        if !Self.wakeRelay().isEmpty { try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger) }
+    }
+
+    /// Asks for this process's relays to be woken when the transaction in progress commits;
+    /// outside `PostgresClient.transaction`, the SQL that joins a NOTIFY to a statement's
+    /// final SELECT instead.
+    static func wakeRelay() -> String {
+        CommitWakeUps.ringAfterCommit(notificationChannel) ? "" : ", (SELECT pg_notify('\(notificationChannel)', '')) AS wake"
+    }
+
+    /// Wakes this process's relays: for a statement that wrote an event outside a
+    /// transaction (`WITH \(writing:)`), after it returned.
+    public static func wakeRelays() { LocalWakeUps.ring(notificationChannel) }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// Common table expressions that write `draft` to the outbox with its aggregate's next
+    /// sequence (taken in the same statement), once for each row of the statement's CTE
+    /// `source` (one that yields at most a row), or once when there is none. `outbox_written`
+    /// answers `position` and `aggregate_sequence`. The caller wakes the relays
+    /// (`Outbox.wakeRelays()`) once the statement has returned.
+    public mutating func appendInterpolation(writing draft: Outbox.Draft, onRowOf source: String? = nil) {
+        let metadata = draft.metadata
+        appendLiteral("outbox_next AS (INSERT INTO outbox_aggregate_sequences (aggregate_id, last_sequence) SELECT ")
+        appendInterpolation(metadata.aggregateID)
+        appendLiteral(", 1 FROM \(source ?? "(SELECT 1) AS once")")
+        appendLiteral(
+            " ON CONFLICT (aggregate_id) DO UPDATE SET last_sequence = outbox_aggregate_sequences.last_sequence + 1 RETURNING last_sequence"
+        )
+        appendLiteral("), outbox_written AS (")
+        appendLiteral("INSERT INTO outbox (event_id, event_type, aggregate_id, aggregate_sequence, correlation_id, envelope) SELECT ")
+        appendInterpolation(metadata.eventID)
+        appendLiteral(", ")
+        appendInterpolation(metadata.type)
+        appendLiteral(", ")
+        appendInterpolation(metadata.aggregateID)
+        appendLiteral(", outbox_next.last_sequence, ")
+        appendInterpolation(metadata.correlationID)
+        appendLiteral(", jsonb_set(")
+        appendInterpolation(draft.envelope)
+        appendLiteral("::jsonb, '{aggregateSequence}', to_jsonb(outbox_next.last_sequence))::text FROM outbox_next")
+        appendLiteral(" RETURNING position, aggregate_sequence")
+        appendLiteral("), outbox_pending_written AS (INSERT INTO outbox_pending (position) SELECT position FROM outbox_written)")
     }
 }

@@ -51,7 +51,10 @@ public enum JobScheduler {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Bool {
-        // The wake-up NOTIFY goes in the same statement (delivered at commit only).
+        // The wake-up: this process's workers after the commit, or (outside
+        // `PostgresClient.transaction`) a NOTIFY in the same statement, delivered at commit only.
+        let wake =
+            CommitWakeUps.ringAfterCommit(notificationChannel) ? "" : ", (SELECT pg_notify('\(notificationChannel)', '')) AS wake"
         let onConflict =
             replacing
             ? """
@@ -65,7 +68,7 @@ public enum JobScheduler {
                 INSERT INTO scheduled_jobs (kind, unique_key, payload, due_at) VALUES (\(kind), \(uniqueKey), \(payload), \(dueAt))
                 ON CONFLICT (unique_key) \(unescaped: onConflict) RETURNING 1
             )
-            SELECT 1 FROM scheduled, (SELECT pg_notify(\(notificationChannel), '')) AS wake
+            SELECT 1 FROM scheduled\(unescaped: wake)
             """,
             logger: logger
         )

@@ -2,7 +2,8 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// LISTENs on a channel with one leased connection and rings `doorbell` on each notification.
+/// LISTENs on a channel with one leased connection and rings `doorbell` on each notification
+/// and on each commit in this process that asked for the channel (`CommitWakeUps`).
 /// Notifications are hints only: callers keep polling, so a dropped connection (re-established
 /// here with back-off) costs latency, never correctness. Runs until cancelled.
 public func listenForNotifications(
@@ -11,6 +12,9 @@ public func listenForNotifications(
     doorbell: Doorbell,
     logger: Logger
 ) async {
+    // Commits in this process ring it directly (`LocalWakeUps`), others by NOTIFY.
+    LocalWakeUps.listen(doorbell, on: channel)
+    defer { LocalWakeUps.stopListening(doorbell, on: channel) }
     var delay = Duration.milliseconds(250)
     while !Task.isCancelled {
         do {

@@ -24,9 +24,24 @@ extension PostgresClient {
     /// wrapped in `PostgresTransactionError`, so callers can catch what they mean. When
     /// `body` fails because the connection was ended, the caller gets that error at once:
     /// PostgresNIO then sends ROLLBACK on the dead connection, which may never answer.
+    /// Once it has committed, the loops of this process that its writes asked for
+    /// (`CommitWakeUps`) are woken.
     public func transaction<Result: Sendable>(
         logger: Logger,
         within limit: Duration = DatabaseDeadline.standard,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let wakeUps = CommitWakeUps()
+        let result = try await CommitWakeUps.$current.withValue(wakeUps) {
+            try await committed(logger: logger, within: limit, body)
+        }
+        wakeUps.ringAll()
+        return result
+    }
+
+    private func committed<Result: Sendable>(
+        logger: Logger,
+        within limit: Duration,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await withDeadline(limit, "a database transaction") { abandon in
