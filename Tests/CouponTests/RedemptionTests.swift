@@ -47,6 +47,21 @@ struct RedemptionTests {
                 #expect(try await fixture.count("SELECT count(*) FROM redemptions WHERE code = '\(coupon.code)'") == 1)
                 #expect(try await fixture.published(CouponRedeemed.eventType) == 1)
                 #expect(try await fixture.status(of: coupon.code) == "redeemed")
+                // The answer's history is the one a lookup reads afterwards, to the microsecond.
+                let won = try #require(answers.first { $0.0 == .ok })
+                let answered = try JSONDecoder.iso.decode(Coupons.Coupon.self, from: Data(won.1.utf8))
+                let looked = try await fixture.send(client, .get, "/api/v1/coupons/\(coupon.code)", token: manager)
+                let stored = try JSONDecoder.iso.decode(Coupons.Coupon.self, from: looked.1)
+                #expect(answered.history?.map(\.kind) == [CouponIssued.eventType, CouponRedeemed.eventType])
+                #expect(answered.history == stored.history && answered.status == .redeemed)
+                // Its event is the coupon's second, and reads as the contract.
+                let rows = try await fixture.database.query(
+                    "SELECT envelope FROM outbox WHERE event_type = \(CouponRedeemed.eventType)",
+                    logger: TestEnvironment.logger
+                ).collect()
+                let envelope = try EventCoding.decoder().decode(EventEnvelope<CouponRedeemed>.self, from: Data(try rows[0].decode(String.self).utf8))
+                #expect(envelope.metadata.aggregateSequence == 2 && envelope.metadata.aggregateID == "coupon-\(coupon.code)")
+                #expect(envelope.payload.storeId == fixture.store && envelope.payload.code == coupon.code)
             }
         }
     }
@@ -147,6 +162,9 @@ struct RedemptionTests {
                 _ = try await fixture.send(client, .get, "/api/v1/coupons/NOTACODE", token: manager)
                 let slowed = try await client.execute(uri: "/api/v1/coupons/\(mine.code)", method: .get, headers: .bearer(manager)) { $0 }
                 #expect(slowed.status == .tooManyRequests && slowed.headers[.retryAfter] != nil)
+                // The desk is held back too, and nothing is redeemed.
+                #expect(try await redeem(fixture, client, mine.code, as: manager).0 == .tooManyRequests)
+                #expect(try await fixture.status(of: mine.code) == "active")
                 // Another caller is not held back; the window passes for the first.
                 #expect(try await fixture.send(client, .get, "/api/v1/coupons/\(mine.code)", token: member).0 == .ok)
                 fixture.clock.advance(by: 12 * 60)

@@ -64,30 +64,88 @@ struct Coupons: Sendable {
         return try await rows.collect().first.map { try Self.coupon($0, now: clock.now()) }
     }
 
-    /// Redeems an active, unexpired coupon at a desk in one statement: the status, the
-    /// redemption row and the history entry. Answers the coupon, now redeemed, or nil when it
-    /// was not active; the caller checks the rest (member, store, validity, scope) and throws,
-    /// rolling the statement back, when the desk may not redeem it.
-    func redeemIfActive(_ code: String, memberId: String, storeId: String, actor: String, on connection: PostgresConnection) async throws -> Coupon? {
-        let now = clock.now()
-        let rows = try await connection.query(
+    /// What a desk reads before it redeems, in one statement: the caller's failed lookups since
+    /// `since` (read whether or not the code exists), and the coupon with its history.
+    struct DeskView: Sendable {
+        let failures: Int
+        let oldestFailure: Date?
+        let coupon: Coupon?
+    }
+
+    func deskView(_ code: String, caller: String, failuresSince since: Date, on database: PostgresClient) async throws -> DeskView {
+        // The history's instants are microseconds since 2000 (PostgreSQL's own epoch), turned
+        // into dates as PostgresNIO turns a timestamptz: the same dates a separate read gives.
+        let rows = try await database.rows(
+            """
+            SELECT \(unescaped: Self.columns), guard.failures, guard.oldest, past.entries
+            FROM (
+                SELECT coalesce(sum(failures), 0)::int AS failures, min(minute) AS oldest
+                FROM lookup_failures WHERE caller = \(caller) AND minute >= \(since)
+            ) AS guard
+            LEFT JOIN coupons ON coupons.code = \(code)
+            LEFT JOIN LATERAL (
+                SELECT json_agg(json_build_object(
+                    'micros', ((extract(epoch FROM e.at) - 946684800) * 1000000)::bigint, 'kind', e.kind, 'actor', e.actor,
+                    'storeId', e.store_id, 'bookingId', e.booking_id, 'detail', e.detail
+                ) ORDER BY e.at, e.id)::text AS entries
+                FROM (SELECT * FROM coupon_history h WHERE h.code = coupons.code ORDER BY h.at, h.id LIMIT 200) AS e
+            ) AS past ON true
+            """,
+            logger: logger
+        )
+        guard let row = rows.first else { return DeskView(failures: 0, oldestFailure: nil, coupon: nil) }
+        let cells = row.makeRandomAccess()
+        let failures = try cells[14].decode(Int.self)
+        let oldest = try cells[15].decode(Date?.self)
+        guard cells[0].bytes != nil else { return DeskView(failures: failures, oldestFailure: oldest, coupon: nil) }
+        var coupon = try Self.coupon(row, now: clock.now())
+        let past = try JSONDecoder().decode([StoredEntry].self, from: Data((try cells[16].decode(String?.self) ?? "[]").utf8))
+        coupon.history = past.map(\.entry)
+        return DeskView(failures: failures, oldestFailure: oldest, coupon: coupon)
+    }
+
+    /// A history entry as `deskView` reads it.
+    private struct StoredEntry: Decodable {
+        let micros: Int64
+        let kind: String
+        let actor: String
+        let storeId: String?
+        let bookingId: UUID?
+        let detail: String?
+
+        static let postgresEpoch = Date(timeIntervalSince1970: 946_684_800)
+        var entry: Entry {
+            let at = Date(timeInterval: Double(micros) / 1_000_000, since: Self.postgresEpoch)
+            return Entry(at: at, kind: kind, actor: actor, storeId: storeId, bookingId: bookingId, detail: detail)
+        }
+    }
+
+    /// Redeems a coupon the desk has read and checked, in one autocommit statement that holds
+    /// only while it is still active and unexpired (exactly once: the row's lock, and the
+    /// condition read again after it): the status, the redemption row, the history entry and
+    /// the event. False when another redemption or a reservation came first.
+    func redeem(_ coupon: Coupon, memberId: String, storeId: String, actor: String, at now: Date, on database: PostgresClient) async throws -> Bool {
+        let event = Self.entry(CouponRedeemedKind.self, coupon, actor: actor, storeId: storeId, reason: nil)
+        let draft = try outbox.draft(event.payload, aggregateID: event.aggregateID)
+        let rows = try await database.rows(
             """
             WITH taken AS (
                 UPDATE coupons SET status = 'redeemed', updated_at = \(now)
-                WHERE code = \(code) AND status = 'active' AND valid_until >= \(now)
-                RETURNING \(unescaped: Self.columns)
+                WHERE code = \(coupon.code) AND status = 'active' AND valid_until >= \(now)
+                RETURNING code
             ), redeemed AS (
                 INSERT INTO redemptions (id, code, store_id, member_id, redeemed_by, redeemed_at)
                 SELECT \(UUID()), code, \(storeId), \(memberId), \(actor), \(now) FROM taken
             ), noted AS (
                 INSERT INTO coupon_history (code, at, kind, actor, store_id)
                 SELECT code, \(now), \(CouponRedeemedKind.eventType), \(actor), \(storeId) FROM taken
-            )
-            SELECT * FROM taken
+            ), \(writing: draft, onRowOf: "taken")
+            SELECT 1 FROM outbox_written
             """,
             logger: logger
         )
-        return try await rows.collect().first.map { try Self.coupon($0, now: now) }
+        Outbox.wakeRelays()
+        return !rows.isEmpty
     }
 
     /// The coupon reserved for a booking, locked.

@@ -91,72 +91,56 @@ struct CouponDesk: Sendable {
     }
 
     /// At the caller's own store, for the member in front of them. Exactly once: the coupon
-    /// is locked, and a second redemption learns when and where the first was.
+    /// is read and checked, then redeemed by a statement that holds only while it is still
+    /// active; a second redemption learns when and where the first was.
     func redeem(_ text: String, memberId: String, by caller: Principal) async throws -> Coupons.Coupon {
         guard let storeId = Access.deskStore(caller), let dealerId = caller.dealerID else {
             throw ProblemDetails.forbidden("Coupons are redeemed by a store's manager or guide, at their store.")
         }
-        try await refuseIfGuessing(caller)
-        let code = try await read(text, by: caller)
-        let outcome = try await redeemAtDesk(code, memberId: memberId, storeId: storeId, dealerId: dealerId, by: caller)
-        guard let outcome else {
+        let code: String
+        if case .wellFormed(let wellFormed) = CouponCode.read(text) {
+            code = wellFormed
+        } else {
+            // Not a code: refused (and counted) before anything is read, as a lookup refuses it.
+            try await refuseIfGuessing(caller)
+            code = try await read(text, by: caller)
+        }
+        // One read: the caller's failed lookups, the coupon and its history.
+        let since = clock.now().addingTimeInterval(-settings.lookupWindow)
+        let view = try await coupons.deskView(code, caller: caller.subject, failuresSince: since, on: database)
+        try refuseIfGuessing(failures: view.failures, oldest: view.oldestFailure, since: since)
+        guard var coupon = view.coupon, sees(caller, coupon) else {
             try await countFailure(caller)
             throw ProblemDetails.notFound("No such coupon.")
         }
-        return outcome
-    }
-
-    /// The redeemed coupon, or nil when the caller may not see it (nothing changed then).
-    private func redeemAtDesk(
-        _ code: String,
-        memberId: String,
-        storeId: String,
-        dealerId: String,
-        by caller: Principal
-    ) async throws -> Coupons.Coupon? {
-        do {
-            return try await database.transaction(logger: logger) { connection -> Coupons.Coupon? in
-                // Most desk redemptions succeed: one statement redeems an active coupon (its row
-                // lock makes it exactly once), and a check that then fails throws, rolling it back.
-                if var coupon = try await coupons.redeemIfActive(code, memberId: memberId, storeId: storeId, actor: caller.subject, on: connection) {
-                    guard sees(caller, coupon) else { throw NotSeen() }
-                    coupon.status = .active
-                    try await checkRedeemable(coupon, memberId: memberId, storeId: storeId, dealerId: dealerId, on: connection)
-                    try await coupons.record(CouponRedeemedKind.self, coupon, actor: caller.subject, storeId: storeId, reason: nil, on: connection)
-                    coupon.status = .redeemed
-                    coupon.history = try await coupons.history(code, on: connection)
-                    return coupon
-                }
-                // Not redeemed: say why (a coupon that is not active always fails the check).
-                guard let coupon = try await coupons.load(code, lock: false, on: connection), sees(caller, coupon) else { return nil }
-                try await checkRedeemable(coupon, memberId: memberId, storeId: storeId, dealerId: dealerId, on: connection)
-                throw ProblemDetails.conflict("This coupon cannot be redeemed now.")
+        try await checkRedeemable(coupon, memberId: memberId, storeId: storeId, dealerId: dealerId)
+        let now = clock.now()
+        guard try await coupons.redeem(coupon, memberId: memberId, storeId: storeId, actor: caller.subject, at: now, on: database) else {
+            // Something came first: say what (a coupon that is not active always fails the check).
+            if let current = try await coupons.deskView(code, caller: caller.subject, failuresSince: since, on: database).coupon {
+                try await checkRedeemable(current, memberId: memberId, storeId: storeId, dealerId: dealerId)
             }
-        } catch is NotSeen {
-            return nil
+            throw ProblemDetails.conflict("This coupon cannot be redeemed now.")
         }
+        coupon.status = .redeemed
+        let entry = Coupons.Entry(at: now, kind: CouponRedeemedKind.eventType, actor: caller.subject, storeId: storeId, bookingId: nil, detail: nil)
+        coupon.history = (coupon.history ?? []) + [entry]
+        return coupon
     }
-
-    /// A desk that may not see the coupon it redeemed: the redemption is rolled back and the
-    /// caller told there is no such coupon.
-    private struct NotSeen: Error {}
 
     private func checkRedeemable(
         _ coupon: Coupons.Coupon,
         memberId: String,
         storeId: String,
-        dealerId: String,
-        on connection: PostgresConnection
-    )
-        async throws
-    {
+        dealerId: String
+    ) async throws {
         switch coupon.status {
         case .redeemed:
-            let rows = try await connection.query(
+            let rows = try await database.rows(
                 "SELECT store_id, redeemed_at FROM redemptions WHERE code = \(coupon.code) AND undone_at IS NULL ORDER BY redeemed_at DESC LIMIT 1",
                 logger: logger
             )
-            let (store, at) = try await rows.collect().first?.decode((String, Date).self) ?? ("?", coupon.issuedAt)
+            let (store, at) = try rows.first?.decode((String, Date).self) ?? ("?", coupon.issuedAt)
             throw ProblemDetails.conflict("Already redeemed at store \(store) on \(at.formatted(.iso8601)).")
         case .reserved: throw ProblemDetails.conflict("Reserved for a booked visit; it is used by that visit.")
         case .consumed: throw ProblemDetails.conflict("Already used for a service visit.")
@@ -300,7 +284,12 @@ struct CouponDesk: Sendable {
             "SELECT coalesce(sum(failures), 0)::int, min(minute) FROM lookup_failures WHERE caller = \(caller.subject) AND minute >= \(since)",
             logger: logger
         )
-        guard let (failures, oldest) = try rows.first?.decode((Int, Date?).self), failures >= settings.lookupFailures else { return }
+        guard let (failures, oldest) = try rows.first?.decode((Int, Date?).self) else { return }
+        try refuseIfGuessing(failures: failures, oldest: oldest, since: since)
+    }
+
+    private func refuseIfGuessing(failures: Int, oldest: Date?, since: Date) throws {
+        guard failures >= settings.lookupFailures else { return }
         var problem = ProblemDetails(status: .tooManyRequests, detail: "Too many codes that did not match; wait before trying again.")
         let wait = (oldest ?? since).addingTimeInterval(settings.lookupWindow + 60).timeIntervalSince(clock.now())
         problem.retryAfterSeconds = max(1, Int(min(wait, settings.lookupWindow + 60)))
