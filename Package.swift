@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "FeedbackService", targets: ["FeedbackService"]),
         .executable(name: "aftercare-token", targets: ["AftercareToken"]),
         .executable(name: "aftercare-bench", targets: ["AftercareBench"]),
+        .executable(name: "aftercare-demo", targets: ["AftercareDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -125,6 +126,24 @@ let package = Package(
             path: "Tools/AftercareToken",
             swiftSettings: swiftSettings
         ),
+        // A member's journey across the five services through their public APIs: the demo
+        // walks it against the running suite, the suite's end-to-end test against its processes.
+        .target(
+            name: "AftercareJourney",
+            dependencies: ["AftercareRuntime", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tools/Journey",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AftercareDemo",
+            dependencies: [
+                "AftercareJourney", "AftercareRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tools/Demo",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "AftercareBench",
             dependencies: [
@@ -143,6 +162,7 @@ let package = Package(
             dependencies: [
                 "AftercareRuntime", "AftercarePersistence", "AftercareAMQP", "AftercareMessaging", "AftercareContracts",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -244,11 +264,12 @@ let package = Package(
         .testTarget(
             name: "SuiteTests",
             dependencies: [
-                "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercareRuntime",
+                "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercareRuntime", "AftercareJourney",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "MembershipService", "DispatchService", "CouponService",
-                "NotificationService", "FeedbackService", "AftercareToken",
+                "NotificationService", "FeedbackService", "AftercareToken", "AftercareDemo",
             ],
             path: "Tests/SuiteTests",
             swiftSettings: swiftSettings

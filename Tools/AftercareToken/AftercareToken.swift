@@ -33,11 +33,7 @@ struct AftercareToken: AsyncParsableCommand {
         let env = EnvironmentReader(ProcessInfo.processInfo.environment)
         let settings: JWTSettings
         do {
-            settings = try JWTSettings(
-                secret: try env.required("JWT_SECRET"),
-                issuer: env.string("JWT_ISSUER", default: "aftercare"),
-                audience: env.string("JWT_AUDIENCE", default: "aftercare")
-            )
+            settings = try JWTSettings(from: env)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

@@ -84,11 +84,7 @@ public struct ServiceConfiguration: Sendable {
         } catch let error as AMQPSettings.Invalid {
             throw ConfigurationError(variable: "AMQP_URL", problem: error.reason)
         }
-        self.jwt = try JWTSettings(
-            secret: try env.required("JWT_SECRET"),
-            issuer: env.string("JWT_ISSUER", default: "aftercare"),
-            audience: env.string("JWT_AUDIENCE", default: "aftercare")
-        )
+        self.jwt = try JWTSettings(from: env)
         self.logLevel = try env.choice("LOG_LEVEL", default: LogLevelName.info).level
         self.logFormat = try env.choice("LOG_FORMAT", default: standardOutputIsTerminal ? LogFormat.text : .json)
         self.shutdownTimeoutSeconds = try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 30, range: 1...3600)
@@ -111,5 +107,14 @@ public struct JWTSettings: Sendable {
         self.secret = secret
         self.issuer = issuer
         self.audience = audience
+    }
+
+    /// `JWT_SECRET`, `JWT_ISSUER` and `JWT_AUDIENCE`, as the services and the tools read them.
+    public init(from env: EnvironmentReader) throws {
+        try self.init(
+            secret: try env.required("JWT_SECRET"),
+            issuer: env.string("JWT_ISSUER", default: "aftercare"),
+            audience: env.string("JWT_AUDIENCE", default: "aftercare")
+        )
     }
 }

@@ -3,8 +3,9 @@ import Foundation
 /// A request body parsed once into values, so that decoding it into a request type can name
 /// the field at fault for what `JSONDecoder` reports without a path (a fraction or a number
 /// out of range where a whole number is expected) and can check every string on its way in.
-/// Parsing itself is `JSONDecoder`'s, so what counts as JSON does not change.
-enum JSONTree: Decodable, Sendable {
+/// Parsing itself is `JSONDecoder`'s, so what counts as JSON does not change. (The journey
+/// reads answers with it too.)
+public enum JSONTree: Decodable, Sendable {
     case null
     case bool(Bool)
     /// A number that fits a 64-bit integer exactly.
@@ -15,7 +16,7 @@ enum JSONTree: Decodable, Sendable {
     case array([JSONTree])
     case object([String: JSONTree])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null

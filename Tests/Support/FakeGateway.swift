@@ -8,12 +8,12 @@ import Synchronization
 /// it records every request and answers with the statuses it was told to, in order (200
 /// once the script runs out). Every test's queue sees every test's events, so other tests'
 /// members are messaged too: `onlyTo` keeps the script for one phone.
-final class FakeGateway: Sendable {
-    struct Received: Sendable {
-        let path: String
-        let idempotencyKey: String?
-        let authorization: String?
-        let body: [String: String]
+public final class FakeGateway: Sendable {
+    public struct Received: Sendable {
+        public let path: String
+        public let idempotencyKey: String?
+        public let authorization: String?
+        public let body: [String: String]
     }
 
     private let script: Mutex<[Int]>
@@ -23,17 +23,17 @@ final class FakeGateway: Sendable {
     /// Runs while a request is in hand, before it is answered (a fault to inject mid-call).
     private let whileAnswering: @Sendable (Received) async -> Void
 
-    init(answers: [Int] = [], onlyTo: String? = nil, whileAnswering: @escaping @Sendable (Received) async -> Void = { _ in }) {
+    public init(answers: [Int] = [], onlyTo: String? = nil, whileAnswering: @escaping @Sendable (Received) async -> Void = { _ in }) {
         script = Mutex(answers)
         self.onlyTo = onlyTo
         self.whileAnswering = whileAnswering
     }
 
-    var received: [Received] { log.withLock { $0 } }
-    var baseURL: String { "http://127.0.0.1:\(port.withLock { $0 } ?? 0)" }
+    public var received: [Received] { log.withLock { $0 } }
+    public var baseURL: String { "http://127.0.0.1:\(port.withLock { $0 } ?? 0)" }
 
     /// Runs the server for the duration of `body`.
-    func running<T: Sendable>(_ body: @Sendable (FakeGateway) async throws -> T) async throws -> T {
+    public func running<T: Sendable>(_ body: @Sendable (FakeGateway) async throws -> T) async throws -> T {
         let router = Router()
         router.post("/messages") { request, _ -> Response in
             var request = request
