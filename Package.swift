@@ -134,6 +134,14 @@ let package = Package(
             path: "Tools/Journey",
             swiftSettings: swiftSettings
         ),
+        // Counts, from every service's tables, the events lost or effects duplicated since a
+        // moment: after the journey's test, and after a fault campaign.
+        .target(
+            name: "AftercareEffects",
+            dependencies: ["AftercarePersistence", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tools/Effects",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "AftercareDemo",
             dependencies: [
@@ -264,7 +272,7 @@ let package = Package(
         .testTarget(
             name: "SuiteTests",
             dependencies: [
-                "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercareRuntime", "AftercareJourney",
+                "AftercareTestSupport", "AftercareMessaging", "AftercareAMQP", "AftercareRuntime", "AftercareJourney", "AftercareEffects",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

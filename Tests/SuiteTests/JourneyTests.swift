@@ -1,3 +1,4 @@
+import AftercareEffects
 import AftercareJourney
 import AftercareRuntime
 import AftercareTestSupport
@@ -47,6 +48,7 @@ extension Executables {
                 let journey = Journey(at: addresses, client: JourneyClient(http: HTTPClient.shared), tokens: tokens, run: run) { line in
                     TestEnvironment.logger.info("\(line)")
                 }
+                let began = Date()
                 let report: JourneyReport
                 do {
                     report = try await journey.walk()
@@ -63,7 +65,32 @@ extension Executables {
                 let hops = report.hops.map(\.name)
                 #expect(hops.contains("callback created → escalated to the manager") && hops.contains("completed → coupon consumed"))
                 #expect(report.lines.contains { $0.contains("complaint called_back") }, "\(report.lines)")
+                try await expectNothingLostOrDuplicated(since: began, gateway: gateway)
             }
+        }
+
+        /// Every event published during the walk applied by each subscriber, and each effect
+        /// once: a review request per completed order, a consumption per coupon, a gateway
+        /// request per SMS (events still on their way get a few seconds).
+        func expectNothingLostOrDuplicated(since began: Date, gateway: FakeGateway) async throws {
+            let values = try ServiceProcess.servicesEnvironment()
+            let databases = Dictionary(uniqueKeysWithValues: Self.services.map { ($0.1, values["\($0.1.uppercased())_DATABASE_URL"] ?? "") })
+            let checker = EffectChecker(
+                databases: databases,
+                subscriptions: try BrokerSubscriptions.all(),
+                since: began,
+                logger: TestEnvironment.logger
+            )
+            let settled = ContinuousClock.now + .seconds(30)
+            var effects = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
+            while !effects.passed, ContinuousClock.now < settled {
+                try await Task.sleep(for: .milliseconds(500))
+                effects = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
+            }
+            print(effects.table)
+            #expect(effects.passed, "\(effects.table)")
+            #expect(effects.effects.allSatisfy { $0.expected >= 1 }, "the checker did not see the walk: \(effects.table)")
+            #expect(effects.flows.contains { $0.eventType == "dispatch.order.completed" && $0.consumer == "feedback" && $0.applied >= 1 })
         }
     }
 }

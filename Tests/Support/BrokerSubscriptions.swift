@@ -9,11 +9,15 @@ public enum BrokerSubscriptions {
 
     /// The event types listed for `service`, sorted.
     public static func listed(for service: String) throws -> [String] {
-        var types: [String] = []
-        for line in try String(contentsOf: file, encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
+        try all().filter { $0.service == service }.map(\.eventType).sorted()
+    }
+
+    /// Every line: who consumes what.
+    public static func all() throws -> [(service: String, eventType: String)] {
+        try String(contentsOf: file, encoding: .utf8).split(separator: "\n").compactMap { line in
             let words = line.split(separator: " ")
-            if words.count == 2, words[0] == service { types.append(String(words[1])) }
+            guard words.count == 2, !line.hasPrefix("#") else { return nil }
+            return (String(words[0]), String(words[1]))
         }
-        return types.sorted()
     }
 }

@@ -1,0 +1,183 @@
+import AftercarePersistence
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Reads every service's outbox, inbox and effect tables and counts, for what happened since
+/// `since`: each event published to a service that subscribes to it and whether that service
+/// applied it (its inbox), and per business key the effects expected and found. Passing means
+/// nothing lost and nothing duplicated. The journey's test runs it after a walk; a fault
+/// campaign runs it after its kills and restarts.
+public struct EffectChecker: Sendable {
+    /// Each service's database URL, by service name (membership, dispatch, …).
+    public let databases: [String: String]
+    /// Who consumes what: `(service, event type)`, as docker/rabbitmq/subscriptions lists it.
+    public let subscriptions: [(service: String, eventType: String)]
+    public let since: Date
+    let logger: Logger
+
+    public init(databases: [String: String], subscriptions: [(service: String, eventType: String)], since: Date, logger: Logger) {
+        self.databases = databases
+        self.subscriptions = subscriptions
+        self.since = since
+        self.logger = logger
+    }
+
+    /// The counts now; `gatewayKeys` are the idempotency keys (delivery ids) an SMS gateway
+    /// was called with, one per request, when the caller has its log.
+    public func check(gatewayKeys: [String]? = nil) async throws -> EffectReport {
+        var flows: [EffectReport.Flow] = []
+        let published = try await publishedEvents()
+        for (service, eventType) in subscriptions {
+            let sent = published.filter { $0.type == eventType && $0.producer != service }
+            guard !sent.isEmpty else { continue }
+            let applied = try await applied(by: service, sent.map(\.id))
+            flows.append(.init(producer: sent[0].producer, consumer: service, eventType: eventType, published: sent.count, applied: applied))
+        }
+        var effects = try await reviewRequests() + (try await consumedCoupons())
+        effects.append(try await smsDeliveries(gatewayKeys: gatewayKeys))
+        return EffectReport(flows: flows.sorted { ($0.consumer, $0.eventType) < ($1.consumer, $1.eventType) }, effects: effects)
+    }
+
+    struct Published {
+        let id: UUID
+        let type: String
+        let producer: String
+    }
+
+    /// Events each service recorded since `since` (its relay publishes every one).
+    private func publishedEvents() async throws -> [Published] {
+        var events: [Published] = []
+        for (service, _) in databases.sorted(by: { $0.key < $1.key }) {
+            for row in try await rows(service, "SELECT event_id, event_type FROM outbox WHERE created_at >= \(since)") {
+                let (id, type) = try row.decode((UUID, String).self)
+                events.append(Published(id: id, type: type, producer: service))
+            }
+        }
+        return events
+    }
+
+    private func applied(by service: String, _ ids: [UUID]) async throws -> Int {
+        let found = try await rows(service, "SELECT count(*) FROM inbox WHERE consumer = \(service) AND event_id = ANY(\(ids))")
+        return try found.first?.decode(Int.self) ?? 0
+    }
+
+    /// One review request per order completed since `since`.
+    private func reviewRequests() async throws -> [EffectReport.Effect] {
+        let completed = try await rows("dispatch", "SELECT id::text FROM orders WHERE status = 'completed' AND updated_at >= \(since)")
+        let orders = try completed.map { try $0.decode(String.self) }
+        let found = try await rows(
+            "feedback",
+            "SELECT count(*), count(DISTINCT service_order_id) FROM review_requests WHERE service_order_id = ANY(\(orders))"
+        )
+        let (all, distinct) = try found.first?.decode((Int, Int).self) ?? (0, 0)
+        return [.init(name: "review request per completed order", expected: orders.count, found: distinct, duplicated: all - distinct)]
+    }
+
+    /// One consumption per coupon booked into an order completed since `since`.
+    private func consumedCoupons() async throws -> [EffectReport.Effect] {
+        let booked = try await rows(
+            "dispatch",
+            """
+            SELECT upper(b.coupon_code) FROM orders o JOIN bookings b ON b.id = o.booking_id
+            WHERE o.status = 'completed' AND o.updated_at >= \(since) AND b.coupon_code IS NOT NULL
+            """
+        )
+        let codes = try booked.map { try $0.decode(String.self) }
+        let found = try await rows(
+            "coupon",
+            "SELECT count(*), count(DISTINCT code) FROM coupon_history WHERE kind = 'coupon.coupon.consumed' AND code = ANY(\(codes))"
+        )
+        let (all, distinct) = try found.first?.decode((Int, Int).self) ?? (0, 0)
+        return [.init(name: "coupon consumed per completed visit", expected: codes.count, found: distinct, duplicated: all - distinct)]
+    }
+
+    /// One gateway request per SMS notification sent since `since` (with the gateway's log;
+    /// without it, the deliveries alone).
+    private func smsDeliveries(gatewayKeys: [String]?) async throws -> EffectReport.Effect {
+        let sent = try await rows(
+            "notification",
+            "SELECT id::text FROM deliveries WHERE channel = 'sms' AND status = 'sent' AND provider <> 'sms-recorder' AND created_at >= \(since)"
+        )
+        let ids = Set(try sent.map { try $0.decode(String.self) })
+        guard let gatewayKeys else { return .init(name: "SMS per delivery sent", expected: ids.count, found: ids.count, duplicated: 0) }
+        let requested = gatewayKeys.filter { ids.contains($0) }
+        return .init(
+            name: "SMS per delivery sent",
+            expected: ids.count,
+            found: Set(requested).count,
+            duplicated: requested.count - Set(requested).count
+        )
+    }
+
+    private func rows(_ service: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
+        guard let url = databases[service] else { throw MissingDatabase(service: service) }
+        let client = PostgresClient(configuration: try DatabaseURL.configuration(from: url, maximumConnections: 1), backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: [PostgresRow]?.self) { group in
+            group.addTask {
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                return try await client.rows(query, logger: logger)
+            } catch let error as PSQLError {
+                throw QueryFailed(service: service, sql: query.sql, detail: String(reflecting: error))
+            }
+        }
+    }
+
+    public struct QueryFailed: Error, CustomStringConvertible {
+        let service: String
+        let sql: String
+        let detail: String
+        public var description: String { "\(service): \(sql): \(detail)" }
+    }
+
+    public struct MissingDatabase: Error, CustomStringConvertible {
+        let service: String
+        public var description: String { "no database URL for \(service)" }
+    }
+}
+
+/// Published and applied per flow, expected and found per business key.
+public struct EffectReport: Sendable {
+    public struct Flow: Sendable {
+        public let producer: String
+        public let consumer: String
+        public let eventType: String
+        public let published: Int
+        public let applied: Int
+        /// Published to a subscriber that has not applied it (lost, or dead-lettered).
+        public var missing: Int { published - applied }
+    }
+
+    public struct Effect: Sendable {
+        public let name: String
+        public let expected: Int
+        public let found: Int
+        public let duplicated: Int
+    }
+
+    public let flows: [Flow]
+    public let effects: [Effect]
+
+    public var lost: Int { flows.map(\.missing).reduce(0, +) + effects.map { max(0, $0.expected - $0.found) }.reduce(0, +) }
+    public var duplicated: Int { effects.map(\.duplicated).reduce(0, +) }
+    public var passed: Bool { lost == 0 && duplicated == 0 }
+
+    public var table: String {
+        var text = "events published → applied by each subscriber\n"
+        for flow in flows {
+            let name = "\(flow.producer) → \(flow.consumer)  \(flow.eventType)"
+            text += name.padding(toLength: max(60, name.count), withPad: " ", startingAt: 0)
+            text += "  \(flow.published) → \(flow.applied)\(flow.missing == 0 ? "" : "  MISSING \(flow.missing)")\n"
+        }
+        text += "\neffects: expected / found / duplicated\n"
+        for effect in effects {
+            text += effect.name.padding(toLength: 40, withPad: " ", startingAt: 0) + "  \(effect.expected) / \(effect.found) / \(effect.duplicated)\n"
+        }
+        text += "\nlost \(lost), duplicated \(duplicated): \(passed ? "pass" : "FAIL")\n"
+        return text
+    }
+}
