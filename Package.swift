@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "aftercare-token", targets: ["AftercareToken"]),
         .executable(name: "aftercare-bench", targets: ["AftercareBench"]),
         .executable(name: "aftercare-demo", targets: ["AftercareDemo"]),
+        .executable(name: "aftercare-chaos", targets: ["AftercareChaos"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -150,6 +151,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tools/Demo",
+            swiftSettings: swiftSettings
+        ),
+        // The fault campaign (scripts/run-chaos): journeys under kills and restarts of the
+        // services, the broker and the database, then every effect counted. It starts the
+        // executables as the suite's process tests do, so it builds on the test support.
+        .executableTarget(
+            name: "AftercareChaos",
+            dependencies: [
+                "AftercareJourney", "AftercareEffects", "AftercareTestSupport", "AftercareRuntime", "AftercareAMQP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tools/Chaos",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,0 +1,76 @@
+import AftercareAMQP
+import AftercareEffects
+import AftercareJourney
+import AftercareRuntime
+import AftercareTestSupport
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+
+/// A fault campaign: members' journeys walked concurrently for a bounded time while each
+/// service in turn is killed (`kill -9`) and started again, then RabbitMQ and PostgreSQL are
+/// restarted; afterwards every service's outbox, inbox and effect tables are read and each
+/// event published must have been applied by each subscriber, each effect found once.
+/// `scripts/run-chaos` sets up the test profile's PostgreSQL and RabbitMQ and runs it.
+@main
+struct AftercareChaos: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aftercare-chaos",
+        abstract: "Walk journeys across the five services while killing and restarting them, then count every effect."
+    )
+
+    @Option(help: "How long journeys keep being started, in seconds (60-3600).") var seconds = 240
+    @Option(help: "Journeys walked at once (1-32).") var walkers = 4
+    @Option(help: "How long the checker waits for events still on their way, in seconds.") var settle = 120
+
+    func run() async throws {
+        guard (60...3600).contains(seconds), (1...32).contains(walkers), (1...3600).contains(settle) else {
+            throw ValidationError("--seconds must be 60-3600, --walkers 1-32, --settle 1-3600")
+        }
+        let logger = Logger(label: "aftercare-chaos")
+        let began = Date()
+        let secret = try ServiceProcess.servicesEnvironment()["JWT_SECRET"] ?? ""
+        let tokens = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+        let outcome = try await FakeGateway().running { gateway in
+            let fleet = try Fleet(overrides: ["notification": ["NOTIFICATION_SMS_URL": gateway.baseURL]])
+            try await fleet.startAll()
+            let addresses = SuiteAddresses(
+                membership: fleet.url("membership"),
+                dispatch: fleet.url("dispatch"),
+                coupon: fleet.url("coupon"),
+                notification: fleet.url("notification"),
+                feedback: fleet.url("feedback")
+            )
+            print("fault campaign: \(walkers) journeys at a time for \(seconds) s\n")
+            let until = ContinuousClock.now + .seconds(seconds)
+            async let walked = Walkers(count: walkers, addresses: addresses, tokens: tokens).walk(until: until)
+            let faults = try await FaultPlan(fleet: fleet).inject(over: .seconds(seconds))
+            let journeys = await walked
+            let report = try await Self.settled(since: began, gateway: gateway, within: .seconds(settle), logger: logger)
+            await fleet.stopAll()
+            return (faults, journeys, report)
+        }
+        await deleteServiceQueues(of: Fleet.services.map(\.1), broker: try AMQPSettings(url: try TestEnvironment.amqpURL()))
+        let (faults, journeys, report) = outcome
+        print("\nfaults (each service killed with SIGKILL and started again; the broker and the database restarted)\n")
+        print(faults.table)
+        print(journeys.summary)
+        print(report.table)
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    /// The checker's counts once nothing is missing any more, or after `within`.
+    static func settled(since: Date, gateway: FakeGateway, within limit: Duration, logger: Logger) async throws -> EffectReport {
+        let values = try ServiceProcess.servicesEnvironment()
+        let databases = Dictionary(uniqueKeysWithValues: Fleet.services.map { ($0.1, values["\($0.1.uppercased())_DATABASE_URL"] ?? "") })
+        let checker = EffectChecker(databases: databases, subscriptions: try BrokerSubscriptions.all(), since: since, logger: logger)
+        let deadline = ContinuousClock.now + limit
+        var report = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
+        while !report.passed, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+            report = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
+        }
+        return report
+    }
+}

@@ -1,0 +1,79 @@
+import AftercareTestSupport
+import Foundation
+
+/// The faults of a campaign, spread evenly over its time: each service killed with SIGKILL and
+/// started again two seconds later, then a RabbitMQ restart and a PostgreSQL restart (through
+/// the project's broker-ctl and database-ctl); each with the time from the fault until every
+/// service was ready again.
+struct FaultPlan {
+    let fleet: Fleet
+
+    struct Injected: Sendable {
+        let at: Duration
+        let fault: String
+        let recovery: Duration
+    }
+
+    struct Faults: Sendable {
+        let injected: [Injected]
+
+        var table: String {
+            var text = "at        fault                                 all ready again after\n"
+            for fault in injected {
+                text += Self.seconds(fault.at).padding(toLength: 10, withPad: " ", startingAt: 0)
+                text += fault.fault.padding(toLength: 38, withPad: " ", startingAt: 0) + Self.seconds(fault.recovery) + "\n"
+            }
+            return text
+        }
+
+        static func seconds(_ duration: Duration) -> String {
+            String(format: "%.1f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        }
+    }
+
+    func inject(over span: Duration) async throws -> Faults {
+        let began = ContinuousClock.now
+        let faults: [(String, () async throws -> Duration)] =
+            Fleet.services.map { _, service in
+                (
+                    "kill -9 \(service)",
+                    { try await killAndRestart(service) }
+                )
+            } + [
+                ("RabbitMQ restart", { try await restart("AFTERCARE_TEST_BROKER_CTL") }),
+                ("PostgreSQL restart", { try await restart("AFTERCARE_TEST_DATABASE_CTL") }),
+            ]
+        let gap = span / (faults.count + 1)
+        var injected: [Injected] = []
+        for (index, (name, fault)) in faults.enumerated() {
+            let due = began + gap * (index + 1)
+            if due > .now { try await Task.sleep(until: due) }
+            let at = ContinuousClock.now - began
+            print("[+\(Faults.seconds(at))] \(name)")
+            injected.append(Injected(at: at, fault: name, recovery: try await fault()))
+        }
+        return Faults(injected: injected)
+    }
+
+    private func killAndRestart(_ service: String) async throws -> Duration {
+        let began = ContinuousClock.now
+        await fleet.kill(service)
+        try await Task.sleep(for: .seconds(2))
+        _ = try await fleet.restart(service)
+        return ContinuousClock.now - began
+    }
+
+    /// Restarts the broker or the database with the project's control script, then waits for
+    /// every service to be ready again; the time from the restart's start.
+    private func restart(_ script: String) async throws -> Duration {
+        let began = ContinuousClock.now
+        let control = Process()
+        control.executableURL = URL(fileURLWithPath: try TestEnvironment.variable(script))
+        control.arguments = ["restart"]
+        control.standardOutput = FileHandle.nullDevice
+        try control.run()
+        guard await control.exitStatus(within: .seconds(180)) == 0 else { throw CampaignFailure("\(script) restart failed") }
+        for (_, service) in Fleet.services { _ = try await fleet.ready(service) }
+        return ContinuousClock.now - began
+    }
+}
