@@ -226,7 +226,7 @@ let package = Package(
         .testTarget(
             name: "OutageTests",
             dependencies: [
-                "AftercareMessaging", "AftercareTestSupport", "AftercareRuntime", "AftercarePersistence",
+                "AftercareMessaging", "AftercareTestSupport", "AftercareRuntime", "AftercarePersistence", "AftercareChaos",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

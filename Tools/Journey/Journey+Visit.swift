@@ -47,7 +47,7 @@ extension Journey {
         log.line("store", "records Wang Fang's queen mattress, bought \(bought.prefix(10))")
         let due = try await log.hop("purchase → guide's due list") {
             try await client.eventually("Wang Fang on the guide's due list", timeout: patience) {
-                let list = try await client.must([200], .GET, at.dispatch + "/api/v1/service-due?limit=200", token: people.guide)
+                let list = try await client.call(.GET, at.dispatch + "/api/v1/service-due?limit=200", token: people.guide)
                 return (list["items"].array.first { $0["memberId"].string?.lowercased() == id }, "\(list.json)")
             }
         }
@@ -97,7 +97,7 @@ extension Journey {
         log.line("member Wang Fang", "books \(date) \(window) with coupon \(coupon): \(booking["status"].string ?? "?")")
         let order = try await log.hop("booking → coupon reserved, confirmed") {
             try await client.eventually("the booking confirmed", timeout: patience) {
-                let answer = try await client.must([200], .GET, at.dispatch + "/api/v1/bookings/\(bookingID)", token: member.token)
+                let answer = try await client.call(.GET, at.dispatch + "/api/v1/bookings/\(bookingID)", token: member.token)
                 if answer["status"].string == "refused" { throw JourneyFailure("the booking was refused: \(answer.json)") }
                 return (answer["status"].string == "confirmed" ? answer["orderId"].string : nil, "\(answer.json)")
             }

@@ -86,7 +86,9 @@ public struct JourneyClient: Sendable {
     }
 
     /// Polls `probe` until it gives a value (every 25 ms, so that hops read to a few
-    /// milliseconds, up to `timeout`); the last answer it saw goes into the failure.
+    /// milliseconds, up to `timeout`); the last answer it saw goes into the failure. A call
+    /// that found the service down (refused, reset, timed out) is polled again, as a person's
+    /// app would; a `JourneyFailure` from the probe ends the walk.
     public func eventually<T: Sendable>(
         _ what: String,
         timeout: Duration = .seconds(60),
@@ -99,7 +101,9 @@ public struct JourneyClient: Sendable {
                 let (value, last) = try await probe()
                 if let value { return value }
                 seen = last
-            } catch let error as HTTPClientError {
+            } catch let failure as JourneyFailure {
+                throw failure
+            } catch {
                 seen = "\(error)"
             }
             guard ContinuousClock.now < deadline else { throw JourneyFailure("\(what): not within \(timeout); last seen: \(seen)") }

@@ -1,0 +1,34 @@
+import AftercareTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+extension Outages {
+    /// The fault campaign (`scripts/run-chaos`), short: its own checker decides.
+    @Suite("A short fault campaign", .timeLimit(.minutes(6)))
+    struct FaultCampaignTests {
+        @Test("journeys walked while every service is killed and restarted, then the broker and the database: nothing lost or duplicated")
+        func shortCampaign() async throws {
+            let campaign = Process()
+            campaign.executableURL = URL(fileURLWithPath: try TestEnvironment.variable("AFTERCARE_BIN_DIR")).appendingPathComponent("aftercare-chaos")
+            campaign.arguments = ["--seconds", "90", "--walkers", "2", "--settle", "90"]
+            let output = Pipe()
+            let collected = Mutex(Data())
+            campaign.standardOutput = output
+            campaign.standardError = output
+            output.fileHandleForReading.readabilityHandler = { handle in
+                let more = handle.availableData
+                collected.withLock { $0.append(more) }
+            }
+            try campaign.run()
+            let status = await campaign.exitStatus(within: .seconds(320))
+            output.fileHandleForReading.readabilityHandler = nil
+            let log = collected.withLock { String(decoding: $0, as: UTF8.self) }
+            let report = log.split(separator: "\n").filter { !$0.hasPrefix("{") }.joined(separator: "\n")
+            #expect(status == 0, "\(report.suffix(8000))")
+            #expect(report.contains("lost 0, duplicated 0: pass"), "\(report.suffix(8000))")
+            // The checker saw the walks: at least one completed order asked for its review.
+            #expect(report.contains("review request per completed order") && !report.contains("review request per completed order        0 /"))
+        }
+    }
+}
