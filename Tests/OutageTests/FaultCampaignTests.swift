@@ -28,7 +28,8 @@ extension Outages {
             #expect(status == 0, "\(report.suffix(8000))")
             #expect(report.contains("lost 0, duplicated 0: pass"), "\(report.suffix(8000))")
             // The checker saw the walks: at least one completed order asked for its review.
-            #expect(report.contains("review request per completed order") && !report.contains("review request per completed order        0 /"))
+            let reviews = report.split(separator: "\n").first { $0.hasPrefix("review request per completed order") }
+            #expect((reviews?.split(separator: " ").compactMap { Int($0) }.first ?? 0) >= 1, "\(report.suffix(4000))")
         }
     }
 }

@@ -35,6 +35,8 @@ public struct EffectChecker: Sendable {
             flows.append(.init(producer: sent[0].producer, consumer: service, eventType: eventType, published: sent.count, applied: applied))
         }
         var effects = try await reviewRequests() + (try await consumedCoupons())
+        effects.append(try await escalations())
+        effects.append(try await notifications())
         effects.append(try await smsDeliveries(gatewayKeys: gatewayKeys))
         return EffectReport(flows: flows.sorted { ($0.consumer, $0.eventType) < ($1.consumer, $1.eventType) }, effects: effects)
     }
@@ -90,6 +92,32 @@ public struct EffectChecker: Sendable {
         )
         let (all, distinct) = try found.first?.decode((Int, Int).self) ?? (0, 0)
         return [.init(name: "coupon consumed per completed visit", expected: codes.count, found: distinct, duplicated: all - distinct)]
+    }
+
+    /// One `feedback.callback.escalated` per rung a task left (the escalations table's rows):
+    /// a second would page the next rung twice.
+    private func escalations() async throws -> EffectReport.Effect {
+        let rungs = try await rows("feedback", "SELECT count(*) FROM callback_escalations WHERE at >= \(since)")
+        let announced = try await rows(
+            "feedback",
+            """
+            SELECT count(*), count(DISTINCT (envelope::jsonb -> 'payload' ->> 'taskId', envelope::jsonb -> 'payload' ->> 'fromLevel'))
+            FROM outbox WHERE event_type = 'feedback.callback.escalated' AND created_at >= \(since)
+            """
+        )
+        let expected = try rungs.first?.decode(Int.self) ?? 0
+        let (all, distinct) = try announced.first?.decode((Int, Int).self) ?? (0, 0)
+        return .init(name: "escalation per rung", expected: expected, found: distinct, duplicated: all - distinct)
+    }
+
+    /// One delivery per event, recipient and channel.
+    private func notifications() async throws -> EffectReport.Effect {
+        let found = try await rows(
+            "notification",
+            "SELECT count(*), count(DISTINCT (event_id, recipient_id, channel)) FROM deliveries WHERE created_at >= \(since)"
+        )
+        let (all, distinct) = try found.first?.decode((Int, Int).self) ?? (0, 0)
+        return .init(name: "notification per event, recipient, channel", expected: distinct, found: distinct, duplicated: all - distinct)
     }
 
     /// One gateway request per SMS notification sent since `since` (with the gateway's log;
@@ -175,7 +203,7 @@ public struct EffectReport: Sendable {
         }
         text += "\neffects: expected / found / duplicated\n"
         for effect in effects {
-            text += effect.name.padding(toLength: 40, withPad: " ", startingAt: 0) + "  \(effect.expected) / \(effect.found) / \(effect.duplicated)\n"
+            text += effect.name.padding(toLength: 44, withPad: " ", startingAt: 0) + "  \(effect.expected) / \(effect.found) / \(effect.duplicated)\n"
         }
         text += "\nlost \(lost), duplicated \(duplicated): \(passed ? "pass" : "FAIL")\n"
         return text
