@@ -7,7 +7,7 @@ extension Outages {
     /// The fault campaign (`scripts/run-chaos`), short: its own checker decides.
     @Suite("A short fault campaign", .timeLimit(.minutes(6)))
     struct FaultCampaignTests {
-        @Test("journeys walked while every service is killed and restarted, then the broker and the database: nothing lost or duplicated")
+        @Test("journeys through kills of every service, dispatch cut off, broker and database restarts: nothing lost or duplicated")
         func shortCampaign() async throws {
             let campaign = Process()
             campaign.executableURL = URL(fileURLWithPath: try TestEnvironment.variable("AFTERCARE_BIN_DIR")).appendingPathComponent("aftercare-chaos")

@@ -9,9 +9,10 @@ import Foundation
 import Logging
 
 /// A fault campaign: members' journeys walked concurrently for a bounded time while each
-/// service in turn is killed (`kill -9`) and started again, then RabbitMQ and PostgreSQL are
-/// restarted; afterwards every service's outbox, inbox and effect tables are read and each
-/// event published must have been applied by each subscriber, each effect found once.
+/// service in turn is killed (`kill -9`) and started again, the network between dispatch and
+/// the broker is cut, then RabbitMQ and PostgreSQL are restarted; afterwards every service's
+/// outbox, inbox and effect tables are read and each event published must have been applied
+/// by each subscriber, each effect found once.
 /// `scripts/run-chaos` sets up the test profile's PostgreSQL and RabbitMQ and runs it.
 @main
 struct AftercareChaos: AsyncParsableCommand {
@@ -32,8 +33,15 @@ struct AftercareChaos: AsyncParsableCommand {
         let began = Date()
         let secret = try ServiceProcess.servicesEnvironment()["JWT_SECRET"] ?? ""
         let tokens = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+        // Dispatch reaches the broker through a proxy the campaign can cut.
+        let broker = try Self.brokerURL(of: "dispatch")
+        let proxy = try await BlackholeProxy(targetHost: broker.host ?? "127.0.0.1", targetPort: broker.port ?? 5672)
+        var proxied = broker
+        proxied.host = "127.0.0.1"
+        proxied.port = proxy.port
+        let overrides = ["dispatch": ["AMQP_URL": proxied.string ?? ""]]
         let outcome = try await FakeGateway().running { gateway in
-            let fleet = try Fleet(overrides: ["notification": ["NOTIFICATION_SMS_URL": gateway.baseURL]])
+            let fleet = try Fleet(overrides: overrides.merging(["notification": ["NOTIFICATION_SMS_URL": gateway.baseURL]]) { $1 })
             try await fleet.startAll()
             let addresses = SuiteAddresses(
                 membership: fleet.url("membership"),
@@ -45,19 +53,29 @@ struct AftercareChaos: AsyncParsableCommand {
             print("fault campaign: \(walkers) journeys at a time for \(seconds) s\n")
             let until = ContinuousClock.now + .seconds(seconds)
             async let walked = Walkers(count: walkers, addresses: addresses, tokens: tokens).walk(until: until)
-            let faults = try await FaultPlan(fleet: fleet).inject(over: .seconds(seconds))
+            let faults = try await FaultPlan(fleet: fleet, cutOff: ("dispatch", proxy)).inject(over: .seconds(seconds))
             let journeys = await walked
             let report = try await Self.settled(since: began, gateway: gateway, within: .seconds(settle), logger: logger)
             await fleet.stopAll()
             return (faults, journeys, report)
         }
+        try await proxy.close()
         await deleteServiceQueues(of: Fleet.services.map(\.1), broker: try AMQPSettings(url: try TestEnvironment.amqpURL()))
         let (faults, journeys, report) = outcome
-        print("\nfaults (each service killed with SIGKILL and started again; the broker and the database restarted)\n")
+        print(
+            "\nfaults (each service killed with SIGKILL and started again, dispatch cut off from the broker, the broker and the database restarted)\n"
+        )
         print(faults.table)
         print(journeys.summary)
         print(report.table)
         if !report.passed { throw ExitCode(1) }
+    }
+
+    /// A service's broker URL from the services' environment file.
+    static func brokerURL(of service: String) throws -> URLComponents {
+        let text = try ServiceProcess.servicesEnvironment()["\(service.uppercased())_AMQP_URL"] ?? ""
+        guard let url = URLComponents(string: text), url.port != nil else { throw CampaignFailure("no broker URL for \(service)") }
+        return url
     }
 
     /// The checker's counts once nothing is missing any more, or after `within`.

@@ -2,11 +2,16 @@ import AftercareTestSupport
 import Foundation
 
 /// The faults of a campaign, spread evenly over its time: each service killed with SIGKILL and
-/// started again two seconds later, then a RabbitMQ restart and a PostgreSQL restart (through
+/// started again two seconds later, the network between one service and the broker cut, then
+/// a RabbitMQ restart and a PostgreSQL restart (through
 /// the project's broker-ctl and database-ctl); each with the time from the fault until every
 /// service was ready again.
 struct FaultPlan {
     let fleet: Fleet
+    /// The service whose broker connection runs through `proxy`, which the campaign cuts.
+    let cutOff: (service: String, proxy: BlackholeProxy)
+    /// How long the network between that service and the broker stays cut.
+    var cutFor: Duration = .seconds(20)
 
     struct Injected: Sendable {
         let at: Duration
@@ -40,6 +45,7 @@ struct FaultPlan {
                     { try await killAndRestart(service) }
                 )
             } + [
+                ("cut \(cutOff.service) ↔ RabbitMQ for \(cutFor.components.seconds) s", { try await cutNetwork() }),
                 ("RabbitMQ restart", { try await restart("AFTERCARE_TEST_BROKER_CTL") }),
                 ("PostgreSQL restart", { try await restart("AFTERCARE_TEST_DATABASE_CTL") }),
             ]
@@ -60,6 +66,18 @@ struct FaultPlan {
         await fleet.kill(service)
         try await Task.sleep(for: .seconds(2))
         _ = try await fleet.restart(service)
+        return ContinuousClock.now - began
+    }
+
+    /// Drops every byte between the service and the broker, without closing anything (what a
+    /// failed switch does), then lets them through again: the service notices by its
+    /// heartbeats and reconnects. The time from the cut until it is ready again.
+    private func cutNetwork() async throws -> Duration {
+        let began = ContinuousClock.now
+        cutOff.proxy.cutNetwork()
+        try await Task.sleep(for: cutFor)
+        cutOff.proxy.restoreNetwork()
+        _ = try await fleet.ready(cutOff.service)
         return ContinuousClock.now - began
     }
 
