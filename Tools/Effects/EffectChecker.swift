@@ -110,14 +110,15 @@ public struct EffectChecker: Sendable {
         return .init(name: "escalation per rung", expected: expected, found: distinct, duplicated: all - distinct)
     }
 
-    /// One delivery per event, recipient and channel.
+    /// One delivery per event, recipient, channel and message (two rules may send one
+    /// recipient two different messages for one event).
     private func notifications() async throws -> EffectReport.Effect {
         let found = try await rows(
             "notification",
-            "SELECT count(*), count(DISTINCT (event_id, recipient_id, channel)) FROM deliveries WHERE created_at >= \(since)"
+            "SELECT count(*), count(DISTINCT (event_id, recipient_id, channel, template_key)) FROM deliveries WHERE created_at >= \(since)"
         )
         let (all, distinct) = try found.first?.decode((Int, Int).self) ?? (0, 0)
-        return .init(name: "notification per event, recipient, channel", expected: distinct, found: distinct, duplicated: all - distinct)
+        return .init(name: "message per event, recipient, channel", expected: distinct, found: distinct, duplicated: all - distinct)
     }
 
     /// One gateway request per SMS notification sent since `since` (with the gateway's log;
