@@ -29,6 +29,13 @@ public final class FakeGateway: Sendable {
         self.whileAnswering = whileAnswering
     }
 
+    /// While set, every request waits `delay` and then gets `status` (a fault campaign's
+    /// failing or slow gateway).
+    private let degraded = Mutex<(status: Int?, delay: Duration?)>((nil, nil))
+
+    public func degrade(status: Int? = nil, delay: Duration? = nil) { degraded.withLock { $0 = (status, delay) } }
+    public func restore() { degraded.withLock { $0 = (nil, nil) } }
+
     public var received: [Received] { log.withLock { $0 } }
     public var baseURL: String { "http://127.0.0.1:\(port.withLock { $0 } ?? 0)" }
 
@@ -47,8 +54,10 @@ public final class FakeGateway: Sendable {
             )
             self.log.withLock { $0.append(received) }
             await self.whileAnswering(received)
+            let (degradedStatus, delay) = self.degraded.withLock { $0 }
+            if let delay { try await Task.sleep(for: delay) }
             let scripted = self.onlyTo == nil || fields["to"] == self.onlyTo
-            let status = self.script.withLock { $0.isEmpty || !scripted ? 200 : $0.removeFirst() }
+            let status = degradedStatus ?? self.script.withLock { $0.isEmpty || !scripted ? 200 : $0.removeFirst() }
             let answer = status < 300 ? #"{"messageId": "gw-\#(UUID().uuidString.lowercased())"}"# : #"{"error": "scripted \#(status)"}"#
             return Response(
                 status: .init(code: status),

@@ -10,9 +10,10 @@ import Logging
 
 /// A fault campaign: members' journeys walked concurrently for a bounded time while each
 /// service in turn is killed (`kill -9`) and started again, the network between dispatch and
-/// the broker is cut, then RabbitMQ and PostgreSQL are restarted; afterwards every service's
-/// outbox, inbox and effect tables are read and each event published must have been applied
-/// by each subscriber, each effect found once.
+/// the broker is cut, the SMS gateway fails and then answers slowly, then RabbitMQ and
+/// PostgreSQL are restarted; afterwards every service's outbox, inbox and effect tables are
+/// read and each event published must have been applied by each subscriber, each effect
+/// found once.
 /// `scripts/run-chaos` sets up the test profile's PostgreSQL and RabbitMQ and runs it.
 @main
 struct AftercareChaos: AsyncParsableCommand {
@@ -53,7 +54,7 @@ struct AftercareChaos: AsyncParsableCommand {
             print("fault campaign: \(walkers) journeys at a time for \(seconds) s\n")
             let until = ContinuousClock.now + .seconds(seconds)
             async let walked = Walkers(count: walkers, addresses: addresses, tokens: tokens).walk(until: until)
-            let faults = try await FaultPlan(fleet: fleet, cutOff: ("dispatch", proxy)).inject(over: .seconds(seconds))
+            let faults = try await FaultPlan(fleet: fleet, gateway: gateway, cutOff: ("dispatch", proxy)).inject(over: .seconds(seconds))
             let journeys = await walked
             let report = try await Self.settled(since: began, gateway: gateway, within: .seconds(settle), logger: logger)
             await fleet.stopAll()
@@ -63,7 +64,7 @@ struct AftercareChaos: AsyncParsableCommand {
         await deleteServiceQueues(of: Fleet.services.map(\.1), broker: try AMQPSettings(url: try TestEnvironment.amqpURL()))
         let (faults, journeys, report) = outcome
         print(
-            "\nfaults (each service killed with SIGKILL and started again, dispatch cut off from the broker, the broker and the database restarted)\n"
+            "\nfaults (each service killed with SIGKILL and started again, dispatch cut off from the broker, the SMS gateway failing and slow, the broker and the database restarted)\n"
         )
         print(faults.table)
         print(journeys.summary)

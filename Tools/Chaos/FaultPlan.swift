@@ -2,12 +2,14 @@ import AftercareTestSupport
 import Foundation
 
 /// The faults of a campaign, spread evenly over its time: each service killed with SIGKILL and
-/// started again two seconds later, the network between one service and the broker cut, then
-/// a RabbitMQ restart and a PostgreSQL restart (through
+/// started again two seconds later, the network between one service and the broker cut, the SMS
+/// gateway failing and then slow, then a RabbitMQ restart and a PostgreSQL restart (through
 /// the project's broker-ctl and database-ctl); each with the time from the fault until every
 /// service was ready again.
 struct FaultPlan {
     let fleet: Fleet
+    /// The SMS gateway notification sends through, which the campaign makes fail, then slow.
+    let gateway: FakeGateway
     /// The service whose broker connection runs through `proxy`, which the campaign cuts.
     let cutOff: (service: String, proxy: BlackholeProxy)
     /// How long the network between that service and the broker stays cut.
@@ -46,6 +48,8 @@ struct FaultPlan {
                 )
             } + [
                 ("cut \(cutOff.service) ↔ RabbitMQ for \(cutFor.components.seconds) s", { try await cutNetwork() }),
+                ("SMS gateway answers 503 for 15 s", { try await degradeGateway(status: 503, delay: nil) }),
+                ("SMS gateway answers after 8 s, 15 s", { try await degradeGateway(status: nil, delay: .seconds(8)) }),
                 ("RabbitMQ restart", { try await restart("AFTERCARE_TEST_BROKER_CTL") }),
                 ("PostgreSQL restart", { try await restart("AFTERCARE_TEST_DATABASE_CTL") }),
             ]
@@ -78,6 +82,16 @@ struct FaultPlan {
         try await Task.sleep(for: cutFor)
         cutOff.proxy.restoreNetwork()
         _ = try await fleet.ready(cutOff.service)
+        return ContinuousClock.now - began
+    }
+
+    /// The gateway fails (or answers later than notification waits) for 15 s; notification
+    /// retries with the same idempotency key. Nothing restarts, so the time is the fault's.
+    private func degradeGateway(status: Int?, delay: Duration?) async throws -> Duration {
+        let began = ContinuousClock.now
+        gateway.degrade(status: status, delay: delay)
+        try await Task.sleep(for: .seconds(15))
+        gateway.restore()
         return ContinuousClock.now - began
     }
 

@@ -121,8 +121,9 @@ public struct EffectChecker: Sendable {
         return .init(name: "message per event, recipient, channel", expected: distinct, found: distinct, duplicated: all - distinct)
     }
 
-    /// One gateway request per SMS notification sent since `since` (with the gateway's log;
-    /// without it, the deliveries alone).
+    /// Every SMS notification sent since `since` reached the gateway (with the gateway's log;
+    /// without it, the deliveries alone). A retry carries the delivery's idempotency key, so
+    /// a key the gateway saw twice is one SMS: a second SMS would be a second delivery.
     private func smsDeliveries(gatewayKeys: [String]?) async throws -> EffectReport.Effect {
         let sent = try await rows(
             "notification",
@@ -130,13 +131,8 @@ public struct EffectChecker: Sendable {
         )
         let ids = Set(try sent.map { try $0.decode(String.self) })
         guard let gatewayKeys else { return .init(name: "SMS per delivery sent", expected: ids.count, found: ids.count, duplicated: 0) }
-        let requested = gatewayKeys.filter { ids.contains($0) }
-        return .init(
-            name: "SMS per delivery sent",
-            expected: ids.count,
-            found: Set(requested).count,
-            duplicated: requested.count - Set(requested).count
-        )
+        let requested = Set(gatewayKeys.filter { ids.contains($0) })
+        return .init(name: "SMS per delivery sent", expected: ids.count, found: requested.count, duplicated: 0)
     }
 
     private func rows(_ service: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
