@@ -36,7 +36,7 @@ public struct Outbox: Sendable {
         let rows = try await connection.query(
             """
             WITH \(writing: draft)
-            SELECT outbox_written.aggregate_sequence FROM outbox_written\(unescaped: Self.wakeRelay())
+            SELECT outbox_written.aggregate_sequence FROM outbox_written\(unescaped: CommitWakeUps.wakeUp(Self.notificationChannel))
             """,
             logger: logger
         )
@@ -157,14 +157,9 @@ public struct Outbox: Sendable {
             """,
             logger: logger
         )
-        if !Self.wakeRelay().isEmpty { try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger) }
-    }
-
-    /// Asks for this process's relays to be woken when the transaction in progress commits;
-    /// outside `PostgresClient.transaction`, the SQL that joins a NOTIFY to a statement's
-    /// final SELECT instead.
-    static func wakeRelay() -> String {
-        CommitWakeUps.ringAfterCommit(notificationChannel) ? "" : ", (SELECT pg_notify('\(notificationChannel)', '')) AS wake"
+        if !CommitWakeUps.ringAfterCommit(Self.notificationChannel) {
+            try await connection.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: logger)
+        }
     }
 
     /// Wakes this process's relays: for a statement that wrote an event outside a

@@ -51,10 +51,6 @@ public enum JobScheduler {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> Bool {
-        // The wake-up: this process's workers after the commit, or (outside
-        // `PostgresClient.transaction`) a NOTIFY in the same statement, delivered at commit only.
-        let wake =
-            CommitWakeUps.ringAfterCommit(notificationChannel) ? "" : ", (SELECT pg_notify('\(notificationChannel)', '')) AS wake"
         let onConflict =
             replacing
             ? """
@@ -68,7 +64,7 @@ public enum JobScheduler {
                 INSERT INTO scheduled_jobs (kind, unique_key, payload, due_at) VALUES (\(kind), \(uniqueKey), \(payload), \(dueAt))
                 ON CONFLICT (unique_key) \(unescaped: onConflict) RETURNING 1
             )
-            SELECT 1 FROM scheduled\(unescaped: wake)
+            SELECT 1 FROM scheduled\(unescaped: CommitWakeUps.wakeUp(notificationChannel))
             """,
             logger: logger
         )

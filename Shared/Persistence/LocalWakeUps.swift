@@ -41,6 +41,13 @@ public final class CommitWakeUps: Sendable {
         return true
     }
 
+    /// The wake-up for a statement that leaves work on `channel`: asked for after the commit
+    /// (no SQL), or, outside `PostgresClient.transaction`, a NOTIFY to join to the statement's
+    /// final SELECT (delivered at commit only).
+    public static func wakeUp(_ channel: String) -> String {
+        ringAfterCommit(channel) ? "" : ", (SELECT pg_notify('\(channel)', '')) AS wake"
+    }
+
     func ringAll() {
         for channel in channels.withLock({ $0 }) { LocalWakeUps.ring(channel) }
     }

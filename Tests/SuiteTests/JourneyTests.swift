@@ -13,13 +13,11 @@ extension Executables {
     /// Months pass by a purchase dated a year back; the one-minute escalation is waited for.
     @Suite("A member's journey across the five services", .timeLimit(.minutes(6)))
     struct JourneyTests {
-        static let services = ServiceProcessTests.services
-
         @Test("purchase, due list, coupon, booking, a crew of two, the checklist, a low rating, the guide's SMS, escalation, the call")
         func journey() async throws {
             try await FakeGateway().running { gateway in
                 var started: [String: ServiceProcess] = [:]
-                for (executable, service) in Self.services {
+                for (executable, service) in ServiceProcess.all {
                     let overrides = service == "notification" ? ["NOTIFICATION_SMS_URL": gateway.baseURL] : [:]
                     started[service] = try ServiceProcess(executable: executable, service: service, port: try freePort(), overrides: overrides)
                 }
@@ -28,22 +26,14 @@ extension Executables {
                 defer {
                     Task {
                         for process in processes.values { _ = await process.terminate() }
-                        try? await ServiceProcessTests.deleteQueues(of: Self.services.map(\.1))
+                        try? await ServiceProcessTests.deleteQueues(of: ServiceProcess.all.map(\.1))
                     }
                 }
                 for process in processes.values {
                     try #require(await eventually(timeout: .seconds(60)) { await process.get("/health/ready")?.status == 200 }, "\(process.log)")
                 }
-                let url = { (service: String) in "http://127.0.0.1:\(processes[service]?.port ?? 0)" }
-                let addresses = SuiteAddresses(
-                    membership: url("membership"),
-                    dispatch: url("dispatch"),
-                    coupon: url("coupon"),
-                    notification: url("notification"),
-                    feedback: url("feedback")
-                )
-                let secret = try ServiceProcess.servicesEnvironment()["JWT_SECRET"] ?? ""
-                let tokens = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+                let addresses = SuiteAddresses { "http://127.0.0.1:\(processes[$0]?.port ?? 0)" }
+                let tokens = try await ServiceProcess.tokenAuthority()
                 let run = String(UUID().uuidString.lowercased().prefix(8))
                 let journey = Journey(at: addresses, client: JourneyClient(http: HTTPClient.shared), tokens: tokens, run: run) { line in
                     TestEnvironment.logger.info("\(line)")
@@ -73,19 +63,13 @@ extension Executables {
         /// once: a review request per completed order, a consumption per coupon, a gateway
         /// request per SMS (events still on their way get a few seconds).
         func expectNothingLostOrDuplicated(since began: Date, gateway: FakeGateway) async throws {
-            let values = try ServiceProcess.servicesEnvironment()
-            let databases = Dictionary(uniqueKeysWithValues: Self.services.map { ($0.1, values["\($0.1.uppercased())_DATABASE_URL"] ?? "") })
-            let checker = EffectChecker(
-                databases: databases,
+            let effects = try await EffectChecker.with(
+                databases: try ServiceProcess.databaseURLs(),
                 subscriptions: try BrokerSubscriptions.all(),
                 since: began,
                 logger: TestEnvironment.logger
-            )
-            let settled = ContinuousClock.now + .seconds(30)
-            var effects = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
-            while !effects.passed, ContinuousClock.now < settled {
-                try await Task.sleep(for: .milliseconds(500))
-                effects = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
+            ) { checker in
+                try await checker.settled(within: .seconds(30)) { gateway.received.compactMap(\.idempotencyKey) }
             }
             print(effects.table)
             #expect(effects.passed, "\(effects.table)")

@@ -8,14 +8,9 @@ import Testing
 extension Executables {
     @Suite("The five executables", .serialized, .timeLimit(.minutes(3)))
     struct ServiceProcessTests {
-        static let services = [
-            ("MembershipService", "membership"), ("DispatchService", "dispatch"), ("CouponService", "coupon"),
-            ("NotificationService", "notification"), ("FeedbackService", "feedback"),
-        ]
-
         @Test("each boots, migrates, becomes ready, serves metrics and stops cleanly on SIGTERM")
         func bootAndStop() async throws {
-            let processes = try Self.services.map { try ServiceProcess(executable: $0.0, service: $0.1, port: try freePort()) }
+            let processes = try ServiceProcess.all.map { try ServiceProcess(executable: $0.0, service: $0.1, port: try freePort()) }
             for process in processes { try process.start() }
             for process in processes {
                 let ready = await eventually(timeout: .seconds(60)) { await process.get("/health/ready")?.status == 200 }
@@ -40,7 +35,7 @@ extension Executables {
                 #expect(status == 0, "\(process.executable) exit status \(String(describing: status)):\n\(process.log)")
                 #expect(process.log.contains("\"msg\":\"Server started and listening on 127.0.0.1:\(process.port)\""), "\(process.executable) log")
             }
-            try await Self.deleteQueues(of: Self.services.map(\.1))
+            try await Self.deleteQueues(of: ServiceProcess.all.map(\.1))
         }
 
         /// The real services declare their real queues on the test broker; removed after each

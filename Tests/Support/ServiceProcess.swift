@@ -40,6 +40,18 @@ public final class ServiceProcess: @unchecked Sendable {
         output.fileHandleForReading.readabilityHandler = { [collected] handle in collected.append(handle.availableData) }
     }
 
+    /// The five executables, with the service name each has in the services env file.
+    public static let all = [
+        ("MembershipService", "membership"), ("DispatchService", "dispatch"), ("CouponService", "coupon"),
+        ("NotificationService", "notification"), ("FeedbackService", "feedback"),
+    ]
+
+    /// Each service's database URL, by service name, from the services env file.
+    public static func databaseURLs() throws -> [String: String] {
+        let values = try servicesEnvironment()
+        return Dictionary(uniqueKeysWithValues: all.map { ($0.1, values["\($0.1.uppercased())_DATABASE_URL"] ?? "") })
+    }
+
     /// The services' own credentials (database and broker URLs, the JWT secret), as
     /// `scripts/run-tests` wrote them for the test profile.
     public static func servicesEnvironment() throws -> [String: String] {
@@ -96,9 +108,13 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Signs a token with the services' own secret, as the brand's sign-in would.
     public static func token(subject: String, role: Role, dealerID: String? = nil, storeID: String? = nil) async throws -> String {
+        try await tokenAuthority().sign(subject: subject, role: role, dealerID: dealerID, storeID: storeID)
+    }
+
+    /// Signs with the services' own secret (for a caller that mints many tokens).
+    public static func tokenAuthority() async throws -> TokenAuthority {
         let secret = try servicesEnvironment()["JWT_SECRET"] ?? ""
-        let authority = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
-        return try await authority.sign(subject: subject, role: role, dealerID: dealerID, storeID: storeID)
+        return await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
     }
 
     deinit {

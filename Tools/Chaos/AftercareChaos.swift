@@ -32,8 +32,7 @@ struct AftercareChaos: AsyncParsableCommand {
         }
         let logger = Logger(label: "aftercare-chaos")
         let began = Date()
-        let secret = try ServiceProcess.servicesEnvironment()["JWT_SECRET"] ?? ""
-        let tokens = await TokenAuthority(settings: try JWTSettings(secret: secret, issuer: "aftercare", audience: "aftercare"))
+        let tokens = try await ServiceProcess.tokenAuthority()
         // Dispatch reaches the broker through a proxy the campaign can cut.
         let broker = try Self.brokerURL(of: "dispatch")
         let proxy = try await BlackholeProxy(targetHost: broker.host ?? "127.0.0.1", targetPort: broker.port ?? 5672)
@@ -44,24 +43,25 @@ struct AftercareChaos: AsyncParsableCommand {
         let outcome = try await FakeGateway().running { gateway in
             let fleet = try Fleet(overrides: overrides.merging(["notification": ["NOTIFICATION_SMS_URL": gateway.baseURL]]) { $1 })
             try await fleet.startAll()
-            let addresses = SuiteAddresses(
-                membership: fleet.url("membership"),
-                dispatch: fleet.url("dispatch"),
-                coupon: fleet.url("coupon"),
-                notification: fleet.url("notification"),
-                feedback: fleet.url("feedback")
-            )
+            let addresses = SuiteAddresses { fleet.url($0) }
             print("fault campaign: \(walkers) journeys at a time for \(seconds) s\n")
             let until = ContinuousClock.now + .seconds(seconds)
             async let walked = Walkers(count: walkers, addresses: addresses, tokens: tokens).walk(until: until)
             let faults = try await FaultPlan(fleet: fleet, gateway: gateway, cutOff: ("dispatch", proxy)).inject(over: .seconds(seconds))
             let journeys = await walked
-            let report = try await Self.settled(since: began, gateway: gateway, within: .seconds(settle), logger: logger)
+            let report = try await EffectChecker.with(
+                databases: try ServiceProcess.databaseURLs(),
+                subscriptions: try BrokerSubscriptions.all(),
+                since: began,
+                logger: logger
+            ) { checker in
+                try await checker.settled(within: .seconds(settle)) { gateway.received.compactMap(\.idempotencyKey) }
+            }
             await fleet.stopAll()
             return (faults, journeys, report)
         }
         try await proxy.close()
-        await deleteServiceQueues(of: Fleet.services.map(\.1), broker: try AMQPSettings(url: try TestEnvironment.amqpURL()))
+        await deleteServiceQueues(of: ServiceProcess.all.map(\.1), broker: try AMQPSettings(url: try TestEnvironment.amqpURL()))
         let (faults, journeys, report) = outcome
         print(
             "\nfaults (each service killed with SIGKILL and started again, dispatch cut off from the broker, the SMS gateway failing and slow, the broker and the database restarted)\n"
@@ -77,19 +77,5 @@ struct AftercareChaos: AsyncParsableCommand {
         let text = try ServiceProcess.servicesEnvironment()["\(service.uppercased())_AMQP_URL"] ?? ""
         guard let url = URLComponents(string: text), url.port != nil else { throw CampaignFailure("no broker URL for \(service)") }
         return url
-    }
-
-    /// The checker's counts once nothing is missing any more, or after `within`.
-    static func settled(since: Date, gateway: FakeGateway, within limit: Duration, logger: Logger) async throws -> EffectReport {
-        let values = try ServiceProcess.servicesEnvironment()
-        let databases = Dictionary(uniqueKeysWithValues: Fleet.services.map { ($0.1, values["\($0.1.uppercased())_DATABASE_URL"] ?? "") })
-        let checker = EffectChecker(databases: databases, subscriptions: try BrokerSubscriptions.all(), since: since, logger: logger)
-        let deadline = ContinuousClock.now + limit
-        var report = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
-        while !report.passed, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .seconds(1))
-            report = try await checker.check(gatewayKeys: gateway.received.compactMap(\.idempotencyKey))
-        }
-        return report
     }
 }

@@ -41,7 +41,7 @@ struct FaultPlan {
     func inject(over span: Duration) async throws -> Faults {
         let began = ContinuousClock.now
         let faults: [(String, () async throws -> Duration)] =
-            Fleet.services.map { _, service in
+            ServiceProcess.all.map { _, service in
                 (
                     "kill -9 \(service)",
                     { try await killAndRestart(service) }
@@ -105,7 +105,7 @@ struct FaultPlan {
         control.standardOutput = FileHandle.nullDevice
         try control.run()
         guard await control.exitStatus(within: .seconds(180)) == 0 else { throw CampaignFailure("\(script) restart failed") }
-        for (_, service) in Fleet.services { _ = try await fleet.ready(service) }
+        for (_, service) in ServiceProcess.all { _ = try await fleet.ready(service) }
         return ContinuousClock.now - began
     }
 }

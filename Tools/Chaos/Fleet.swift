@@ -4,11 +4,6 @@ import Foundation
 /// The five executables as processes on fixed ports, against the test profile's PostgreSQL
 /// and RabbitMQ, that a fault campaign kills and starts again.
 actor Fleet {
-    static let services = [
-        ("MembershipService", "membership"), ("DispatchService", "dispatch"), ("CouponService", "coupon"),
-        ("NotificationService", "notification"), ("FeedbackService", "feedback"),
-    ]
-
     private var running: [String: ServiceProcess] = [:]
     private let ports: [String: Int]
     private let overrides: [String: [String: String]]
@@ -17,7 +12,7 @@ actor Fleet {
 
     init(overrides: [String: [String: String]]) throws {
         var ports: [String: Int] = [:]
-        for (_, service) in Self.services { ports[service] = try freePort() }
+        for (_, service) in ServiceProcess.all { ports[service] = try freePort() }
         self.ports = ports
         self.overrides = overrides
     }
@@ -25,8 +20,8 @@ actor Fleet {
     nonisolated func url(_ service: String) -> String { "http://127.0.0.1:\(ports[service] ?? 0)" }
 
     func startAll() async throws {
-        for (_, service) in Self.services { try launch(service) }
-        for (_, service) in Self.services { _ = try await ready(service) }
+        for (_, service) in ServiceProcess.all { try launch(service) }
+        for (_, service) in ServiceProcess.all { _ = try await ready(service) }
     }
 
     /// `kill -9`: no graceful shutdown, whatever was in flight is cut off.
@@ -64,7 +59,7 @@ actor Fleet {
     }
 
     private func launch(_ service: String) throws {
-        guard let executable = Self.services.first(where: { $0.1 == service })?.0, let port = ports[service] else {
+        guard let executable = ServiceProcess.all.first(where: { $0.1 == service })?.0, let port = ports[service] else {
             throw CampaignFailure("unknown service \(service)")
         }
         let process = try ServiceProcess(executable: executable, service: service, port: port, overrides: overrides[service] ?? [:])

@@ -9,18 +9,47 @@ import PostgresNIO
 /// nothing lost and nothing duplicated. The journey's test runs it after a walk; a fault
 /// campaign runs it after its kills and restarts.
 public struct EffectChecker: Sendable {
-    /// Each service's database URL, by service name (membership, dispatch, …).
-    public let databases: [String: String]
+    /// One client per service (by name: membership, dispatch, …), for the checker's lifetime.
+    let clients: [String: PostgresClient]
     /// Who consumes what: `(service, event type)`, as docker/rabbitmq/subscriptions lists it.
     public let subscriptions: [(service: String, eventType: String)]
     public let since: Date
     let logger: Logger
 
-    public init(databases: [String: String], subscriptions: [(service: String, eventType: String)], since: Date, logger: Logger) {
-        self.databases = databases
-        self.subscriptions = subscriptions
-        self.since = since
-        self.logger = logger
+    /// Runs `body` with a checker over each service's database (URLs by service name), whose
+    /// connections live as long as `body` runs.
+    public static func with<T>(
+        databases: [String: String],
+        subscriptions: [(service: String, eventType: String)],
+        since: Date,
+        logger: Logger,
+        _ body: (EffectChecker) async throws -> T
+    ) async throws -> T {
+        var clients: [String: PostgresClient] = [:]
+        for (service, url) in databases {
+            clients[service] = PostgresClient(
+                configuration: try DatabaseURL.configuration(from: url, maximumConnections: 1),
+                backgroundLogger: logger
+            )
+        }
+        let checker = EffectChecker(clients: clients, subscriptions: subscriptions, since: since, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients.values { group.addTask { await client.run() } }
+            defer { group.cancelAll() }
+            return try await body(checker)
+        }
+    }
+
+    /// The counts once nothing is missing or duplicated, or as they are after `limit` (events
+    /// still on their way get that long); `gatewayKeys` is read afresh for each count.
+    public func settled(within limit: Duration, gatewayKeys: () -> [String]?) async throws -> EffectReport {
+        let deadline = ContinuousClock.now + limit
+        var report = try await check(gatewayKeys: gatewayKeys())
+        while !report.passed, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            report = try await check(gatewayKeys: gatewayKeys())
+        }
+        return report
     }
 
     /// The counts now; `gatewayKeys` are the idempotency keys (delivery ids) an SMS gateway
@@ -50,7 +79,7 @@ public struct EffectChecker: Sendable {
     /// Events each service recorded since `since` (its relay publishes every one).
     private func publishedEvents() async throws -> [Published] {
         var events: [Published] = []
-        for (service, _) in databases.sorted(by: { $0.key < $1.key }) {
+        for service in clients.keys.sorted() {
             for row in try await rows(service, "SELECT event_id, event_type FROM outbox WHERE created_at >= \(since)") {
                 let (id, type) = try row.decode((UUID, String).self)
                 events.append(Published(id: id, type: type, producer: service))
@@ -136,19 +165,11 @@ public struct EffectChecker: Sendable {
     }
 
     private func rows(_ service: String, _ query: PostgresQuery) async throws -> [PostgresRow] {
-        guard let url = databases[service] else { throw MissingDatabase(service: service) }
-        let client = PostgresClient(configuration: try DatabaseURL.configuration(from: url, maximumConnections: 1), backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: [PostgresRow]?.self) { group in
-            group.addTask {
-                await client.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            do {
-                return try await client.rows(query, logger: logger)
-            } catch let error as PSQLError {
-                throw QueryFailed(service: service, sql: query.sql, detail: String(reflecting: error))
-            }
+        guard let client = clients[service] else { throw MissingDatabase(service: service) }
+        do {
+            return try await client.rows(query, logger: logger)
+        } catch let error as PSQLError {
+            throw QueryFailed(service: service, sql: query.sql, detail: String(reflecting: error))
         }
     }
 

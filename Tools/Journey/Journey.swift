@@ -42,13 +42,13 @@ public struct Journey: Sendable {
     }
 
     /// A fresh token for one of the cast.
-    func token(_ role: Role, _ subject: String, store: Bool = true) async throws -> String {
+    func token(_ role: Role, _ subject: String) async throws -> String {
         let scoped = role != .hqAdmin && role != .service && role != .member
         return try await tokens.sign(
             subject: subject,
             role: role,
             dealerID: scoped ? cast.dealer : nil,
-            storeID: scoped && store ? cast.store : nil,
+            storeID: scoped ? cast.store : nil,
             validFor: .seconds(3600)
         )
     }

@@ -16,6 +16,17 @@ public struct SuiteAddresses: Sendable {
         (self.membership, self.dispatch, self.coupon, self.notification, self.feedback) = (membership, dispatch, coupon, notification, feedback)
     }
 
+    /// Each service at the URL `url` gives for its name (membership, dispatch, …).
+    public init(_ url: (String) -> String) {
+        self.init(
+            membership: url("membership"),
+            dispatch: url("dispatch"),
+            coupon: url("coupon"),
+            notification: url("notification"),
+            feedback: url("feedback")
+        )
+    }
+
     /// `scripts/run-suite`'s ports on 127.0.0.1.
     public static let local = SuiteAddresses(
         membership: "http://127.0.0.1:8081",
