@@ -7,11 +7,11 @@ extension Outages {
     /// The fault campaign (`scripts/run-chaos`), short: its own checker decides.
     @Suite("A short fault campaign", .timeLimit(.minutes(6)))
     struct FaultCampaignTests {
-        @Test("journeys through kills of every service, dispatch cut off, broker and database restarts: nothing lost or duplicated")
+        @Test("journeys and complaints through kills of every service, dispatch cut off, broker and database restarts: nothing lost or duplicated")
         func shortCampaign() async throws {
             let campaign = Process()
             campaign.executableURL = URL(fileURLWithPath: try TestEnvironment.variable("AFTERCARE_BIN_DIR")).appendingPathComponent("aftercare-chaos")
-            campaign.arguments = ["--seconds", "90", "--walkers", "2", "--settle", "90"]
+            campaign.arguments = ["--seconds", "90", "--walkers", "2", "--complainers", "1", "--settle", "90"]
             let output = Pipe()
             let collected = Mutex(Data())
             campaign.standardOutput = output
@@ -25,11 +25,17 @@ extension Outages {
             output.fileHandleForReading.readabilityHandler = nil
             let log = collected.withLock { String(decoding: $0, as: UTF8.self) }
             let report = log.split(separator: "\n").filter { !$0.hasPrefix("{") }.joined(separator: "\n")
+            // The campaign's tables, for the test run's log.
+            print(report.suffix(12000))
             #expect(status == 0, "\(report.suffix(8000))")
             #expect(report.contains("lost 0, duplicated 0: pass"), "\(report.suffix(8000))")
             // The checker saw the walks: at least one completed order asked for its review.
-            let reviews = report.split(separator: "\n").first { $0.hasPrefix("review request per completed order") }
-            #expect((reviews?.split(separator: " ").compactMap { Int($0) }.first ?? 0) >= 1, "\(report.suffix(4000))")
+            // The checker saw the walks and the complaints: at least one completed order asked for
+            // its review, at least one complaint filed by its key.
+            for effect in ["review request per completed order", "complaint per Idempotency-Key"] {
+                let line = report.split(separator: "\n").first { $0.hasPrefix(effect) }
+                #expect((line?.split(separator: " ").compactMap { Int($0) }.first ?? 0) >= 1, "\(effect): \(report.suffix(4000))")
+            }
         }
     }
 }

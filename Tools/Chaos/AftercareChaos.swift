@@ -8,7 +8,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 
-/// A fault campaign: members' journeys walked concurrently for a bounded time while each
+/// A fault campaign: members' journeys walked concurrently, beside members filing complaints, for a bounded time while each
 /// service in turn is killed (`kill -9`) and started again, the network between dispatch and
 /// the broker is cut, the SMS gateway fails and then answers slowly, then RabbitMQ and
 /// PostgreSQL are restarted; afterwards every service's outbox, inbox and effect tables are
@@ -24,11 +24,12 @@ struct AftercareChaos: AsyncParsableCommand {
 
     @Option(help: "How long journeys keep being started, in seconds (60-3600).") var seconds = 240
     @Option(help: "Journeys walked at once (1-32).") var walkers = 4
+    @Option(help: "Members filing complaints at once, beside the journeys (0-32).") var complainers = 2
     @Option(help: "How long the checker waits for events still on their way, in seconds.") var settle = 120
 
     func run() async throws {
-        guard (60...3600).contains(seconds), (1...32).contains(walkers), (1...3600).contains(settle) else {
-            throw ValidationError("--seconds must be 60-3600, --walkers 1-32, --settle 1-3600")
+        guard (60...3600).contains(seconds), (1...32).contains(walkers), (0...32).contains(complainers), (1...3600).contains(settle) else {
+            throw ValidationError("--seconds must be 60-3600, --walkers 1-32, --complainers 0-32, --settle 1-3600")
         }
         let logger = Logger(label: "aftercare-chaos")
         let began = Date()
@@ -44,18 +45,19 @@ struct AftercareChaos: AsyncParsableCommand {
             let fleet = try Fleet(overrides: overrides.merging(["notification": ["NOTIFICATION_SMS_URL": gateway.baseURL]]) { $1 })
             try await fleet.startAll()
             let addresses = SuiteAddresses { fleet.url($0) }
-            print("fault campaign: \(walkers) journeys at a time for \(seconds) s\n")
+            print("fault campaign: \(walkers) journeys and \(complainers) complaining members at a time for \(seconds) s\n")
             let until = ContinuousClock.now + .seconds(seconds)
-            async let walked = Walkers(count: walkers, addresses: addresses, tokens: tokens).walk(until: until)
+            async let walked = Walkers(count: walkers, complainers: complainers, addresses: addresses, tokens: tokens).walk(until: until)
             let faults = try await FaultPlan(fleet: fleet, gateway: gateway, cutOff: ("dispatch", proxy)).inject(over: .seconds(seconds))
             let journeys = await walked
+            let filed = journeys.complaintKeys
             let report = try await EffectChecker.with(
                 databases: try ServiceProcess.databaseURLs(),
                 subscriptions: try BrokerSubscriptions.all(),
                 since: began,
                 logger: logger
             ) { checker in
-                try await checker.settled(within: .seconds(settle)) { gateway.received.compactMap(\.idempotencyKey) }
+                try await checker.settled(within: .seconds(settle), complaintKeys: filed) { gateway.received.compactMap(\.idempotencyKey) }
             }
             await fleet.stopAll()
             return (faults, journeys, report)

@@ -42,19 +42,20 @@ public struct EffectChecker: Sendable {
 
     /// The counts once nothing is missing or duplicated, or as they are after `limit` (events
     /// still on their way get that long); `gatewayKeys` is read afresh for each count.
-    public func settled(within limit: Duration, gatewayKeys: () -> [String]?) async throws -> EffectReport {
+    public func settled(within limit: Duration, complaintKeys: [String] = [], gatewayKeys: () -> [String]?) async throws -> EffectReport {
         let deadline = ContinuousClock.now + limit
-        var report = try await check(gatewayKeys: gatewayKeys())
+        var report = try await check(complaintKeys: complaintKeys, gatewayKeys: gatewayKeys())
         while !report.passed, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(500))
-            report = try await check(gatewayKeys: gatewayKeys())
+            report = try await check(complaintKeys: complaintKeys, gatewayKeys: gatewayKeys())
         }
         return report
     }
 
-    /// The counts now; `gatewayKeys` are the idempotency keys (delivery ids) an SMS gateway
-    /// was called with, one per request, when the caller has its log.
-    public func check(gatewayKeys: [String]? = nil) async throws -> EffectReport {
+    /// The counts now; `complaintKeys` are the `Idempotency-Key`s of complaints the desk
+    /// accepted; `gatewayKeys` the idempotency keys (delivery ids) an SMS gateway was called
+    /// with, one per request, when the caller has its log.
+    public func check(complaintKeys: [String] = [], gatewayKeys: [String]? = nil) async throws -> EffectReport {
         var flows: [EffectReport.Flow] = []
         let published = try await publishedEvents()
         for (service, eventType) in subscriptions {
@@ -64,6 +65,7 @@ public struct EffectChecker: Sendable {
             flows.append(.init(producer: sent[0].producer, consumer: service, eventType: eventType, published: sent.count, applied: applied))
         }
         var effects = try await reviewRequests() + (try await consumedCoupons())
+        effects += try await complaints(keys: complaintKeys)
         effects.append(try await escalations())
         effects.append(try await notifications())
         effects.append(try await smsDeliveries(gatewayKeys: gatewayKeys))
@@ -121,6 +123,32 @@ public struct EffectChecker: Sendable {
         )
         let (all, distinct) = try found.first?.decode((Int, Int).self) ?? (0, 0)
         return [.init(name: "coupon consumed per completed visit", expected: codes.count, found: distinct, duplicated: all - distinct)]
+    }
+
+    /// One complaint per `Idempotency-Key` the desk accepted (a filing sent again after a fault
+    /// is the same complaint), and one first callback task per complaint opened since `since`.
+    private func complaints(keys: [String]) async throws -> [EffectReport.Effect] {
+        var effects: [EffectReport.Effect] = []
+        if !keys.isEmpty {
+            let filed = try await rows(
+                "feedback",
+                "SELECT count(*), count(DISTINCT idempotency_key) FROM complaints WHERE idempotency_key = ANY(\(keys))"
+            )
+            let (all, distinct) = try filed.first?.decode((Int, Int).self) ?? (0, 0)
+            effects.append(.init(name: "complaint per Idempotency-Key", expected: Set(keys).count, found: distinct, duplicated: all - distinct))
+        }
+        // A reopened complaint gets a task of its own; the first is the one filed with it.
+        let tasks = try await rows(
+            "feedback",
+            """
+            SELECT count(DISTINCT c.id), count(DISTINCT t.complaint_id), count(t.id)
+            FROM complaints c LEFT JOIN callback_tasks t ON t.complaint_id = c.id AND t.created_at = c.opened_at
+            WHERE c.opened_at >= \(since)
+            """
+        )
+        let (opened, withTask, all) = try tasks.first?.decode((Int, Int, Int).self) ?? (0, 0, 0)
+        effects.append(.init(name: "callback task per complaint", expected: opened, found: withTask, duplicated: all - withTask))
+        return effects
     }
 
     /// One `feedback.callback.escalated` per rung a task left (the escalations table's rows):
