@@ -39,6 +39,20 @@ struct BookingTests {
         }
     }
 
+    @Test("fifty concurrent bookings with one Idempotency-Key give one booking, answered to all fifty")
+    func oneKey() async throws {
+        try await DispatchFixture.with(technicians: 6) { fixture in
+            try await fixture.app().race { client in
+                try await fixture.seed(client)
+                let answers = try await concurrently(50) { _ in try await fixture.book(client, key: "visit-2030-03") }
+                #expect(answers.map(\.0) == Array(repeating: .created, count: 50))
+                #expect(Set(answers.compactMap { $0.1?.id }).count == 1)
+                #expect(try await fixture.count("SELECT count(*) FROM bookings") == 1)
+                #expect(try await fixture.published(BookingRequestedKind.eventType) == 1)
+            }
+        }
+    }
+
     @Test("skill, days off, working hours and daily capacity decide who is offered a seat")
     func hardRules() async throws {
         try await DispatchFixture.with(technicians: 5) { fixture in

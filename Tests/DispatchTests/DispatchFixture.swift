@@ -133,13 +133,21 @@ struct DispatchFixture: SendsRequests, Sendable {
         window: String = "09:00-12:00",
         day: String? = nil,
         coupon: String? = nil,
-        as subject: String? = nil
+        as subject: String? = nil,
+        key: String? = nil
     )
         async throws -> (HTTPResponse.Status, BookingView?)
     {
         let couponField = coupon.map { #", "couponCode": "\#($0)""# } ?? ""
         let body = #"{"serviceType": "\#(type)", "date": "\#(day ?? visitDay)", "window": "\#(window)", "address": "12 Garden Road"\#(couponField)}"#
-        let (status, data) = try await send(client, .post, "/api/v1/bookings", token: try await token(.member, subject ?? member), body: body)
+        let (status, data) = try await send(
+            client,
+            .post,
+            "/api/v1/bookings",
+            token: try await token(.member, subject ?? member),
+            body: body,
+            key: key
+        )
         return (status, status == .created ? try JSONDecoder.iso.decode(BookingView.self, from: data) : nil)
     }
 

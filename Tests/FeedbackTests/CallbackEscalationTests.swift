@@ -188,6 +188,21 @@ struct CallbackEscalationTests {
         }
     }
 
+    @Test("fifty concurrent complaints with one Idempotency-Key give one complaint and one callback task")
+    func oneKey() async throws {
+        try await FeedbackFixture.with { fixture in
+            try await fixture.app().race { client in
+                try await fixture.seedOrganisation(client)
+                let opened = try await concurrently(50) { _ in try await fixture.openComplaint(client, key: "complaint-\(fixture.prefix)") }
+                #expect(Set(opened.map(\.complaintId)).count == 1)
+                #expect(Set(opened.map(\.callbackTask.id)).count == 1)
+                #expect(try await fixture.count("SELECT count(*) FROM complaints") == 1)
+                #expect(try await fixture.count("SELECT count(*) FROM callback_tasks") == 1)
+                #expect(try await fixture.published(CallbackCreated.eventType) == 1)
+            }
+        }
+    }
+
     @Test("bad input is a problem+json naming the fields; a retried POST with the same Idempotency-Key creates nothing new")
     func badInputAndIdempotency() async throws {
         try await FeedbackFixture.with { fixture in

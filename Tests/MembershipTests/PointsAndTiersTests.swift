@@ -57,6 +57,25 @@ struct PointsAndTiersTests {
         }
     }
 
+    @Test("fifty concurrent records of one order give one purchase and its points once")
+    func racingPurchase() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().race { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let member = try await fixture.register(client, phone: "13811114444", code: try #require(codes["g1"]))
+                let g1 = try await fixture.guide("g1", store: fixture.store1)
+                let replies = try await concurrently(50) { _ in
+                    try await fixture.purchase(client, member: member.id, order: "o-race", cents: 100_000, token: g1).status
+                }
+                #expect(replies.filter { $0 == .created }.count == 1)
+                #expect(replies.filter { $0 == .ok }.count == 49)
+                #expect(try await fixture.count("SELECT count(*) FROM purchases") == 1)
+                #expect(try await fixture.published(PurchaseRecorded.eventType) == 1)
+                #expect(try await balance(fixture, client, member.id) == 1000)
+            }
+        }
+    }
+
     @Test("a refund after the clearing reverses only what the clearing left, finding the order's lot by its key among many")
     func refundAfterClearing() async throws {
         try await MembershipFixture.with { fixture in

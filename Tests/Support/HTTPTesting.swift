@@ -90,15 +90,19 @@ extension JSONDecoder {
 public protocol SendsRequests {}
 
 extension SendsRequests {
-    /// Sends `body` as `token`'s bearer and returns the status and the raw answer.
+    /// Sends `body` as `token`'s bearer (with an `Idempotency-Key` when given) and returns
+    /// the status and the raw answer.
     public func send(
         _ client: some TestClientProtocol,
         _ method: HTTPRequest.Method,
         _ uri: String,
         token: String,
-        body: String? = nil
+        body: String? = nil,
+        key: String? = nil
     ) async throws -> (HTTPResponse.Status, Data) {
-        try await client.execute(uri: uri, method: method, headers: .bearer(token), body: body.map { ByteBuffer(string: $0) }) { response in
+        var headers = HTTPFields.bearer(token)
+        if let key { headers[.idempotencyKey] = key }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
             (response.status, Data(buffer: response.body))
         }
     }

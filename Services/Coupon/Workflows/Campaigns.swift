@@ -68,7 +68,7 @@ struct Campaigns: Sendable {
         try await database.transaction(logger: logger) { connection in
             let requestKey = key.map { "\(caller.subject)/\($0)" }
             if let requestKey {
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(requestKey), 29))", logger: logger)
+                try await TransactionLock.hold(requestKey, in: .campaignKey, on: connection, logger: logger)
                 let rows = try await connection.query(
                     "SELECT \(unescaped: Self.columns) FROM campaigns WHERE request_key = \(requestKey)",
                     logger: logger
@@ -285,4 +285,9 @@ struct Campaigns: Sendable {
             finishedAt: finished
         )
     }
+}
+
+extension TransactionLock.Space {
+    /// A campaign's `Idempotency-Key`, with its caller.
+    static let campaignKey = Self(29)
 }

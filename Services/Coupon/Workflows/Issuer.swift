@@ -32,7 +32,7 @@ struct Issuer: Sendable {
     func issue(_ order: Order, on connection: PostgresConnection) async throws -> (Coupons.Coupon, created: Bool) {
         if let key = order.key {
             // Requests with one key wait for each other here; the later ones find the first's coupon.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 23))", logger: logger)
+            try await TransactionLock.hold(key, in: .issueKey, on: connection, logger: logger)
             let rows = try await connection.query("SELECT \(unescaped: Coupons.columns) FROM coupons WHERE issue_key = \(key)", logger: logger)
             if let row = try await rows.collect().first { return (try Coupons.coupon(row, now: clock.now()), false) }
         }
@@ -151,4 +151,9 @@ struct Issuer: Sendable {
         if let days = definition.validDays { return (now, now.addingTimeInterval(TimeInterval(days) * 86400)) }
         return (definition.fixedFrom ?? now, definition.fixedUntil ?? now)
     }
+}
+
+extension TransactionLock.Space {
+    /// A coupon's `Idempotency-Key`.
+    static let issueKey = Self(23)
 }

@@ -1,3 +1,4 @@
+import AftercarePersistence
 import AftercareRuntime
 import Foundation
 import Logging
@@ -52,8 +53,7 @@ struct SlotBoard: Sendable {
     /// Serialises everything that books or moves a visit of one dealer on one local day, so
     /// two bookings never both take the last room.
     static func lock(dealerId: String, day: String, on connection: PostgresConnection, logger: Logger) async throws {
-        let key = "\(dealerId)/\(day)"
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 22))", logger: logger)
+        try await TransactionLock.hold("\(dealerId)/\(day)", in: .dealerDay, on: connection, logger: logger)
     }
 
     /// The board for `first` to `last` (local days of the store), with whole weeks around
@@ -140,4 +140,11 @@ struct SlotBoard: Sendable {
         let visitsLeft = free.reduce(0) { $0 + max(0, $1.visitsPerDay - workload.onDay[$1.id, default: 0]) }
         return max(0, min(free.count - neededNow, visitsLeft - neededToday) / crewSize)
     }
+}
+
+extension TransactionLock.Space {
+    /// A dealer's local day of slots.
+    static let dealerDay = Self(22)
+    /// A booking's `Idempotency-Key`.
+    static let bookingKey = Self(24)
 }

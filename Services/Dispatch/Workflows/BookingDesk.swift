@@ -60,8 +60,10 @@ struct BookingDesk: Sendable {
         let type = try await catalog.type(request.serviceType, field: "serviceType")
         let memberId = try Bookings.memberId(request.memberId, caller: caller)
         return try await database.transaction(logger: logger) { connection in
-            if let idempotencyKey, let existing = try await bookings.view(where: "b.idempotency_key = $1", idempotencyKey, on: connection).first {
-                return existing
+            if let idempotencyKey {
+                // Requests with one key wait for each other here; the later ones find the first's booking.
+                try await TransactionLock.hold(idempotencyKey, in: .bookingKey, on: connection, logger: logger)
+                if let existing = try await bookings.view(where: "b.idempotency_key = $1", idempotencyKey, on: connection).first { return existing }
             }
             let member = try await bookings.placement(memberId, for: caller, on: connection)
             if let followed = request.followUpOrder { try await bookings.checkFollowUp(followed, memberId: member.memberId, on: connection) }

@@ -51,7 +51,11 @@ struct ComplaintDesk: Sendable {
             throw ProblemDetails.forbidden("Members may only complain for themselves.")
         }
         return try await transaction { connection in
-            if let idempotencyKey, let existing = try await replay(idempotencyKey, on: connection) { return existing }
+            if let idempotencyKey {
+                // Requests with one key wait for each other here; the later ones find the first's complaint.
+                try await TransactionLock.hold(idempotencyKey, in: .complaintKey, on: connection, logger: logger)
+                if let existing = try await replay(idempotencyKey, on: connection) { return existing }
+            }
             guard let member = try await directory.member(memberId, on: connection),
                 Access.canAct(caller, storeId: member.storeId, dealerId: member.dealerId)
             else {
@@ -251,4 +255,9 @@ struct ComplaintDesk: Sendable {
 struct EscalationPayload: Codable, Sendable {
     let taskId: UUID
     let level: CallbackLevel
+}
+
+extension TransactionLock.Space {
+    /// A complaint's `Idempotency-Key`.
+    static let complaintKey = Self(31)
 }

@@ -1,4 +1,5 @@
 import AftercareContracts
+import AftercarePersistence
 import AftercareRuntime
 import Foundation
 import PostgresNIO
@@ -19,6 +20,9 @@ struct Purchases: Sendable {
         let purchasedAt = request.purchasedAt ?? now
         if purchasedAt > now.addingTimeInterval(300) { throw ProblemDetails.validation(field: "purchasedAt", "must not be in the future") }
         return try await dependencies.transaction { connection in
+            // A till that sends an order again while the first is on its way waits here and
+            // then finds it, instead of failing on the order id.
+            try await TransactionLock.hold(request.orderId, in: .purchaseOrder, on: connection, logger: dependencies.logger)
             if let existing = try await purchase(request.orderId, on: connection) {
                 guard existing.memberId == member else { throw ProblemDetails.conflict("Order \(request.orderId) was recorded for another member.") }
                 return Recorded(purchase: existing, created: false)
@@ -211,4 +215,9 @@ struct Purchases: Sendable {
             refundedAt: refundedAt
         )
     }
+}
+
+extension TransactionLock.Space {
+    /// A purchase's order id.
+    static let purchaseOrder = Self(41)
 }
