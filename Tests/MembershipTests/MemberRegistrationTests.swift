@@ -72,6 +72,31 @@ struct MemberRegistrationTests {
         }
     }
 
+    @Test("twenty concurrent registrations of one phone give one member, answered to all twenty")
+    func racingRegistration() async throws {
+        try await MembershipFixture.with { fixture in
+            try await fixture.app().race { client in
+                let codes = try await fixture.seedOrganisation(client)
+                let service = try await fixture.token(.service, "mini-program", dealer: "")
+                let code = try #require(codes["g1"])
+                let replies = try await concurrently(20) { _ in
+                    try await fixture.call(
+                        client,
+                        .post,
+                        "/api/v1/members",
+                        token: service,
+                        body: #"{"phone": "13811115555", "inviteCode": "\#(code)", "serviceMessagesConsent": true, "marketingConsent": false}"#
+                    )
+                }
+                #expect(replies.filter { $0.status == .created }.count == 1)
+                #expect(replies.filter { $0.status == .ok }.count == 19)
+                #expect(Set(replies.compactMap { try? $0.decode(MemberView.self).id }).count == 1)
+                #expect(try await fixture.count("SELECT count(*) FROM members") == 1)
+                #expect(try await fixture.published(MemberRegistered.eventType) == 1)
+            }
+        }
+    }
+
     @Test("bad input is refused with the field named; a left guide's code no longer registers")
     func badInput() async throws {
         try await MembershipFixture.with { fixture in

@@ -1,4 +1,5 @@
 import AftercareContracts
+import AftercarePersistence
 import AftercareRuntime
 import Foundation
 import PostgresNIO
@@ -21,6 +22,8 @@ struct MemberBook: Sendable {
     func register(_ request: Registration, by caller: Principal) async throws -> Registered {
         guard let phone = Phone(request.phone) else { throw ProblemDetails.validation(field: "phone", "is not a valid phone number") }
         return try await dependencies.transaction { connection in
+            // A join sent twice (a double tap) waits here for the first and then finds it.
+            try await TransactionLock.hold(phone.e164, in: .memberPhone, on: connection, logger: dependencies.logger)
             if let existing = try await member(where: "m.phone = $1", phone.e164, on: connection) {
                 guard MemberScope.covers(caller, member: existing.placement) else {
                     throw ProblemDetails.conflict("This phone number already belongs to a member registered elsewhere.")
@@ -198,4 +201,9 @@ struct MemberBook: Sendable {
         )
         return Row(placement: MemberPlacement(id: view.id, guideId: view.guideId, storeId: view.storeId, dealerId: view.dealerId), view: view)
     }
+}
+
+extension TransactionLock.Space {
+    /// A member's phone number.
+    static let memberPhone = Self(42)
 }
