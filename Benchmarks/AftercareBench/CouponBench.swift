@@ -93,6 +93,8 @@ struct CouponBench: AsyncParsableCommand {
             }
             let managers = signed
             let desk = Array(codes[0..<redemptions])
+            let pid = process.processIdentifier
+            let beforeDesk = CPUUse.now(service: pid)
             let (deskTime, deskTimes) = try await lanes(desk, concurrency) { coupon in
                 let token = managers[coupon.store] ?? hq
                 let status = try await Bench.post(
@@ -103,7 +105,14 @@ struct CouponBench: AsyncParsableCommand {
                 )
                 guard status == 200 else { throw ValidationErrorMessage("a desk redemption answered \(status)") }
             }
+            // The desk's events are published by the time the plain loop starts: their cost is the desk's.
+            try await Bench.waitFor("the desk's events published", timeout: .seconds(600)) {
+                try await Task.sleep(for: .milliseconds(100))
+                return try await Bench.count(client, "SELECT count(*) FROM outbox_pending") == 0
+            }
+            let deskCPU = CPUUse.now(service: pid).perOperation(since: beforeDesk, operations: redemptions)
             let plain = Array(codes[redemptions..<(2 * redemptions)])
+            let beforePlain = CPUUse.now(service: pid)
             let (plainTime, plainTimes) = try await lanes(plain, concurrency) { coupon in
                 let rows = try await client.query(
                     "UPDATE coupons SET status = 'redeemed', updated_at = now() WHERE code = \(coupon.code) AND status = 'active' RETURNING code",
@@ -111,6 +120,8 @@ struct CouponBench: AsyncParsableCommand {
                 ).collect()
                 guard rows.count == 1 else { throw ValidationErrorMessage("the plain loop found \(coupon.code) redeemed") }
             }
+
+            let plainCPU = CPUUse.now(service: pid).perOperation(since: beforePlain, operations: redemptions)
 
             // The floor of any desk request: the same HTTP round trips to a route that does nothing.
             let (floorTime, _) = try await lanes(desk, concurrency) { _ in
@@ -137,6 +148,9 @@ struct CouponBench: AsyncParsableCommand {
                     ("plain UPDATE … RETURNING/s (\(concurrency) connections)", String(format: "%.0f /s", plainRate)),
                     ("plain UPDATE p50 / p99", "\(Bench.percentile(plainTimes, 50)) / \(Bench.percentile(plainTimes, 99))"),
                     ("desk / plain", String(format: "%.2f", deskRate / plainRate)),
+                    ("CPU per desk redemption: service / PostgreSQL / RabbitMQ / bench", CPUUse.describe(deskCPU)),
+                    ("CPU per plain UPDATE: service / PostgreSQL / RabbitMQ / bench", CPUUse.describe(plainCPU)),
+                    ("cores", "\(ProcessInfo.processInfo.activeProcessorCount)"),
                     ("HTTP floor: GET /health/live/s (\(concurrency) clients)", Bench.perSecond(redemptions, floorTime) + " /s"),
                     ("hot code, \(hotAttempts) attempts: successes / 409s", "\(wins) / \(refusals.count)"),
                     ("hot code refusal p50 / p99", "\(Bench.percentile(refusals, 50)) / \(Bench.percentile(refusals, 99))"),

@@ -90,6 +90,13 @@ struct ServiceDueTests {
                 let second = try await list(manager, "?limit=2&cursor=\(cursor)")
                 #expect(first.items + second.items == storeList.items && second.nextCursor == nil)
                 #expect(try await fixture.send(client, .get, "/api/v1/service-due?cursor=nonsense", token: manager).0 == .unprocessableContent)
+                // Forged cursors whose spend cannot be negated or whose date cannot be encoded.
+                for forged in [#""dueAt": 0, "spend": -9223372036854775808"#, #""dueAt": 1e300, "spend": 0"#, #""dueAt": 0, "spend": -1"#] {
+                    let json = "{\(forged), \"memberId\": \"\", \"serviceType\": \"\"}"
+                    let text = Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                    let answer = try await fixture.send(client, .get, "/api/v1/service-due?cursor=\(text)", token: manager)
+                    #expect(answer.0 == .unprocessableContent, "\(forged)")
+                }
                 #expect(try await fixture.send(client, .get, "/api/v1/service-due", token: hq).0 == .unprocessableContent)
                 let member = try await fixture.token(.member, fixture.member)
                 #expect(try await fixture.send(client, .get, "/api/v1/service-due", token: member).0 == .forbidden)

@@ -1,3 +1,4 @@
+import AftercareContracts
 import AftercarePersistence
 import AftercareRuntime
 import Foundation
@@ -137,6 +138,9 @@ extension ServiceDue.Cursor {
         guard text.count <= 400, let data = Data(base64Encoded: base64), let cursor = try? JSONDecoder().decode(Self.self, from: data) else {
             return nil
         }
+        // A cursor is the caller's text: its numbers are bounded before the query negates the
+        // spend or encodes the date (either would trap on a forged one).
+        guard PlausibleDates.contains(cursor.dueAt), cursor.spend >= 0 else { return nil }
         self = cursor
     }
 }
