@@ -46,6 +46,30 @@ struct CrewOfferTests {
         }
     }
 
+    @Test("two declines at once on two orders of one slot never offer the one free technician both visits")
+    func racingDeclines() async throws {
+        try await DispatchFixture.with(technicians: 5) { fixture in
+            try await fixture.app().race { client in
+                try await fixture.seed(client)
+                for technician in fixture.technicians { try await fixture.setProfile(client, technician, visitsPerDay: 12) }
+                for window in ["09:00-12:00", "13:00-16:00", "16:00-19:00"] {
+                    let first = try #require(try await fixture.book(client, window: window).1?.orderId)
+                    let second = try #require(try await fixture.book(client, window: window, as: fixture.otherMember).1?.orderId)
+                    let (seatsOfFirst, seatsOfSecond) = (try await fixture.seats(first), try await fixture.seats(second))
+                    let holding = Set(seatsOfFirst.values.map(\.0) + seatsOfSecond.values.map(\.0))
+                    let free = try #require(Set(fixture.technicians).subtracting(holding).first, "\(window): four seats, five technicians")
+                    let decliners = [(first, try #require(seatsOfFirst[1]?.0)), (second, try #require(seatsOfSecond[1]?.0))]
+                    let answers = try await concurrently(2) { index in
+                        try await fixture.act(client, "decline", decliners[index].0, as: decliners[index].1, body: #"{"reason": "ill"}"#)
+                    }
+                    #expect(answers == [.noContent, .noContent])
+                    let offeredTo = [try await fixture.seats(first), try await fixture.seats(second)].map { Set($0.values.map(\.0)) }
+                    #expect(offeredTo.filter { $0.contains(free) }.count == 1, "\(window): \(free) in \(offeredTo)")
+                }
+            }
+        }
+    }
+
     @Test("an offer that lapses goes to the next candidate once, with two replicas and across a restart; then the manager is alerted once")
     func lapses() async throws {
         try await DispatchFixture.with(technicians: 4) { fixture in

@@ -33,11 +33,15 @@ struct CrewDispatcher: Sendable {
         try await fillSeats(order, actor: actor, on: connection)
     }
 
-    /// The same for an order already locked and read in this transaction.
+    /// The same for an order already locked and read in this transaction. Staffing holds the
+    /// lock of the order's dealer and day (as booking does): two orders of one day staffed at
+    /// once would each see the other's new offer as not yet made, and offer one technician
+    /// both visits.
     func fillSeats(_ order: ServiceOrder, actor: String, on connection: PostgresConnection) async throws {
         guard order.status.isStaffing else { return }
         let now = clock.now()
         let day = StoreDay(containing: order.startsAt, in: order.timeZone)
+        try await SlotBoard.lock(dealerId: order.dealerId, day: day.day, on: connection, logger: logger)
         let board = try await SlotBoard.load(dealerId: order.dealerId, from: day, to: day, withOpenSeats: false, on: connection, logger: logger)
         let fromMinute = Int(order.startsAt.timeIntervalSince(day.midnight) / 60)
         let window = VisitWindow(
@@ -141,10 +145,20 @@ struct CrewDispatcher: Sendable {
         }
     }
 
+    /// Takes the lock of an order's dealer and day before its row is locked: the order in
+    /// which booking and rescheduling take them, so that staffing, which needs both, never
+    /// waits for a move that waits for it.
+    func lockDay(ofOrder id: UUID, on connection: PostgresConnection) async throws {
+        guard let order = try await orders.load(id, lock: false, on: connection) else { return }
+        let day = StoreDay(containing: order.startsAt, in: order.timeZone)
+        try await SlotBoard.lock(dealerId: order.dealerId, day: day.day, on: connection, logger: logger)
+    }
+
     /// The timer of one offer: if it is still open, it lapses and the seat goes to the next
     /// candidate. An offer already answered (or replaced) is left alone.
     func lapse(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
         let payload = try JSONDecoder().decode(LapsePayload.self, from: Data(job.payload.utf8))
+        try await lockDay(ofOrder: payload.orderId, on: connection)
         guard let order = try await orders.load(payload.orderId, lock: true, on: connection), order.status.isStaffing,
             let seat = order.seats.first(where: { $0.offerId == payload.offerId && $0.status == .offered })
         else { return }
