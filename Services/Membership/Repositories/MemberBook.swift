@@ -83,25 +83,27 @@ struct MemberBook: Sendable {
     }
 
     /// Who the new member is bound to: the invite code's guide, the registering guide, or the
-    /// guide a manager names; always an active guide, and within the caller's scope.
+    /// guide a manager names; always an active guide, and within the caller's scope. The
+    /// guide's row is held (shared) until the member is written, so a departure running at
+    /// the same moment hands this member over too, or comes after and finds them.
     private func bind(_ request: Registration, caller: Principal, on connection: PostgresConnection) async throws -> Binding {
         let guide: (field: String, query: PostgresQuery, via: String)
         if let code = request.inviteCode {
             guide = (
                 "inviteCode",
-                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.invite_code = \(InviteCode.normalise(code))",
+                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.invite_code = \(InviteCode.normalise(code)) FOR SHARE OF s",
                 "invite_code"
             )
         } else if caller.role == .guide {
             guide = (
                 "guideId",
-                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(caller.subject) AND s.role = 'guide'",
+                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(caller.subject) AND s.role = 'guide' FOR SHARE OF s",
                 "staff"
             )
         } else if let guideId = request.guideId, caller.role != .service {
             guide = (
                 "guideId",
-                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(guideId) AND s.role = 'guide'",
+                "SELECT s.id, s.store_id, s.dealer_id, st.time_zone, s.status FROM staff s JOIN stores st ON st.id = s.store_id WHERE s.id = \(guideId) AND s.role = 'guide' FOR SHARE OF s",
                 "staff"
             )
         } else {

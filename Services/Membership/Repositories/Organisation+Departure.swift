@@ -1,4 +1,5 @@
 import AftercareContracts
+import AftercarePersistence
 import AftercareRuntime
 import Foundation
 import Hummingbird
@@ -17,6 +18,12 @@ extension Organisation {
     /// departure is refused: add the new guide first.
     func leave(_ staffId: String, _ departure: StaffDeparture, by caller: Principal) async throws -> Departure {
         try await dependencies.transaction { connection in
+            // One departure at a time per store, before any row is locked: two guides leaving
+            // at once could otherwise each hand their members to the other.
+            let store = try await connection.query("SELECT store_id FROM staff WHERE id = \(staffId)", logger: dependencies.logger)
+            for try await storeId in store.decode(String?.self) {
+                if let storeId { try await TransactionLock.hold(storeId, in: .storeDepartures, on: connection, logger: dependencies.logger) }
+            }
             let rows = try await connection.query(
                 "SELECT role, dealer_id, store_id, status FROM staff WHERE id = \(staffId) FOR UPDATE",
                 logger: dependencies.logger
@@ -105,4 +112,9 @@ extension Organisation {
         default: false
         }
     }
+}
+
+extension TransactionLock.Space {
+    /// The departures of a store's staff.
+    static let storeDepartures = Self(43)
 }

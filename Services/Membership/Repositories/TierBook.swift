@@ -1,3 +1,4 @@
+import AftercarePersistence
 import AftercareRuntime
 import Foundation
 import Hummingbird
@@ -38,6 +39,8 @@ struct TierBook: Sendable {
     /// Replaces every tier and returns them as stored, lowest first.
     func replace(with tiers: [Tier]) async throws -> [Tier] {
         try await dependencies.transaction { connection in
+            // One replacement at a time: a second one's DELETE would not see the first's new rows.
+            try await TransactionLock.hold("tiers", in: .tierTable, on: connection, logger: dependencies.logger)
             // Members keep their tier name; a removed tier's members are re-placed at the yearly review.
             try await connection.query("DELETE FROM tiers", logger: dependencies.logger)
             for tier in tiers {
@@ -70,4 +73,9 @@ struct TierBook: Sendable {
             )
         }
     }
+}
+
+extension TransactionLock.Space {
+    /// The tier table, replaced as a whole.
+    static let tierTable = Self(44)
 }
