@@ -272,4 +272,33 @@ struct DeliveryRulesTests {
             }
         }
     }
+
+    @Test("marketing events for one member handled at once on both lanes still send one day's share")
+    func racingCap() async throws {
+        try await NotificationFixture.with { fixture in
+            try await fixture.app(settings: NotificationFixture.settings(cap: 1)).test(.router) { client in
+                try await fixture.seedOrganisation(client)
+                // Published together and of different aggregates, so the consumer's two lanes
+                // take them side by side.
+                let events = (0..<12).map { _ in UUID() }
+                try await fixture.bus.publish(
+                    try events.enumerated().map { index, id in
+                        try BusStandIn.event(
+                            BirthdayToday(memberId: fixture.member, year: 2030 + index, month: 3, day: 5),
+                            aggregate: "\(fixture.member)-\(index)",
+                            producer: "membership",
+                            id: id
+                        )
+                    },
+                    producer: "membership"
+                )
+                var sending = 0
+                for event in events {
+                    let rows = try await fixture.waitForDeliveries(of: event) { $0.count == 2 }
+                    if rows.contains(where: { $0.status != "skipped" }) { sending += 1 }
+                }
+                #expect(sending == 1)
+            }
+        }
+    }
 }

@@ -130,7 +130,10 @@ struct DeliveryPlanner: Sendable {
     }
 
     /// Whether the member already has their day's share of marketing messages (counted per
-    /// event, on their own calendar day), not counting this event's own other messages.
+    /// event, on their own calendar day), not counting this event's own other messages. The
+    /// count and the writes after it are one member's at a time until the event's transaction
+    /// ends: two events handled side by side (two lanes, two replicas) would each count the
+    /// other's messages as not yet written.
     private func overDailyCap(
         _ recipient: Recipient,
         besides event: UUID,
@@ -141,6 +144,7 @@ struct DeliveryPlanner: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let dayStart = calendar.startOfDay(for: now)
+        try await TransactionLock.hold(recipient.id, in: .marketingCap, on: connection, logger: logger)
         let rows = try await connection.query(
             """
             SELECT count(DISTINCT event_id) FROM deliveries
@@ -152,4 +156,9 @@ struct DeliveryPlanner: Sendable {
         for try await value in rows.decode(Int.self) { count = value }
         return count >= settings.marketingDailyCap
     }
+}
+
+extension TransactionLock.Space {
+    /// A member's daily share of marketing messages.
+    static let marketingCap = Self(51)
 }
