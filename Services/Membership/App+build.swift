@@ -1,3 +1,4 @@
+import AftercareContracts
 import AftercarePersistence
 import AftercareRuntime
 import Foundation
@@ -22,7 +23,7 @@ struct LoyaltySettings: Sendable {
         settings.calendar.clearingDay = parts[1]
         settings.calendar.graceDays = try reader.int("MEMBERSHIP_POINTS_GRACE_DAYS", default: 90, range: 0...365)
         let zone = reader.string("MEMBERSHIP_TIME_ZONE", default: "Asia/Shanghai")
-        guard let timeZone = TimeZone(identifier: zone) else {
+        guard let timeZone = TimeZone(checking: zone) else {
             throw ConfigurationError(variable: "MEMBERSHIP_TIME_ZONE", problem: "is not a known IANA time zone")
         }
         settings.calendar.timeZone = timeZone

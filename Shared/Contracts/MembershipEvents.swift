@@ -63,6 +63,7 @@ public struct MemberRegistered: EventPayload, Equatable {
         try requireID(memberId, "memberId")
         try requireID(storeId, "storeId")
         try requireID(dealerId, "dealerId")
+        if let timeZone, TimeZone(checking: timeZone) == nil { throw EventValidationError("timeZone \(timeZone) is not a known time zone") }
     }
 }
 

@@ -68,6 +68,6 @@ public struct StoreOpened: EventPayload, Equatable {
     public func validate() throws(EventValidationError) {
         try requireID(storeId, "storeId")
         try requireID(dealerId, "dealerId")
-        if TimeZone(identifier: timeZone) == nil { throw EventValidationError("timeZone \(timeZone) is not a known time zone") }
+        if TimeZone(checking: timeZone) == nil { throw EventValidationError("timeZone \(timeZone) is not a known time zone") }
     }
 }

@@ -192,6 +192,15 @@ extension Executables {
                     #"{"orderId": "o-2", "storeId": "s-1", "amountCents": 100, "items": [{"sku": "a", "category": "c", "quantity": 1, "amountCents": 9223372036854775807}, {"sku": "b", "category": "c", "quantity": 1, "amountCents": 9223372036854775807}]}"#
                 let answer = await process.request(.post, "/api/v1/members/\(Self.member)/purchases", token: try await token(.hqAdmin), body: body)
                 #expect(answer?.status == 422 && answer?.body.contains("items[0].amountCents") == true, "\(String(describing: answer))")
+                // Offset names on which Foundation's time zone lookup traps, from a guide.
+                for zone in ["GMT+01:!0", "UTC+01:z0", "GMT+01:é0"] {
+                    let store = #"{"id": "s-9", "dealerId": "d-1", "name": "S", "timeZone": "\#(zone)"}"#
+                    let refused = await process.request(.post, "/api/v1/stores", token: try await token(.guide), body: store)
+                    #expect(
+                        refused?.status == 422 && refused?.body.contains("\"field\":\"timeZone\"") == true,
+                        "\(zone): \(String(describing: refused))"
+                    )
+                }
             }
         }
 

@@ -44,7 +44,7 @@ struct Orders: Sendable {
             memberId: member,
             storeId: store,
             dealerId: dealer,
-            timeZone: TimeZone(identifier: zone) ?? .gmt,
+            timeZone: TimeZone(checking: zone) ?? .gmt,
             guideId: guide,
             serviceType: try JSONDecoder().decode(ServiceType.self, from: Data(definition.utf8)),
             status: OrderStatus(rawValue: status) ?? .cancelled,

@@ -1,3 +1,4 @@
+import AftercareContracts
 import AftercarePersistence
 import AftercareRuntime
 import Foundation
@@ -21,7 +22,7 @@ struct StoreInfo: Sendable, Equatable {
         return StoreInfo(
             storeId: storeId,
             dealerId: dealer,
-            timeZone: TimeZone(identifier: zone) ?? .gmt,
+            timeZone: TimeZone(checking: zone) ?? .gmt,
             windows: (own?.isEmpty ?? true) ? settings.slotWindows : own ?? settings.slotWindows
         )
     }

@@ -103,7 +103,7 @@ struct Directory: Sendable {
             logger: logger
         )
         for try await (zone, hours) in rows.decode((String, String?).self) {
-            guard let hours, let timeZone = TimeZone(identifier: zone) else { return false }
+            guard let hours, let timeZone = TimeZone(checking: zone) else { return false }
             let businessHours = try JSONDecoder().decode(BusinessHours.self, from: Data(hours.utf8))
             return !businessHours.isOpen(at: instant, in: timeZone)
         }

@@ -109,7 +109,7 @@ struct Courier: Sendable {
         var retryAt = clock.now().addingTimeInterval(settings.retryDelay(after: attempt))
         if delivery.category != .critical, delivery.channel != .inApp {
             // A retry is a new ring on the member's phone: it waits out the night too.
-            let zone = delivery.timeZone.flatMap(TimeZone.init(identifier:)) ?? settings.defaultTimeZone
+            let zone = delivery.timeZone.flatMap(TimeZone.init(checking:)) ?? settings.defaultTimeZone
             retryAt = (delivery.quietHours ?? settings.quietHours).release(of: retryAt, in: zone)
         }
         try await connection.query(

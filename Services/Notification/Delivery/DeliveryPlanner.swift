@@ -64,7 +64,7 @@ struct DeliveryPlanner: Sendable {
         on connection: PostgresConnection
     ) async throws {
         let now = clock.now()
-        let timeZone = recipient.timeZone.flatMap(TimeZone.init(identifier:)) ?? settings.defaultTimeZone
+        let timeZone = recipient.timeZone.flatMap(TimeZone.init(checking:)) ?? settings.defaultTimeZone
         let locale = recipient.locale ?? settings.defaultLocale
         let text = TemplateText.render(template.body(for: locale), with: MessageText.values(facts, recipient: recipient, timeZone: timeZone))
         var refusal = Self.refusal(rule.category, recipient)

@@ -1,3 +1,4 @@
+import AftercareContracts
 import AftercareRuntime
 import Foundation
 
@@ -76,7 +77,7 @@ struct NotificationSettings: Sendable, Equatable {
         settings.quietHours = hours
         settings.marketingDailyCap = try reader.int("NOTIFICATION_MARKETING_DAILY_CAP", default: 2, range: 0...100)
         let zone = reader.string("NOTIFICATION_DEFAULT_TIME_ZONE", default: "Asia/Shanghai")
-        guard let timeZone = TimeZone(identifier: zone) else {
+        guard let timeZone = TimeZone(checking: zone) else {
             throw ConfigurationError(variable: "NOTIFICATION_DEFAULT_TIME_ZONE", problem: "must be an IANA time zone such as Asia/Shanghai")
         }
         settings.defaultTimeZone = timeZone
