@@ -70,6 +70,35 @@ struct CrewOfferTests {
         }
     }
 
+    @Test("a member moving the visit while its technicians answer gets no server error, nor do they")
+    func rescheduleWhileAnswering() async throws {
+        try await DispatchFixture.with(technicians: 4) { fixture in
+            try await fixture.app().race { client in
+                try await fixture.seed(client)
+                let member = try await fixture.token(.member, fixture.member)
+                let windows = ["09:00-12:00", "13:00-16:00", "16:00-19:00"]
+                for round in 0..<6 {
+                    let (_, made) = try await fixture.book(client, window: windows[round % 3])
+                    let booking = try #require(made)
+                    let orderId = try #require(booking.orderId)
+                    let seats = try await fixture.seats(orderId)
+                    let (first, second) = (try #require(seats[1]?.0), try #require(seats[2]?.0))
+                    let answers = try await concurrently(3) { index in
+                        switch index {
+                        case 0:
+                            let body = #"{"date": "\#(fixture.visitDay)", "window": "\#(windows[(round + 1) % 3])"}"#
+                            return try await fixture.send(client, .post, "/api/v1/bookings/\(booking.id)/reschedule", token: member, body: body).0
+                        case 1: return try await fixture.act(client, "accept", orderId, as: first)
+                        default: return try await fixture.act(client, "decline", orderId, as: second, body: #"{"reason": "ill"}"#)
+                        }
+                    }
+                    #expect(answers.allSatisfy { $0.code < 500 }, "round \(round): \(answers)")
+                    _ = try await fixture.send(client, .post, "/api/v1/bookings/\(booking.id)/cancel", token: member, body: #"{"reason": "test"}"#)
+                }
+            }
+        }
+    }
+
     @Test("an offer that lapses goes to the next candidate once, with two replicas and across a restart; then the manager is alerted once")
     func lapses() async throws {
         try await DispatchFixture.with(technicians: 4) { fixture in

@@ -29,12 +29,22 @@ extension BookingDesk {
     /// order is offered again for the new time.
     func reschedule(_ id: UUID, _ request: RescheduleRequest, by caller: Principal) async throws -> BookingView {
         try await database.transaction(logger: logger) { connection in
-            let booking = try await bookings.changeable(id, by: caller, on: connection)
-            let (store, day, window) = try await bookings.slot(request.date, request.window, storeId: booking.storeId, on: connection)
-            let oldDay = StoreDay(containing: booking.startsAt, in: store.timeZone)
-            // Both days, in one order, so two moves the other way round cannot deadlock.
+            // The dealer's days are locked before the booking's and the order's rows, the order
+            // in which staffing takes them; both days in one order, so that two moves the other
+            // way round cannot deadlock either.
+            guard let seen = try await bookings.view(where: "b.id = $1", id, on: connection).first,
+                (try? await bookings.placement(seen.memberId, for: caller, on: connection)) != nil
+            else { throw ProblemDetails.notFound("No such booking.") }
+            let (store, day, window) = try await bookings.slot(request.date, request.window, storeId: seen.storeId, on: connection)
+            let oldDay = StoreDay(containing: seen.startsAt, in: store.timeZone)
             for lockDay in Set([oldDay.day, day.day]).sorted() {
                 try await SlotBoard.lock(dealerId: store.dealerId, day: lockDay, on: connection, logger: logger)
+            }
+            let booking = try await bookings.changeable(id, by: caller, on: connection)
+            // Moved by someone else between the read and the locks: its day now is locked too.
+            let movedDay = StoreDay(containing: booking.startsAt, in: store.timeZone)
+            if movedDay.day != oldDay.day {
+                try await SlotBoard.lock(dealerId: store.dealerId, day: movedDay.day, on: connection, logger: logger)
             }
             let type = try await Catalog.type(booking.serviceType, on: connection, logger: logger)
             let board = try await SlotBoard.load(dealerId: store.dealerId, from: day, to: day, on: connection, logger: logger)
@@ -159,6 +169,11 @@ extension Bookings {
     /// The coupon service reserved the booking's coupon: the booking is confirmed (once; a
     /// booking that meanwhile was cancelled or expired stays so, and its release went out).
     func couponReserved(_ event: CouponReserved, on connection: PostgresConnection) async throws {
+        // Confirming staffs the order: the dealer's day is locked before the booking's row.
+        let day = try await connection.query("SELECT dealer_id, day::text FROM bookings WHERE id = \(event.bookingId)", logger: logger)
+        for try await (dealerId, localDay) in day.decode((String, String).self) {
+            try await SlotBoard.lock(dealerId: dealerId, day: localDay, on: connection, logger: logger)
+        }
         guard let booking = try await awaitingCoupon(event.bookingId, code: event.couponCode, on: connection),
             let type = try await Catalog.type(booking.serviceType, on: connection, logger: logger)
         else { return }
