@@ -40,7 +40,9 @@ struct NewStore: ValidatedRequest, Sendable {
 
     func validate() -> [FieldProblem] {
         var problems = validateCode(id, field: "id") + validateCode(dealerId, field: "dealerId") + validateName(name, field: "name")
-        if TimeZone(checking: timeZone) == nil { problems.append(.init(field: "timeZone", message: "is not a known IANA time zone")) }
+        if TimeZone(checking: timeZone) == nil {
+            problems.append(.init(field: "timeZone", message: "is not an IANA time zone (e.g. Asia/Shanghai) or UTC"))
+        }
         if let address, address.count > 300 { problems.append(.init(field: "address", message: "must be at most 300 characters")) }
         return problems + (businessHours?.validate() ?? [])
     }
