@@ -49,6 +49,10 @@ struct BookingTests {
                 #expect(Set(answers.compactMap { $0.1?.id }).count == 1)
                 #expect(try await fixture.count("SELECT count(*) FROM bookings") == 1)
                 #expect(try await fixture.published(BookingRequestedKind.eventType) == 1)
+                // The key is the member's own: another member sending it books a visit of their own.
+                let (status, other) = try await fixture.book(client, as: fixture.otherMember, key: "visit-2030-03")
+                #expect(status == .created && other?.id != answers.first?.1?.id)
+                #expect(try await fixture.count("SELECT count(*) FROM bookings") == 2)
             }
         }
     }

@@ -199,6 +199,18 @@ struct CallbackEscalationTests {
                 #expect(try await fixture.count("SELECT count(*) FROM complaints") == 1)
                 #expect(try await fixture.count("SELECT count(*) FROM callback_tasks") == 1)
                 #expect(try await fixture.published(CallbackCreated.eventType) == 1)
+                // The key is the member's own: the guide sending the same key opens another complaint.
+                let headers = HTTPFields([
+                    .init(name: .authorization, value: "Bearer \(try await fixture.token(.guide, fixture.guide))"),
+                    .init(name: .idempotencyKey, value: "complaint-\(fixture.prefix)"),
+                ])
+                let body =
+                    #"{"memberId": "\#(fixture.member)", "channel": "hotline", "category": "other", "severity": "low", "description": "Asked again"}"#
+                let status = try await client.execute(uri: "/api/v1/complaints", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+                    $0.status
+                }
+                #expect(status == .created)
+                #expect(try await fixture.count("SELECT count(*) FROM complaints") == 2)
             }
         }
     }

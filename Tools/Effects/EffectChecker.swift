@@ -126,13 +126,14 @@ public struct EffectChecker: Sendable {
     }
 
     /// One complaint per `Idempotency-Key` the desk accepted (a filing sent again after a fault
-    /// is the same complaint), and one first callback task per complaint opened since `since`.
+    /// is the same complaint; the filing names its key as its reference too), and one first
+    /// callback task per complaint opened since `since`.
     private func complaints(keys: [String]) async throws -> [EffectReport.Effect] {
         var effects: [EffectReport.Effect] = []
         if !keys.isEmpty {
             let filed = try await rows(
                 "feedback",
-                "SELECT count(*), count(DISTINCT idempotency_key) FROM complaints WHERE idempotency_key = ANY(\(keys))"
+                "SELECT count(*), count(DISTINCT related_reference) FROM complaints WHERE related_reference = ANY(\(keys))"
             )
             let (all, distinct) = try filed.first?.decode((Int, Int).self) ?? (0, 0)
             effects.append(.init(name: "complaint per Idempotency-Key", expected: Set(keys).count, found: distinct, duplicated: all - distinct))
@@ -154,16 +155,19 @@ public struct EffectChecker: Sendable {
     /// One `feedback.callback.escalated` per rung a task left (the escalations table's rows):
     /// a second would page the next rung twice.
     private func escalations() async throws -> EffectReport.Effect {
-        let rungs = try await rows("feedback", "SELECT count(*) FROM callback_escalations WHERE at >= \(since)")
-        let announced = try await rows(
+        // Matched by task and rung, not by time: a rung climbed just as the check began has
+        // its row and its event on either side of `since`.
+        let found = try await rows(
             "feedback",
             """
-            SELECT count(*), count(DISTINCT (envelope::jsonb -> 'payload' ->> 'taskId', envelope::jsonb -> 'payload' ->> 'fromLevel'))
-            FROM outbox WHERE event_type = 'feedback.callback.escalated' AND created_at >= \(since)
+            WITH rungs AS (SELECT lower(task_id::text) AS task, from_level FROM callback_escalations WHERE at >= \(since))
+            SELECT (SELECT count(*) FROM rungs), count(o.event_id),
+                   count(DISTINCT (r.task, r.from_level)) FILTER (WHERE o.event_id IS NOT NULL)
+            FROM rungs r LEFT JOIN outbox o ON o.event_type = 'feedback.callback.escalated'
+                AND lower(o.envelope::jsonb -> 'payload' ->> 'taskId') = r.task AND o.envelope::jsonb -> 'payload' ->> 'fromLevel' = r.from_level
             """
         )
-        let expected = try rungs.first?.decode(Int.self) ?? 0
-        let (all, distinct) = try announced.first?.decode((Int, Int).self) ?? (0, 0)
+        let (expected, all, distinct) = try found.first?.decode((Int, Int, Int).self) ?? (0, 0, 0)
         return .init(name: "escalation per rung", expected: expected, found: distinct, duplicated: all - distinct)
     }
 

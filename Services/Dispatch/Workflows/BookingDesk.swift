@@ -59,11 +59,13 @@ struct BookingDesk: Sendable {
     func book(_ request: BookingRequest, by caller: Principal, idempotencyKey: String?) async throws -> BookingView {
         let type = try await catalog.type(request.serviceType, field: "serviceType")
         let memberId = try Bookings.memberId(request.memberId, caller: caller)
+        // A key is the caller's own: another caller's same key is another booking.
+        let key = idempotencyKey.map { "\(caller.subject)/\($0)" }
         return try await database.transaction(logger: logger) { connection in
-            if let idempotencyKey {
+            if let key {
                 // Requests with one key wait for each other here; the later ones find the first's booking.
-                try await TransactionLock.hold(idempotencyKey, in: .bookingKey, on: connection, logger: logger)
-                if let existing = try await bookings.view(where: "b.idempotency_key = $1", idempotencyKey, on: connection).first { return existing }
+                try await TransactionLock.hold(key, in: .bookingKey, on: connection, logger: logger)
+                if let existing = try await bookings.view(where: "b.idempotency_key = $1", key, on: connection).first { return existing }
             }
             let member = try await bookings.placement(memberId, for: caller, on: connection)
             if let followed = request.followUpOrder { try await bookings.checkFollowUp(followed, memberId: member.memberId, on: connection) }
@@ -83,7 +85,7 @@ struct BookingDesk: Sendable {
                                       address, note, coupon_code, status, booked_by, follow_up_of, idempotency_key, created_at, updated_at)
                 VALUES (\(id), \(member.memberId), \(member.storeId), \(member.dealerId), \(member.guideId), \(type.key), \(type.crewSize), \(day.day)::date,
                         \(window.fromMinute), \(window.toMinute), \(starts), \(ends), \(request.address), \(request.note), \(request.couponCode),
-                        \(status), \(caller.subject), \(request.followUpOrder), \(idempotencyKey), \(now), \(now))
+                        \(status), \(caller.subject), \(request.followUpOrder), \(key), \(now), \(now))
                 """,
                 logger: logger
             )

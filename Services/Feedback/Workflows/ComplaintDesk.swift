@@ -50,18 +50,20 @@ struct ComplaintDesk: Sendable {
         if caller.role == .member, let named, named != caller.subject {
             throw ProblemDetails.forbidden("Members may only complain for themselves.")
         }
+        // A key is the caller's own: another caller's same key is another complaint.
+        let key = idempotencyKey.map { "\(caller.subject)/\($0)" }
         return try await transaction { connection in
-            if let idempotencyKey {
+            if let key {
                 // Requests with one key wait for each other here; the later ones find the first's complaint.
-                try await TransactionLock.hold(idempotencyKey, in: .complaintKey, on: connection, logger: logger)
-                if let existing = try await replay(idempotencyKey, on: connection) { return existing }
+                try await TransactionLock.hold(key, in: .complaintKey, on: connection, logger: logger)
+                if let existing = try await replay(key, on: connection) { return existing }
             }
             guard let member = try await directory.member(memberId, on: connection),
                 Access.canAct(caller, storeId: member.storeId, dealerId: member.dealerId)
             else {
                 throw ProblemDetails.validation(field: "memberId", "is not a member this caller can open complaints for")
             }
-            return try await open(request, for: member, openedBy: caller.subject, idempotencyKey: idempotencyKey, on: connection)
+            return try await open(request, for: member, openedBy: caller.subject, idempotencyKey: key, on: connection)
         }
     }
 
