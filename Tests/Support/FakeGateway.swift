@@ -34,7 +34,14 @@ public final class FakeGateway: Sendable {
     private let degraded = Mutex<(status: Int?, delay: Duration?)>((nil, nil))
 
     public func degrade(status: Int? = nil, delay: Duration? = nil) { degraded.withLock { $0 = (status, delay) } }
-    public func restore() { degraded.withLock { $0 = (nil, nil) } }
+    public func restore() {
+        degraded.withLock { $0 = (nil, nil) }
+        stall.withLock { $0 = nil }
+    }
+
+    /// While set, every answer sends its status and half its body, then waits `stall`.
+    private let stall = Mutex<Duration?>(nil)
+    public func stallBodies(for duration: Duration) { stall.withLock { $0 = duration } }
 
     public var received: [Received] { log.withLock { $0 } }
     public var baseURL: String { "http://127.0.0.1:\(port.withLock { $0 } ?? 0)" }
@@ -59,6 +66,20 @@ public final class FakeGateway: Sendable {
             let scripted = self.onlyTo == nil || fields["to"] == self.onlyTo
             let status = degradedStatus ?? self.script.withLock { $0.isEmpty || !scripted ? 200 : $0.removeFirst() }
             let answer = status < 300 ? #"{"messageId": "gw-\#(UUID().uuidString.lowercased())"}"# : #"{"error": "scripted \#(status)"}"#
+            if let stall = self.stall.withLock({ $0 }) {
+                // The status and half the answer at once, the rest only after `stall`.
+                let half = answer.utf8.count / 2
+                return Response(
+                    status: .init(code: status),
+                    headers: [.contentType: "application/json"],
+                    body: ResponseBody { writer in
+                        try await writer.write(ByteBuffer(string: String(answer.prefix(half))))
+                        try await Task.sleep(for: stall)
+                        try await writer.write(ByteBuffer(string: String(answer.dropFirst(half))))
+                        try await writer.finish(nil)
+                    }
+                )
+            }
             return Response(
                 status: .init(code: status),
                 headers: [.contentType: "application/json"],

@@ -1,4 +1,5 @@
 import AftercareContracts
+import AftercareDeadline
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -40,10 +41,14 @@ struct HTTPGatewayProvider: MessageProvider {
                     )
                 }
             request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await client.execute(request, timeout: TimeAmount(timeout))
-            let answer = try await response.body.collect(upTo: 64 * 1024)
+            // The deadline covers the answer's body too: AsyncHTTPClient's own ends with the
+            // headers, and a gateway that sends them and then stalls would hold the send.
+            let (status, answer) = try await withDeadline(timeout, "\(name) call") { [client, request, timeout] _ in
+                let response = try await client.execute(request, timeout: TimeAmount(timeout))
+                return (Int(response.status.code), try await response.body.collect(upTo: 64 * 1024))
+            }
             let messageId = try? JSONDecoder().decode(Answer.self, from: Data(buffer: answer)).messageId
-            return .classify(statusCode: Int(response.status.code), messageId: messageId, body: String(buffer: answer))
+            return .classify(statusCode: status, messageId: messageId, body: String(buffer: answer))
         } catch {
             // Timeouts, refused connections and resets: the provider may be back shortly.
             return .retryable(statusCode: nil, detail: "\(error)".prefix(200).description)
