@@ -121,9 +121,9 @@ public final class AMQPConsumer: Service, Sendable {
 
     /// Gives up on the deliveries in hand and starts over on a new connection: the broker
     /// redelivers them, and the inbox absorbs any whose handling still commits. For a
-    /// consumer that stopped making progress.
+    /// consumer that stopped making progress. The time without progress goes on: only
+    /// progress ends a stall, so one that the new connection does not cure is still reported.
     public func restart(because reason: String) {
-        recordProgress()
         session.reconnect(because: reason)
     }
 
@@ -164,7 +164,8 @@ public final class AMQPConsumer: Service, Sendable {
                             // broker redelivers what was in hand.
                             if Task.isCancelled { break }
                             settle(batch, dispositions)
-                            recordProgress()
+                            // A batch given back whole (its deadline passed) moved nothing on.
+                            if dispositions.contains(where: { $0 == .acknowledge }) { recordProgress() }
                             if isStopping.load(ordering: .relaxed) { break }
                         }
                     }

@@ -54,10 +54,12 @@ final class ConsumerWatchdog: Sendable {
     func check() async {
         guard consumer.isConnected, !Task.isShuttingDownGracefully else { return }
         // The broker's answer has its own short deadline: a blocked or slow broker must not
-        // hold the watchdog.
-        let ready =
-            (try? await withDeadline(.seconds(2), "the queue's depth") { [publisher, queue] in try await publisher.messageCount(queue: queue) }) ?? 0
-        let messagesWait = consumer.inHand > 0 || ready > 0
+        // hold the watchdog. A depth it could not learn is not an empty queue: what was seen
+        // last stands, and the time without progress goes on.
+        let ready = try? await withDeadline(.seconds(2), "the queue's depth") { [publisher, queue] in
+            try await publisher.messageCount(queue: queue)
+        }
+        let messagesWait = consumer.inHand > 0 || (ready ?? 0) > 0 || (ready == nil && waiting.load(ordering: .relaxed))
         waiting.store(messagesWait, ordering: .relaxed)
         if !messagesWait { consumer.markIdle() }
         let stalled = isStalled
@@ -68,7 +70,8 @@ final class ConsumerWatchdog: Sendable {
         logger.error(
             "the consumer made no progress while messages waited; restarting it on a new connection",
             metadata: [
-                "queue": "\(queue)", "in_hand": "\(consumer.inHand)", "ready": "\(ready)", "without_progress": "\(consumer.sinceProgress)",
+                "queue": "\(queue)", "in_hand": "\(consumer.inHand)", "ready": "\(ready.map(String.init) ?? "unknown")",
+                "without_progress": "\(consumer.sinceProgress)",
             ]
         )
         consumer.restart(because: "no progress for \(consumer.sinceProgress) while messages waited")

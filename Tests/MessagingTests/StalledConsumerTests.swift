@@ -58,5 +58,21 @@ extension ExactlyOnceTests {
                 #expect(Set(effects.keys) == Set(ids) && effects.values.allSatisfy { $0 == 1 })
             }
         }
+
+        @Test("a lane whose batch passes its deadline again and again is reported stalled: a batch given back is not progress")
+        func givenBackIsNotProgress() async throws {
+            try await MessagingHarness.with(consumerIdleInTransaction: .seconds(5)) { harness in
+                harness.hangAlways.withLock { $0 = [3] }
+                _ = try await harness.emit(10, perTransaction: 10)
+                try await harness.relay().relayBatch()
+                let consumer = harness.consumer { settings in
+                    settings.handlerDeadline = .seconds(1)
+                    settings.stallAfter = .seconds(3)
+                    settings.watchEvery = .milliseconds(250)
+                }
+                let stalled = try await running([consumer], until: { consumer.isStalled }, timeout: .seconds(30))
+                #expect(stalled, "a lane that only gave its batch back read as making progress")
+            }
+        }
     }
 }

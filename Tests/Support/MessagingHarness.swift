@@ -47,6 +47,8 @@ public final class MessagingHarness: Sendable {
     /// Probes (by `n`) whose handler never returns on its first attempt, as a handler stuck
     /// on a connection that PostgreSQL ended would not.
     public let hangOnFirstAttempt = Mutex<Set<Int>>([])
+    /// Probes whose handler never returns, however often they are delivered.
+    public let hangAlways = Mutex<Set<Int>>([])
     /// Deliveries seen by consumers built with `observedConsumer`, by message id.
     public let deliveries = Mutex<[String: Int]>([:])
     let logger = TestEnvironment.logger
@@ -151,7 +153,9 @@ public final class MessagingHarness: Sendable {
                 "INSERT INTO effects (event_id, n) VALUES (\(envelope.metadata.eventID), \(envelope.payload.n))",
                 logger: self.logger
             )
-            if attempt == 1, self.hangOnFirstAttempt.withLock({ $0.contains(envelope.payload.n) }) {
+            if attempt == 1 && self.hangOnFirstAttempt.withLock({ $0.contains(envelope.payload.n) })
+                || self.hangAlways.withLock({ $0.contains(envelope.payload.n) })
+            {
                 await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
             }
             if attempt <= envelope.payload.unavailableTimes { throw DatabaseConnectionEnded() }
