@@ -5,7 +5,7 @@ import Testing
 /// Time zone names from requests, events and rows: IANA names and UTC only. Foundation's
 /// `TimeZone(identifier:)` stops the process on some malformed GMT offsets, and PostgreSQL
 /// reads offset names differently, so they are refused first.
-@Suite("Time zone names from outside")
+@Suite("Time zone names from outside", .timeLimit(.minutes(1)))
 struct TimeZoneNameTests {
     @Test(
         "offset names, on which Foundation traps or which PostgreSQL reads another way, are refused",
