@@ -24,6 +24,9 @@ public final class OutboxRelay: Service, Sendable {
         /// then pruned.
         public var retention: Duration = .seconds(7 * 24 * 3600)
         public var pruneEvery: Duration = .seconds(3600)
+        /// Rows one pruning statement deletes: a prune goes on between the relay's batches,
+        /// so publishing never waits behind a day's worth of deletes.
+        public var pruneBatch = 20_000
         public init() {}
     }
 
@@ -89,8 +92,12 @@ public final class OutboxRelay: Service, Sendable {
                 while try await relayBatch() == settings.batchSize, !Task.isCancelled {}
                 backoff = .milliseconds(250)
                 if ContinuousClock.now - lastPrune >= settings.pruneEvery {
-                    try await prune()
-                    lastPrune = .now
+                    // One pruning batch per turn; the prune is done when one comes back short.
+                    if try await pruneBatch() < settings.pruneBatch {
+                        lastPrune = .now
+                    } else {
+                        continue
+                    }
                 }
                 await doorbell.wait(upTo: settings.pollInterval)
             } catch {
@@ -253,18 +260,29 @@ public final class OutboxRelay: Service, Sendable {
     /// (the broker away for that long) are never touched: nothing from the oldest pending
     /// marker's position on is (a marker's position is the lowest of those it stands for).
     public func prune() async throws {
+        while try await pruneBatch() == settings.pruneBatch, !Task.isCancelled {}
+    }
+
+    /// Deletes what is prunable among the oldest `pruneBatch` rows; answers how many it
+    /// deleted. Fewer than `pruneBatch` means the prune has reached the rows still kept
+    /// (positions follow the order rows were recorded in), so each statement reads at most
+    /// `pruneBatch` rows by position and none takes long.
+    @discardableResult
+    public func pruneBatch() async throws -> Int {
         let seconds = Int(settings.retention.components.seconds)
-        let logger = self.logger
-        // A day's events can be millions of rows: this one statement may take minutes.
-        try await database.transaction(logger: logger, within: .seconds(600)) { connection in
-            try await connection.query("SET LOCAL statement_timeout = 0", logger: logger)
-            try await connection.query(
-                """
-                DELETE FROM outbox o WHERE o.created_at < now() - make_interval(secs => \(seconds))
-                    AND o.position < (SELECT coalesce(min(p.position), 9223372036854775807) FROM outbox_pending p)
-                """,
-                logger: logger
+        let rows = try await database.rows(
+            """
+            WITH oldest AS (SELECT position, created_at FROM outbox ORDER BY position LIMIT \(settings.pruneBatch)),
+            pruned AS (
+                DELETE FROM outbox o USING oldest x
+                WHERE o.position = x.position AND x.created_at < now() - make_interval(secs => \(seconds))
+                  AND o.position < (SELECT coalesce(min(p.position), 9223372036854775807) FROM outbox_pending p)
+                RETURNING 1
             )
-        }
+            SELECT count(*)::int FROM pruned
+            """,
+            logger: logger
+        )
+        return try rows.first?.decode(Int.self) ?? 0
     }
 }

@@ -405,15 +405,26 @@ struct ExactlyOnceTests {
         }
     }
 
-    @Test("sent rows are pruned after the retention period; unsent ones never are")
+    @Test("sent rows are pruned after the retention period, a few at a time; unsent ones never are")
     func pruning() async throws {
         try await MessagingHarness.with { harness in
             try await harness.emit(10)
-            let relay = harness.relay()
+            var settings = OutboxRelay.Settings()
+            settings.pruneBatch = 4
+            let relay = OutboxRelay(
+                database: harness.client,
+                publisher: harness.publisher,
+                producer: "test",
+                settings: settings,
+                logger: TestEnvironment.logger
+            )
             #expect(try await relay.relayBatch() == 10)
             try await harness.emit(5)
             // Rows recorded more than a week ago are pruned once sent; the five unsent ones stay.
             try await harness.client.query("UPDATE outbox SET created_at = now() - interval '8 days'", logger: TestEnvironment.logger)
+            // One statement deletes at most a batch: the relay publishes between them.
+            #expect(try await relay.pruneBatch() == 4)
+            #expect(try await harness.outboxIDs().count == 11)
             try await relay.prune()
             #expect(try await harness.outboxIDs().count == 5)
             #expect(try await harness.unsentCount() == 5)
