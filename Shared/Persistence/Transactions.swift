@@ -99,4 +99,16 @@ public enum DatabaseFault {
         default: return false
         }
     }
+
+    /// The database's own sqlState of a server error (`23505`, `40P01`…), if it is one.
+    public static func sqlState(_ error: any Error) -> String? {
+        guard let error = error as? PSQLError, error.code == .server else { return nil }
+        return error.serverInfo?[.sqlState]
+    }
+
+    /// Two transactions met: a deadlock, a serialization failure, a lock not granted. The
+    /// request was fine, and the same request a moment later will likely go through.
+    public static func isContention(_ error: any Error) -> Bool {
+        ["40P01", "40001", "55P03"].contains(sqlState(error) ?? "")
+    }
 }

@@ -36,6 +36,16 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             var problem = ProblemDetails(status: .serviceUnavailable, detail: "The service cannot reach its database right now. Try again shortly.")
             problem.retryAfterSeconds = 5
             return problem
+        case let error where DatabaseFault.isContention(error):
+            logger.warning("a request met another transaction", metadata: ["error": "\(ErrorText.describe(error))"])
+            var problem = ProblemDetails(status: .serviceUnavailable, detail: "A change made at the same moment got in the way. Try again.")
+            problem.retryAfterSeconds = 1
+            return problem
+        case let error where DatabaseFault.sqlState(error) == "23505":
+            // A write the code did not expect to race with: the caller hears it as the conflict
+            // it is, and the log names the constraint, for the race to be closed.
+            logger.error("a unique key refused a write", metadata: ["error": "\(String(reflecting: error))"])
+            return ProblemDetails(status: .conflict, detail: "This conflicts with something written at the same moment. Check, then try again.")
         default:
             logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
             return ProblemDetails(status: .internalServerError, detail: "Something went wrong on our side. Quote the request id when reporting it.")
