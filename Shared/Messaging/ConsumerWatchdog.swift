@@ -59,7 +59,7 @@ final class ConsumerWatchdog: Sendable {
         let ready = try? await withDeadline(.seconds(2), "the queue's depth") { [publisher, queue] in
             try await publisher.messageCount(queue: queue)
         }
-        let messagesWait = consumer.inHand > 0 || (ready ?? 0) > 0 || (ready == nil && waiting.load(ordering: .relaxed))
+        let messagesWait = consumer.inHand > 0 || ready.map { $0 > 0 } ?? waiting.load(ordering: .relaxed)
         waiting.store(messagesWait, ordering: .relaxed)
         if !messagesWait { consumer.markIdle() }
         let stalled = isStalled

@@ -18,15 +18,8 @@ extension ExactlyOnceTests {
     @Test("wake-up: an event written outside our transactions wakes the relay by NOTIFY; one committed by a transaction of ours, without one")
     func wokenByCommit() async throws {
         try await MessagingHarness.with { harness in
-            var settings = OutboxRelay.Settings()
-            settings.pollInterval = .seconds(3600)  // within the test, only a wake-up publishes
-            let relay = OutboxRelay(
-                database: harness.client,
-                publisher: harness.publisher,
-                producer: "test",
-                settings: settings,
-                logger: TestEnvironment.logger
-            )
+            // Within the test, only a wake-up publishes.
+            let relay = harness.relay { $0.pollInterval = .seconds(3600) }
             let notifications = Count()
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {

@@ -348,15 +348,7 @@ struct ExactlyOnceTests {
                 .collect().first?.decode(Int.self)
             #expect(markers == 3 + 3)  // runs of 100, 100 and 50, and one per single record
             #expect(try await harness.unsentCount() == 253)
-            var settings = OutboxRelay.Settings()
-            settings.batchSize = 120
-            let relay = OutboxRelay(
-                database: harness.client,
-                publisher: harness.publisher,
-                producer: "test",
-                settings: settings,
-                logger: TestEnvironment.logger
-            )
+            let relay = harness.relay { $0.batchSize = 120 }
             #expect(try await relay.relayBatch() == 200)  // two runs reach 120
             #expect(try await harness.unsentCount() == 53)
             #expect(try await relay.relayBatch() == 53)
@@ -409,15 +401,7 @@ struct ExactlyOnceTests {
     func pruning() async throws {
         try await MessagingHarness.with { harness in
             try await harness.emit(10)
-            var settings = OutboxRelay.Settings()
-            settings.pruneBatch = 4
-            let relay = OutboxRelay(
-                database: harness.client,
-                publisher: harness.publisher,
-                producer: "test",
-                settings: settings,
-                logger: TestEnvironment.logger
-            )
+            let relay = harness.relay { $0.pruneBatch = 4 }
             #expect(try await relay.relayBatch() == 10)
             try await harness.emit(5)
             // Rows recorded more than a week ago are pruned once sent; the five unsent ones stay.

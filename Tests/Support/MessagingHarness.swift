@@ -164,8 +164,10 @@ public final class MessagingHarness: Sendable {
         return subscriptions
     }
 
-    public func relay() -> OutboxRelay {
-        OutboxRelay(database: client, publisher: publisher, producer: "test", logger: logger)
+    public func relay(_ adjust: (inout OutboxRelay.Settings) -> Void = { _ in }) -> OutboxRelay {
+        var settings = OutboxRelay.Settings()
+        adjust(&settings)
+        return OutboxRelay(database: client, publisher: publisher, producer: "test", settings: settings, logger: logger)
     }
 
     public func consumer(_ adjust: (inout EventConsumer.Settings) -> Void = { _ in }) -> EventConsumer {

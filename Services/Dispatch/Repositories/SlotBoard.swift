@@ -57,6 +57,28 @@ struct SlotBoard: Sendable {
         try await TransactionLock.hold("\(dealerId)/\(day)", in: .dealerDay, on: connection, logger: logger)
     }
 
+    /// The same lock for the day a booking is on, read without locking the booking's row:
+    /// taken before that row, as everything that books, moves or staffs a visit takes them.
+    static func lockDay(ofBooking id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let day = try await connection.query("SELECT dealer_id, day::text FROM bookings WHERE id = \(id)", logger: logger)
+        try await lock(day, on: connection, logger: logger)
+    }
+
+    /// The same for the day of an order's booking, before the order's row is locked.
+    static func lockDay(ofOrder id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let day = try await connection.query(
+            "SELECT b.dealer_id, b.day::text FROM orders o JOIN bookings b ON b.id = o.booking_id WHERE o.id = \(id)",
+            logger: logger
+        )
+        try await lock(day, on: connection, logger: logger)
+    }
+
+    private static func lock(_ day: PostgresRowSequence, on connection: PostgresConnection, logger: Logger) async throws {
+        for try await (dealerId, localDay) in day.decode((String, String).self) {
+            try await lock(dealerId: dealerId, day: localDay, on: connection, logger: logger)
+        }
+    }
+
     /// The board for `first` to `last` (local days of the store), with whole weeks around
     /// them so weekly counts are right. Staffing an order needs no `open` seats (`room`
     /// does), so `withOpenSeats: false` leaves that query out of every offer timer.

@@ -170,10 +170,7 @@ extension Bookings {
     /// booking that meanwhile was cancelled or expired stays so, and its release went out).
     func couponReserved(_ event: CouponReserved, on connection: PostgresConnection) async throws {
         // Confirming staffs the order: the dealer's day is locked before the booking's row.
-        let day = try await connection.query("SELECT dealer_id, day::text FROM bookings WHERE id = \(event.bookingId)", logger: logger)
-        for try await (dealerId, localDay) in day.decode((String, String).self) {
-            try await SlotBoard.lock(dealerId: dealerId, day: localDay, on: connection, logger: logger)
-        }
+        try await SlotBoard.lockDay(ofBooking: event.bookingId, on: connection, logger: logger)
         guard let booking = try await awaitingCoupon(event.bookingId, code: event.couponCode, on: connection),
             let type = try await Catalog.type(booking.serviceType, on: connection, logger: logger)
         else { return }

@@ -52,7 +52,7 @@ extension CrewDispatcher {
 
     /// The order (locked) and the caller's seat on it, which must be an open offer.
     private func openOffer(_ orderId: UUID, of caller: Principal, on connection: PostgresConnection) async throws -> (ServiceOrder, Seat) {
-        try await lockDay(ofOrder: orderId, on: connection)
+        try await SlotBoard.lockDay(ofOrder: orderId, on: connection, logger: logger)
         guard let order = try await orders.load(orderId, lock: true, on: connection) else { throw ProblemDetails.notFound("No such order.") }
         guard let seat = order.seat(of: caller.subject) else {
             if order.asked.contains(caller.subject) { throw ProblemDetails.conflict("Your offer on this order is no longer open.") }
@@ -157,7 +157,7 @@ extension CrewDispatcher {
         let ids = try await rows.collect().map { try $0.decode(UUID.self) }
         let now = clock.now()
         for id in ids {
-            try await lockDay(ofOrder: id, on: connection)
+            try await SlotBoard.lockDay(ofOrder: id, on: connection, logger: logger)
             guard let order = try await orders.load(id, lock: true, on: connection), let seat = order.seat(of: technicianId) else { continue }
             let released = try await release(
                 order,

@@ -145,20 +145,11 @@ struct CrewDispatcher: Sendable {
         }
     }
 
-    /// Takes the lock of an order's dealer and day before its row is locked: the order in
-    /// which booking and rescheduling take them, so that staffing, which needs both, never
-    /// waits for a move that waits for it.
-    func lockDay(ofOrder id: UUID, on connection: PostgresConnection) async throws {
-        guard let order = try await orders.load(id, lock: false, on: connection) else { return }
-        let day = StoreDay(containing: order.startsAt, in: order.timeZone)
-        try await SlotBoard.lock(dealerId: order.dealerId, day: day.day, on: connection, logger: logger)
-    }
-
     /// The timer of one offer: if it is still open, it lapses and the seat goes to the next
     /// candidate. An offer already answered (or replaced) is left alone.
     func lapse(_ job: ScheduledJob, on connection: PostgresConnection) async throws {
         let payload = try JSONDecoder().decode(LapsePayload.self, from: Data(job.payload.utf8))
-        try await lockDay(ofOrder: payload.orderId, on: connection)
+        try await SlotBoard.lockDay(ofOrder: payload.orderId, on: connection, logger: logger)
         guard let order = try await orders.load(payload.orderId, lock: true, on: connection), order.status.isStaffing,
             let seat = order.seats.first(where: { $0.offerId == payload.offerId && $0.status == .offered })
         else { return }
