@@ -17,4 +17,20 @@ public enum TransactionLock {
     public static func hold(_ name: String, in space: Space, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(name), \(space.seed)))", logger: logger)
     }
+
+    /// What `find` reads for a request sent again under `name`, or nil once this transaction
+    /// holds `name` and so is the one to write it. A request already answered reads its
+    /// answer without queuing for the lock: a burst of retries does not wait in line behind
+    /// each other. Under the lock `find` runs again, and sees what the holder before committed.
+    public static func answered<Answer>(
+        _ name: String,
+        in space: Space,
+        on connection: PostgresConnection,
+        logger: Logger,
+        _ find: () async throws -> Answer?
+    ) async throws -> Answer? {
+        if let answer = try await find() { return answer }
+        try await hold(name, in: space, on: connection, logger: logger)
+        return try await find()
+    }
 }

@@ -17,7 +17,9 @@ extension ApplicationProtocol {
 /// so that no request spends its deadline queued behind the others: under a loaded test
 /// run dozens of racing requests share eight connections, and a request let out with
 /// little of its 15 s left would fail however quickly the server answered. A request that
-/// still timed out waiting for a connection never left the client, so it is sent again.
+/// still timed out waiting for a connection never left the client, so it is sent again; one
+/// with an `Idempotency-Key` that got no answer in time is sent again as a member's app
+/// would, since the key makes the second sending answer what the first did.
 struct Patient: TestClientProtocol {
     let base: any TestClientProtocol
     let turns = Turns(8)
@@ -40,6 +42,8 @@ struct Patient: TestClientProtocol {
             do {
                 return try await base.executeRequest(uri: uri, method: method, headers: headers, body: body)
             } catch let error as HTTPClientError where error == .getConnectionFromPoolTimeout {
+                continue
+            } catch let error as HTTPClientError where error == .deadlineExceeded && headers[.idempotencyKey] != nil {
                 continue
             }
         }

@@ -68,12 +68,13 @@ struct Campaigns: Sendable {
         try await database.transaction(logger: logger) { connection in
             let requestKey = key.map { "\(caller.subject)/\($0)" }
             if let requestKey {
-                try await TransactionLock.hold(requestKey, in: .campaignKey, on: connection, logger: logger)
-                let rows = try await connection.query(
-                    "SELECT \(unescaped: Self.columns) FROM campaigns WHERE request_key = \(requestKey)",
-                    logger: logger
-                ).collect()
-                if let row = rows.first { return (try Self.view(row), false) }
+                let started = try await TransactionLock.answered(requestKey, in: .campaignKey, on: connection, logger: logger) {
+                    try await connection.query(
+                        "SELECT \(unescaped: Self.columns) FROM campaigns WHERE request_key = \(requestKey)",
+                        logger: logger
+                    ).collect().first
+                }
+                if let started { return (try Self.view(started), false) }
             }
             let segment = try await scoped(request.segment ?? Segment(), for: caller, on: connection)
             let template = try await issuer.check(request.templateId, dealerId: segment.dealerId, role: caller.role, on: connection)

@@ -32,9 +32,11 @@ struct Issuer: Sendable {
     func issue(_ order: Order, on connection: PostgresConnection) async throws -> (Coupons.Coupon, created: Bool) {
         if let key = order.key {
             // Requests with one key wait for each other here; the later ones find the first's coupon.
-            try await TransactionLock.hold(key, in: .issueKey, on: connection, logger: logger)
-            let rows = try await connection.query("SELECT \(unescaped: Coupons.columns) FROM coupons WHERE issue_key = \(key)", logger: logger)
-            if let row = try await rows.collect().first { return (try Coupons.coupon(row, now: clock.now()), false) }
+            let issued = try await TransactionLock.answered(key, in: .issueKey, on: connection, logger: logger) {
+                try await connection.query("SELECT \(unescaped: Coupons.columns) FROM coupons WHERE issue_key = \(key)", logger: logger).collect()
+                    .first
+            }
+            if let issued { return (try Coupons.coupon(issued, now: clock.now()), false) }
         }
         let template = try await check(order.templateId, dealerId: order.member.dealerId, role: order.role, on: connection)
         try await count(order, template: template, on: connection)

@@ -64,8 +64,10 @@ struct BookingDesk: Sendable {
         return try await database.transaction(logger: logger) { connection in
             if let key {
                 // Requests with one key wait for each other here; the later ones find the first's booking.
-                try await TransactionLock.hold(key, in: .bookingKey, on: connection, logger: logger)
-                if let existing = try await bookings.view(where: "b.idempotency_key = $1", key, on: connection).first { return existing }
+                let existing = try await TransactionLock.answered(key, in: .bookingKey, on: connection, logger: logger) {
+                    try await bookings.view(where: "b.idempotency_key = $1", key, on: connection).first
+                }
+                if let existing { return existing }
             }
             let member = try await bookings.placement(memberId, for: caller, on: connection)
             if let followed = request.followUpOrder { try await bookings.checkFollowUp(followed, memberId: member.memberId, on: connection) }

@@ -55,8 +55,10 @@ struct ComplaintDesk: Sendable {
         return try await transaction { connection in
             if let key {
                 // Requests with one key wait for each other here; the later ones find the first's complaint.
-                try await TransactionLock.hold(key, in: .complaintKey, on: connection, logger: logger)
-                if let existing = try await replay(key, on: connection) { return existing }
+                let existing = try await TransactionLock.answered(key, in: .complaintKey, on: connection, logger: logger) {
+                    try await replay(key, on: connection)
+                }
+                if let existing { return existing }
             }
             guard let member = try await directory.member(memberId, on: connection),
                 Access.canAct(caller, storeId: member.storeId, dealerId: member.dealerId)

@@ -22,8 +22,10 @@ struct Purchases: Sendable {
         return try await dependencies.transaction { connection in
             // A till that sends an order again while the first is on its way waits here and
             // then finds it, instead of failing on the order id.
-            try await TransactionLock.hold(request.orderId, in: .purchaseOrder, on: connection, logger: dependencies.logger)
-            if let existing = try await purchase(request.orderId, on: connection) {
+            let existing = try await TransactionLock.answered(request.orderId, in: .purchaseOrder, on: connection, logger: dependencies.logger) {
+                try await purchase(request.orderId, on: connection)
+            }
+            if let existing {
                 guard existing.memberId == member else { throw ProblemDetails.conflict("Order \(request.orderId) was recorded for another member.") }
                 return Recorded(purchase: existing, created: false)
             }
