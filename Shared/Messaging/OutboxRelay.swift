@@ -6,7 +6,6 @@ import Metrics
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
-import Synchronization
 
 /// Publishes committed outbox rows to the broker with confirms; once confirmed they are no
 /// longer pending.
@@ -42,10 +41,8 @@ public final class OutboxRelay: Service, Sendable {
     /// Unix time of the last batch that went through: `time() - aftercare_outbox_last_batch_seconds`
     /// is the relay's stall, for an alert, whether or not anything asks for readiness.
     private let lastBatchGauge = Gauge(label: "aftercare_outbox_last_batch_seconds")
-    /// When a batch last went through (published, or nothing to publish), as nanoseconds of
-    /// the continuous clock since `started`.
-    private let lastSuccess = Atomic<Int64>(0)
-    private let started = ContinuousClock.now
+    /// When a batch last went through (published, or nothing to publish).
+    private let stallClock = StallClock()
 
     public init(database: PostgresClient, publisher: AMQPPublisher, producer: String, settings: Settings = .init(), logger: Logger) {
         self.database = database
@@ -60,24 +57,18 @@ public final class OutboxRelay: Service, Sendable {
 
     /// How long since the relay last got a batch through: while it cannot publish (the broker
     /// blocked or away, the database not answering), unsent events grow older by as much.
-    public var sinceLastSuccess: Duration {
-        (ContinuousClock.now - started) - .nanoseconds(lastSuccess.load(ordering: .relaxed))
-    }
+    /// Zero until the relay runs.
+    public var sinceLastSuccess: Duration { stallClock.sinceLast ?? .zero }
 
     private func recordSuccess() {
-        restartStallClock()
+        stallClock.restart()
         lastBatchGauge.record(Date().timeIntervalSince1970)
-    }
-
-    private func restartStallClock() {
-        let elapsed = (ContinuousClock.now - started).components
-        lastSuccess.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
     }
 
     public func run() async throws {
         // The relay is built before the migrations run and starts after them: its patience
         // counts from here, or a slow migration would read as a stalled relay.
-        restartStallClock()
+        stallClock.restart()
         await runWokenByNotifications(channel: Outbox.notificationChannel, client: database, doorbell: doorbell, logger: logger) { [self] in
             await relayLoop()
         }

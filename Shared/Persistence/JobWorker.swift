@@ -33,6 +33,12 @@ public final class JobWorker: Service, Sendable {
     private let settings: Settings
     private let logger: Logger
     private let doorbell = Doorbell()
+    /// Restarted by each turn of the loop that reached the database (fired what was due, or
+    /// found nothing): readiness reads it, since a worker that cannot claim its jobs while
+    /// `SELECT 1` answers would otherwise let escalations and reminders stop unseen.
+    public let stallClock: StallClock
+    /// Unix time of the last turn through, for an alert that does not ask for readiness.
+    private let lastTurnGauge = Gauge(label: "aftercare_jobs_last_turn_seconds")
 
     public init(
         database: PostgresClient,
@@ -40,8 +46,10 @@ public final class JobWorker: Service, Sendable {
         clock: any BusinessClock = SystemBusinessClock(),
         settings: Settings = .init(),
         workerID: String = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))",
+        stallClock: StallClock = StallClock(),
         logger: Logger
     ) {
+        self.stallClock = stallClock
         self.database = database
         self.handlers = handlers
         self.clock = clock
@@ -54,6 +62,8 @@ public final class JobWorker: Service, Sendable {
     public func wake() { doorbell.ring() }
 
     public func run() async throws {
+        // Built before the migrations run, started after them: the patience counts from here.
+        stallClock.restart()
         await runWokenByNotifications(channel: JobScheduler.notificationChannel, client: database, doorbell: doorbell, logger: logger) { [self] in
             await loop()
         }
@@ -63,6 +73,8 @@ public final class JobWorker: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let fired = try await fireDueJobs()
+                stallClock.restart()
+                lastTurnGauge.record(Date().timeIntervalSince1970)
                 if fired == settings.batchSize { continue }
                 await doorbell.wait(upTo: try await timeUntilNextDue())
             } catch {

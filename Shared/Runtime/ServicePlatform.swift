@@ -24,6 +24,8 @@ public struct ServicePlatform: Sendable {
     /// Present when the service subscribes to events.
     public let consumer: EventConsumer?
     public let clock: any BusinessClock
+    /// The job worker's; readiness reads it (it stays nil in a service without timers).
+    let timers = StallClock()
     let migrations: [Migration]
 
     /// - Parameters:
@@ -83,11 +85,13 @@ public struct ServicePlatform: Sendable {
         router.add(middleware: TextInputMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxBodyBytes))
         let relayPatience = configuration.relayStallAfter
+        let timersPatience = configuration.timersStallAfter
         HealthController(checks: [
             .database(database, logger: logger),
             .broker(isConnected: { [publisher, consumer] in publisher.isConnected && !publisher.isBlocked && (consumer?.isConnected ?? true) }),
             .init(name: "consumer") { [consumer] in !(consumer?.isStalled ?? false) },
             .init(name: "relay") { [relay] in relay.sinceLastSuccess < relayPatience },
+            .init(name: "timers") { [timers] in timers.sinceLast.map { $0 < timersPatience } ?? true },
         ]).addRoutes(to: router)
         MetricsController().addRoutes(to: router)
         let deadLetters = consumer.map { _ in DeadLetters(service: configuration.service.name, publisher: publisher) }
@@ -154,7 +158,7 @@ public struct ServicePlatform: Sendable {
             // get one, and requests and events keep connections too.
             var settings = JobWorker.Settings()
             settings.concurrency = max(1, min(settings.concurrency, configuration.database.options.maximumConnections / 2))
-            background.append(JobWorker(database: database, handlers: jobs, clock: clock, settings: settings, logger: logger))
+            background.append(JobWorker(database: database, handlers: jobs, clock: clock, settings: settings, stallClock: timers, logger: logger))
         }
         let services: [any Service] =
             [Tracked(name: "database", service: database), Tracked(name: "publisher", service: publisher)]

@@ -32,7 +32,7 @@ struct ReadinessTests {
             let (app, _) = try await makeRuntimeTestApplication(databaseURL: database.url)
             try await app.test(.router) { client in
                 // On a loaded machine one check can miss its 2 s deadline: wait for all four.
-                let allUp = ["database": "up", "broker": "up", "consumer": "up", "relay": "up"]
+                let allUp = ["database": "up", "broker": "up", "consumer": "up", "relay": "up", "timers": "up"]
                 let becameReady = try await eventually {
                     let (status, checks) = try await ready(client)
                     return status == .ok && checks == allUp
@@ -46,7 +46,7 @@ struct ReadinessTests {
                 }
                 let (status, checks) = try await ready(client)
                 #expect(status == .serviceUnavailable)
-                #expect(checks == ["database": "down", "broker": "up", "consumer": "up", "relay": "up"])
+                #expect(checks == ["database": "down", "broker": "up", "consumer": "up", "relay": "up", "timers": "up"])
                 try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
 
                 // Bring an (empty) database back before the application stops: PostgresNIO

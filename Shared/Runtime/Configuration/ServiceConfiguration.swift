@@ -54,6 +54,9 @@ public struct ServiceConfiguration: Sendable {
     public var consumerStallAfter: Duration
     /// How long the relay may go without getting a batch through before it is not ready.
     public var relayStallAfter: Duration
+    /// How long the job worker may go without a turn through (due jobs claimed and fired, or
+    /// none found) before it is not ready.
+    public var timersStallAfter: Duration
 
     public init(service: ServiceIdentity, environment: [String: String], standardOutputIsTerminal: Bool = false) throws {
         let env = EnvironmentReader(environment)
@@ -91,6 +94,7 @@ public struct ServiceConfiguration: Sendable {
         self.databaseStartupTimeoutSeconds = try env.int("DATABASE_STARTUP_TIMEOUT_SECONDS", default: 60, range: 1...3600)
         self.consumerStallAfter = .seconds(try env.int("CONSUMER_STALL_SECONDS", default: 60, range: 5...3600))
         self.relayStallAfter = .seconds(try env.int("RELAY_STALL_SECONDS", default: 60, range: 5...3600))
+        self.timersStallAfter = .seconds(try env.int("TIMERS_STALL_SECONDS", default: 60, range: 5...3600))
     }
 }
 

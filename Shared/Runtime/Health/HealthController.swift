@@ -1,7 +1,8 @@
 import Hummingbird
 
 /// `/health/live` says the process runs; `/health/ready` says its database and broker
-/// answer (503 problem+json listing the checks otherwise). Neither needs a token.
+/// answer and its loops (consumer, relay, timers) make progress (503 problem+json listing
+/// the checks otherwise). Neither needs a token.
 public struct HealthController: Sendable {
     let checks: [ReadinessCheck]
 
