@@ -53,7 +53,7 @@ struct ConfigurationTests {
     @Test(
         "a bad value is named, never replaced by the default",
         arguments: [
-            ("HTTP_PORT", "eighty"), ("HTTP_PORT", "70000"), ("DATABASE_POOL_SIZE", "0"), ("DATABASE_POOL_SIZE", "1"),
+            ("HTTP_PORT", "eighty"), ("HTTP_PORT", "70000"), ("DATABASE_POOL_SIZE", "0"), ("DATABASE_POOL_SIZE", "1"), ("DATABASE_POOL_SIZE", "3"),
             ("LOG_LEVEL", "loud"), ("LOG_FORMAT", "xml"), ("DATABASE_URL", "mysql://x@y/z"),
             ("DATABASE_URL", "postgres://host-only"), ("AMQP_URL", "http://mq"), ("AMQP_HEARTBEAT_SECONDS", "0"),
             ("JWT_SECRET", "short"), ("HTTP_MAX_BODY_BYTES", "1"), ("DATABASE_URL", "postgres://u@h/db?sslmode=sometimes"),

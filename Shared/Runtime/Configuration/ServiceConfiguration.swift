@@ -64,9 +64,10 @@ public struct ServiceConfiguration: Sendable {
         self.httpHost = env.string("HTTP_HOST", default: "127.0.0.1")
         self.httpPort = try env.int("HTTP_PORT", default: service.defaultHTTPPort, range: 1...65535)
         self.maxBodyBytes = try env.int("HTTP_MAX_BODY_BYTES", default: 1_048_576, range: 1_024...104_857_600)
-        // At least two: a timer's job holds its transaction while the membership rituals'
-        // id ranges each take another (with one connection they would wait for ever).
-        let poolSize = try env.int("DATABASE_POOL_SIZE", default: 10, range: 2...500)
+        // At least four: the relay's and the job worker's LISTENs each keep one for good, and
+        // a timer's job holds its transaction while the membership rituals' id ranges each
+        // take another (with fewer, requests and jobs would wait for connections for ever).
+        let poolSize = try env.int("DATABASE_POOL_SIZE", default: 10, range: 4...500)
         self.databaseTimeout = .seconds(try env.int("DATABASE_TIMEOUT_SECONDS", default: 8, range: 1...300))
         do {
             self.database = try DatabaseURL.configuration(
