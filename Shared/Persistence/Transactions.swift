@@ -111,4 +111,11 @@ public enum DatabaseFault {
     public static func isContention(_ error: any Error) -> Bool {
         ["40P01", "40001", "55P03"].contains(sqlState(error) ?? "")
     }
+
+    /// PostgreSQL cancelled the statement at its `statement_timeout`. Not "unavailable": the
+    /// connection is fine, and an event whose handler always runs this long must use up its
+    /// attempts and reach the dead letters rather than wait for ever.
+    public static func isStatementTimeout(_ error: any Error) -> Bool {
+        sqlState(error) == "57014"
+    }
 }

@@ -41,6 +41,26 @@ struct DatabaseProblemTests {
         }
     }
 
+    @Test("a statement PostgreSQL cancelled at its statement_timeout is a 503 to try again in a few seconds")
+    func statementTimeout() async throws {
+        try await TestDatabase.with { database in
+            let cancelled: any Error = try await withRunningClient(try makeClient(url: database.url)) { client in
+                do {
+                    try await client.withTransaction(logger: TestEnvironment.logger) { connection in
+                        try await connection.query("SET LOCAL statement_timeout = '50ms'", logger: TestEnvironment.logger)
+                        _ = try await connection.query("SELECT pg_sleep(5)", logger: TestEnvironment.logger).collect()
+                    }
+                } catch {
+                    return (error as? PostgresTransactionError)?.closureError ?? error
+                }
+                Issue.record("the statement was not cancelled")
+                return CancellationError()
+            }
+            let problem = ProblemMiddleware<AftercareRequestContext>.problem(for: cancelled, logger: TestEnvironment.logger)
+            #expect(problem.status == .serviceUnavailable && problem.retryAfterSeconds == 5, "\(problem)")
+        }
+    }
+
     @Test("a unique key a race reached is a 409; any other database error stays a 500")
     func uniqueAndOther() async throws {
         try await TestDatabase.with { database in

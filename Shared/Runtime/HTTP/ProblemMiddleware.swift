@@ -36,6 +36,12 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             var problem = ProblemDetails(status: .serviceUnavailable, detail: "The service cannot reach its database right now. Try again shortly.")
             problem.retryAfterSeconds = 5
             return problem
+        case let error where DatabaseFault.isStatementTimeout(error):
+            // The database's own deadline (`statement_timeout`), a moment behind ours: as busy.
+            logger.warning("a request's statement ran out of time", metadata: ["error": "\(ErrorText.describe(error))"])
+            var problem = ProblemDetails(status: .serviceUnavailable, detail: "The database is too busy to answer in time. Try again shortly.")
+            problem.retryAfterSeconds = 5
+            return problem
         case let error where DatabaseFault.isContention(error):
             logger.warning("a request met another transaction", metadata: ["error": "\(ErrorText.describe(error))"])
             var problem = ProblemDetails(status: .serviceUnavailable, detail: "A change made at the same moment got in the way. Try again.")
