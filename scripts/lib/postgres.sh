@@ -114,6 +114,25 @@ pg_provision() {
   pg_superuser_psql <<<"$sql"
 }
 
+# Test profile only: the five services' own databases start empty on every run, as on a
+# fresh machine. Outbox rows and timers that an earlier run left in them (the last orders of
+# a fault campaign) would otherwise be published into queues this run has not declared yet,
+# and the broker drops what no queue is bound for.
+pg_reset_service_databases() {
+  local sql s role
+  sql="$(
+    echo "SET client_min_messages = warning;"
+    for s in "${SERVICES[@]}"; do
+      role="aftercare_$s"
+      echo "DROP DATABASE IF EXISTS $role WITH (FORCE);"
+      echo "CREATE DATABASE $role OWNER $role;"
+      echo "REVOKE ALL ON DATABASE $role FROM PUBLIC;"
+    done
+  )"
+  pg_superuser_psql <<<"$sql" >/dev/null
+  log "the services' databases start empty (${SERVICES[*]})"
+}
+
 # Drops databases whose names start with $1 (a test or benchmark run's throw-away
 # databases) that an interrupted run left behind. Never forced: one still in use by a run
 # going on at the same time keeps its connections and is skipped.
