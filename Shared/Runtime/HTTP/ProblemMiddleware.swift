@@ -29,17 +29,12 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return problem
         case let error as any HTTPResponseError where error.status.code < 500:
             return ProblemDetails(status: error.status)
-        case let error where DatabaseFault.isUnavailable(error):
-            // Every database call has a deadline: a request is answered in bounded time
-            // whatever the database does, and told when to try again.
+        case let error where DatabaseFault.isUnavailable(error) || DatabaseFault.isStatementTimeout(error):
+            // Every database call has a deadline, ours and PostgreSQL's `statement_timeout` a
+            // moment behind it: a request is answered in bounded time whatever the database
+            // does, and told when to try again.
             logger.warning("database unavailable for a request", metadata: ["error": "\(ErrorText.describe(error))"])
             var problem = ProblemDetails(status: .serviceUnavailable, detail: "The service cannot reach its database right now. Try again shortly.")
-            problem.retryAfterSeconds = 5
-            return problem
-        case let error where DatabaseFault.isStatementTimeout(error):
-            // The database's own deadline (`statement_timeout`), a moment behind ours: as busy.
-            logger.warning("a request's statement ran out of time", metadata: ["error": "\(ErrorText.describe(error))"])
-            var problem = ProblemDetails(status: .serviceUnavailable, detail: "The database is too busy to answer in time. Try again shortly.")
             problem.retryAfterSeconds = 5
             return problem
         case let error where DatabaseFault.isContention(error):
